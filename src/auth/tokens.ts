@@ -1,0 +1,93 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { sqlState } from '../db/client.js';
+import { apiTokens } from '../db/schema.js';
+import { newId } from '../ids.js';
+import { DEFAULT_TENANT, type Principal, type Role } from './principal.js';
+
+/** 256 random bits; the prefix lets secret scanners recognise a leaked token. */
+export const generateToken = () => `hk_${randomBytes(32).toString('base64url')}`;
+
+// A token has 256 bits of entropy, so a fast hash is enough: nobody can brute-force it.
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+export function bearerToken(header: string | null | undefined): string | null {
+  const match = header ? BEARER.exec(header) : null;
+  return match?.[1] ?? null;
+}
+
+export interface Authenticator {
+  /** The principal behind an Authorization header value, or null for none or a bad one. */
+  authenticate(authorization: string | null | undefined): Promise<Principal | null>;
+}
+
+export function createAuthenticator(deps: {
+  database: Database;
+  adminToken?: string | undefined;
+}): Authenticator {
+  const adminDigest = deps.adminToken ? createHash('sha256').update(deps.adminToken).digest() : null;
+  return {
+    async authenticate(authorization) {
+      const token = bearerToken(authorization);
+      if (!token) return null;
+      if (adminDigest) {
+        const digest = createHash('sha256').update(token).digest();
+        if (timingSafeEqual(digest, adminDigest)) {
+          return { tokenId: 'env', name: 'admin', role: 'ADMIN', tenantId: DEFAULT_TENANT };
+        }
+      }
+      const [row] = await deps.database.db
+        .select()
+        .from(apiTokens)
+        .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
+      if (!row) return null;
+      return { tokenId: row.id, name: row.name, role: row.role as Role, tenantId: row.tenantId };
+    },
+  };
+}
+
+const bootstrapRow = (token: string) => ({
+  id: newId(),
+  name: 'admin',
+  role: 'ADMIN',
+  tenantId: DEFAULT_TENANT,
+  tokenHash: hashToken(token),
+  bootstrap: true,
+});
+
+/**
+ * Mints the bootstrap ADMIN token on a database that has none and returns it, to be shown
+ * once; returns null when one exists already (it was shown when it was made). The partial
+ * unique index makes concurrent first starts agree on a single token.
+ */
+export async function ensureBootstrapToken(database: Database): Promise<string | null> {
+  const [existing] = await database.db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.bootstrap, true), isNull(apiTokens.revokedAt)));
+  if (existing) return null;
+  const token = generateToken();
+  try {
+    await database.db.insert(apiTokens).values(bootstrapRow(token));
+  } catch (error) {
+    if (sqlState(error) === '23505') return null;
+    throw error;
+  }
+  return token;
+}
+
+/** Revokes the bootstrap token and mints a new one: the way back in when it was lost. */
+export async function resetBootstrapToken(database: Database): Promise<string> {
+  const token = generateToken();
+  await database.db.transaction(async (tx) => {
+    await tx
+      .update(apiTokens)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiTokens.bootstrap, true), isNull(apiTokens.revokedAt)));
+    await tx.insert(apiTokens).values(bootstrapRow(token));
+  });
+  return token;
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
+
+export interface Config {
+  database: DatabaseTarget;
+  port: number;
+  host: string;
+  /** The bootstrap ADMIN token; when absent, `serve` generates one and keeps only its hash. */
+  adminToken: string | undefined;
+  logLevel: LogLevel;
+  /** Base of `href` links; when unset, the address the server actually listens on. */
+  publicUrl: string | undefined;
+}
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+// Values of these variables may hold credentials, so an error never echoes them.
+const secretVariables = new Set(['DATABASE_URL', 'HOOKLINE_ADMIN_TOKEN']);
+
+const environment = z.object({
+  DATABASE_URL: z
+    .string()
+    .refine((v) => v === 'memory://' || /^postgres(ql)?:\/\/.+/.test(v), {
+      message: 'must be a postgres:// or postgresql:// URL, or memory:// for an in-memory database',
+    })
+    .optional(),
+  HOOKLINE_DATA_DIR: z.string().min(1).default('./.hookline'),
+  PORT: z.coerce
+    .number({ message: 'must be a whole number from 0 to 65535' })
+    .int({ message: 'must be a whole number from 0 to 65535' })
+    .min(0, { message: 'must be a whole number from 0 to 65535' })
+    .max(65535, { message: 'must be a whole number from 0 to 65535' })
+    .default(4000),
+  HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:[\]-]+$/, { message: 'must be a host name or an IP address' })
+    .default('127.0.0.1'),
+  HOOKLINE_ADMIN_TOKEN: z
+    .string()
+    .min(16, { message: 'must be at least 16 characters long' })
+    .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' })
+    .optional(),
+  LOG_LEVEL: z.enum(logLevels, { message: `must be one of ${logLevels.join(', ')}` }).default('info'),
+  HOOKLINE_PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
+    .optional(),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the environment once. Empty variables count as unset, as in most env-file tooling.
+ * Throws ConfigError with one line per bad variable.
+ */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const present = Object.fromEntries(
+    Object.keys(environment.shape)
+      .map((key) => [key, env[key]] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = environment.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const shown = secretVariables.has(name) ? '' : ` (got ${JSON.stringify(present[name])})`;
+      return `invalid configuration: ${name} ${issue.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const v = parsed.data;
+  const database: DatabaseTarget =
+    v.DATABASE_URL === undefined
+      ? { kind: 'pglite', dataDir: v.HOOKLINE_DATA_DIR }
+      : v.DATABASE_URL === 'memory://'
+        ? { kind: 'pglite', dataDir: null }
+        : { kind: 'postgres', url: v.DATABASE_URL };
+  return {
+    database,
+    port: v.PORT,
+    host: v.HOST,
+    adminToken: v.HOOKLINE_ADMIN_TOKEN,
+    logLevel: v.LOG_LEVEL,
+    publicUrl: v.HOOKLINE_PUBLIC_URL?.replace(/\/+$/, ''),
+  };
+}

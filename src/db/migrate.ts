@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import type { DatabaseTarget } from '../config.js';
+import type { Database } from './client.js';
+
+export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+// Any constant works; it only has to be the same in every Hookline process.
+const MIGRATION_LOCK = 7_250_001;
+
+/**
+ * Applies the drizzle-kit migrations in `drizzle/`. On PostgreSQL a session advisory lock on a
+ * dedicated connection makes processes that start together take turns instead of racing.
+ */
+export async function migrate(database: Database, target: DatabaseTarget): Promise<void> {
+  if (target.kind === 'pglite') {
+    await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder });
+    return;
+  }
+  const client = postgres(target.url, { max: 1, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migratePostgres(drizzlePostgres(client), { migrationsFolder });
+  } finally {
+    await client`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** True when every migration in the journal is recorded as applied. */
+export async function migrationsApplied(database: Database): Promise<boolean> {
+  const journal = JSON.parse(await readFile(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as {
+    entries: unknown[];
+  };
+  try {
+    const [row] = await database.rows<{ n: number | string }>(
+      sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+    );
+    return Number(row?.n ?? 0) >= journal.entries.length;
+  } catch {
+    return false;
+  }
+}

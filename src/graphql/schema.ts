@@ -1,0 +1,9 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.js';
+import './types/scalars.js';
+import './types/webhook.js';
+
+export const schema = builder.toSchema();
+
+/** The SDL committed as `schema.graphql`, sorted so that it diffs well. */
+export const printedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -1,0 +1,431 @@
+import { resolveCursorConnection } from '@pothos/plugin-relay';
+import { badInput } from '../../errors.js';
+import { decodeCursor, encodeCursor, encodeGlobalId, idOf } from '../../ids.js';
+import {
+  type ChangeDescription,
+  type EntityReference,
+  type EventFilter,
+  type EventsPolicy,
+  eventLevels,
+  eventsPolicyModes,
+  type FailureDetails,
+  type FieldChange,
+  fullyQualifiedName,
+  httpAuthTypes,
+  type RetryPolicy,
+  type StoredConfig,
+  versionFromSeq,
+  type Webhook,
+  type WebhookVersion,
+  webhookStatuses,
+  webhookTypes,
+} from '../../webhooks/model.js';
+import type { WebhookFilter } from '../../webhooks/repository.js';
+import { publicHeaders } from '../../webhooks/view.js';
+import { builder } from '../builder.js';
+
+export const WebhookTypeEnum = builder.enumType('WebhookType', { values: webhookTypes });
+export const WebhookStatusEnum = builder.enumType('WebhookStatus', { values: webhookStatuses });
+export const EventLevelEnum = builder.enumType('EventLevel', {
+  description: 'Severity of an event; a webhook with a minLevel receives only events at or above it.',
+  values: eventLevels,
+});
+const EventsPolicyModeEnum = builder.enumType('EventsPolicyMode', { values: eventsPolicyModes });
+const HttpAuthTypeEnum = builder.enumType('HttpAuthType', { values: httpAuthTypes });
+
+// ---- output types -------------------------------------------------------------------------
+
+const EventFilterRef = builder.objectRef<EventFilter>('EventFilter').implement({
+  description: 'Within one filter every set field must match; a webhook fires when any of its filters does.',
+  fields: (t) => ({
+    eventTypes: t.exposeStringList('eventTypes', { nullable: true }),
+    entities: t.exposeStringList('entities', { nullable: true }),
+    clusters: t.exposeStringList('clusters', { nullable: true }),
+    namespaces: t.exposeStringList('namespaces', { nullable: true }),
+    include: t.exposeStringList('include', { nullable: true }),
+    exclude: t.exposeStringList('exclude', { nullable: true }),
+  }),
+});
+
+const EventsPolicyRef = builder.objectRef<EventsPolicy>('EventsPolicy').implement({
+  fields: (t) => ({
+    mode: t.expose('mode', { type: EventsPolicyModeEnum }),
+    eventTypes: t.exposeStringList('eventTypes'),
+  }),
+});
+
+const HttpHeaderRef = builder
+  .objectRef<{ name: string; value: string | null; secret: boolean }>('HttpHeader')
+  .implement({
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      value: t.exposeString('value', { nullable: true, description: 'Null for a secret header.' }),
+      secret: t.exposeBoolean('secret'),
+    }),
+  });
+
+const SecretReferenceRef = builder.objectRef<{ env?: string; file?: string }>('SecretReference').implement({
+  description: 'Where the signing secret is read from at send time.',
+  fields: (t) => ({
+    env: t.exposeString('env', { nullable: true }),
+    file: t.exposeString('file', { nullable: true }),
+  }),
+});
+
+const WebhookConfigRef = builder
+  .objectRef<{ config: StoredConfig; webhook: Webhook }>('WebhookConfig')
+  .implement({
+    description: 'Endpoint settings. Secrets, passwords and secret header values are write-only.',
+    fields: (t) => ({
+      endpoint: t.string({ resolve: ({ config }) => config.endpoint }),
+      headers: t.field({ type: [HttpHeaderRef], resolve: ({ webhook }) => publicHeaders(webhook) }),
+      timeoutMs: t.int({ resolve: ({ config }) => config.timeoutMs }),
+      hasSecret: t.boolean({ resolve: ({ webhook }) => webhook.hasSecret }),
+      secretFrom: t.field({
+        type: SecretReferenceRef,
+        nullable: true,
+        resolve: ({ config }) => config.secretFrom,
+      }),
+      httpAuthType: t.field({ type: HttpAuthTypeEnum, resolve: ({ config }) => config.httpAuthType }),
+      httpAuthUsername: t.string({ nullable: true, resolve: ({ config }) => config.httpAuthUsername }),
+      allowInvalidCerts: t.boolean({ resolve: ({ config }) => config.allowInvalidCerts }),
+      sendToAdmins: t.boolean({ resolve: ({ config }) => config.sendToAdmins }),
+      sendToOwners: t.boolean({ resolve: ({ config }) => config.sendToOwners }),
+      sendToFollowers: t.boolean({ resolve: ({ config }) => config.sendToFollowers }),
+      template: t.field({ type: 'JSON', nullable: true, resolve: ({ config }) => config.template ?? null }),
+    }),
+  });
+
+const RetryPolicyRef = builder.objectRef<RetryPolicy>('RetryPolicy').implement({
+  fields: (t) => ({
+    scheduleSeconds: t.exposeIntList('scheduleSeconds', {
+      description: 'Delay before each retry, in seconds.',
+    }),
+    maxAttempts: t.int({
+      description: 'The first attempt plus one retry per schedule step.',
+      resolve: (p) => p.scheduleSeconds.length + 1,
+    }),
+    discardAfterSeconds: t.exposeInt('discardAfterSeconds', { nullable: true }),
+    lossy: t.exposeBoolean('lossy'),
+    throttleMs: t.exposeInt('throttleMs'),
+  }),
+});
+
+const FailureDetailsRef = builder.objectRef<FailureDetails>('FailureDetails').implement({
+  fields: (t) => ({
+    lastFailedAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.lastFailedAt }),
+    lastFailedStatusCode: t.exposeInt('lastFailedStatusCode', { nullable: true }),
+    lastFailedReason: t.exposeString('lastFailedReason', { nullable: true }),
+    nextAttempt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.nextAttempt }),
+  }),
+});
+
+const EntityReferenceRef = builder.objectRef<EntityReference>('EntityReference').implement({
+  fields: (t) => ({
+    id: t.exposeString('id', { nullable: true }),
+    type: t.exposeString('type', { description: '`user` or `team`.' }),
+    name: t.exposeString('name'),
+  }),
+});
+
+const TagLabelRef = builder.objectRef<{ tagFQN: string }>('TagLabel').implement({
+  fields: (t) => ({ tagFQN: t.exposeString('tagFQN') }),
+});
+
+const FieldChangeRef = builder.objectRef<FieldChange>('FieldChange').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    oldValue: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.oldValue ?? null }),
+    newValue: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.newValue ?? null }),
+  }),
+});
+
+const ChangeDescriptionRef = builder.objectRef<ChangeDescription>('ChangeDescription').implement({
+  fields: (t) => ({
+    fieldsAdded: t.field({ type: [FieldChangeRef], resolve: (c) => c.fieldsAdded }),
+    fieldsUpdated: t.field({ type: [FieldChangeRef], resolve: (c) => c.fieldsUpdated }),
+    fieldsDeleted: t.field({ type: [FieldChangeRef], resolve: (c) => c.fieldsDeleted }),
+    previousVersion: t.float({ resolve: (c) => versionFromSeq(c.previousVersionSeq) }),
+  }),
+});
+
+const WebhookVersionRef = builder.objectRef<WebhookVersion>('WebhookVersion').implement({
+  fields: (t) => ({
+    version: t.float({ resolve: (v) => versionFromSeq(v.versionSeq) }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (v) => v.updatedAt }),
+    updatedBy: t.exposeString('updatedBy'),
+    changeDescription: t.field({
+      type: ChangeDescriptionRef,
+      nullable: true,
+      resolve: (v) => v.changeDescription,
+    }),
+    snapshot: t.field({
+      type: 'JSON',
+      description: 'The webhook as it was at this version (secrets never included).',
+      resolve: (v) => v.snapshot,
+    }),
+  }),
+});
+
+export const WebhookRef = builder.objectRef<Webhook>('Webhook');
+
+builder.node(WebhookRef, {
+  id: { resolve: (w) => w.id },
+  loadOne: (id, ctx) => ctx.webhooks.get(ctx.principal, { id }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    fullyQualifiedName: t.string({ resolve: (w) => fullyQualifiedName(w.name) }),
+    displayName: t.exposeString('displayName', { nullable: true }),
+    description: t.exposeString('description', { nullable: true }),
+    webhookType: t.expose('webhookType', { type: WebhookTypeEnum }),
+    status: t.expose('status', { type: WebhookStatusEnum }),
+    enabled: t.exposeBoolean('enabled'),
+    batchSize: t.exposeInt('batchSize'),
+    eventFilters: t.field({ type: [EventFilterRef], resolve: (w) => w.eventFilters }),
+    eventsPolicy: t.field({ type: EventsPolicyRef, nullable: true, resolve: (w) => w.eventsPolicy }),
+    minLevel: t.field({ type: EventLevelEnum, nullable: true, resolve: (w) => w.minLevel }),
+    config: t.field({ type: WebhookConfigRef, resolve: (w) => ({ config: w.config, webhook: w }) }),
+    retryPolicy: t.field({ type: RetryPolicyRef, resolve: (w) => w.retryPolicy }),
+    failureDetails: t.field({ type: FailureDetailsRef, nullable: true, resolve: (w) => w.failureDetails }),
+    owner: t.field({ type: EntityReferenceRef, nullable: true, resolve: (w) => w.owner }),
+    tags: t.field({ type: [TagLabelRef], resolve: (w) => w.tags.map((tagFQN) => ({ tagFQN })) }),
+    domain: t.exposeString('domain', { nullable: true }),
+    version: t.float({ resolve: (w) => versionFromSeq(w.versionSeq) }),
+    createdAt: t.field({ type: 'DateTime', resolve: (w) => w.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (w) => w.updatedAt }),
+    updatedBy: t.exposeString('updatedBy'),
+    href: t.string({
+      resolve: (w, _args, ctx) => `${ctx.publicUrl}/webhooks/${encodeGlobalId('Webhook', w.id)}`,
+    }),
+    changeDescription: t.field({
+      type: ChangeDescriptionRef,
+      nullable: true,
+      resolve: (w) => w.changeDescription,
+    }),
+    deleted: t.exposeBoolean('deleted'),
+    versions: t.field({
+      type: [WebhookVersionRef],
+      description: 'Every version, newest first, the current one included.',
+      resolve: (w, _args, ctx) => ctx.webhooks.versions(w),
+    }),
+  }),
+});
+
+// ---- inputs -------------------------------------------------------------------------------
+
+const EventFilterInput = builder.inputType('EventFilterInput', {
+  description:
+    'Lists of strings; `*` matches anything. `include`/`exclude` name changed fields or `key:value` attributes.',
+  fields: (t) => ({
+    eventTypes: t.stringList(),
+    entities: t.stringList(),
+    clusters: t.stringList(),
+    namespaces: t.stringList(),
+    include: t.stringList(),
+    exclude: t.stringList(),
+  }),
+});
+
+const EventsPolicyInput = builder.inputType('EventsPolicyInput', {
+  fields: (t) => ({
+    mode: t.field({ type: EventsPolicyModeEnum, required: true }),
+    eventTypes: t.stringList({ required: true }),
+  }),
+});
+
+const HttpHeaderInput = builder.inputType('HttpHeaderInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    value: t.string({
+      description: 'May be left out on update for a secret header to keep its stored value.',
+    }),
+    secret: t.boolean({ description: 'A secret value is stored but never returned.' }),
+  }),
+});
+
+const SecretReferenceInput = builder.inputType('SecretReferenceInput', {
+  description: 'Read the signing secret from an environment variable or a file when sending.',
+  fields: (t) => ({ env: t.string(), file: t.string() }),
+});
+
+const HttpAuthInput = builder.inputType('HttpAuthInput', {
+  fields: (t) => ({
+    type: t.field({ type: HttpAuthTypeEnum, required: true }),
+    username: t.string(),
+    password: t.string(),
+    token: t.string(),
+  }),
+});
+
+const configInputFields = (endpointRequired: boolean) =>
+  ((t) => ({
+    endpoint: t.string({ required: endpointRequired }),
+    secretKey: t.string({ description: 'Signing secret; `whsec_<base64>` or any string. Write-only.' }),
+    secretFrom: t.field({ type: SecretReferenceInput }),
+    headers: t.field({ type: [HttpHeaderInput] }),
+    timeoutMs: t.int(),
+    httpAuth: t.field({ type: HttpAuthInput }),
+    allowInvalidCerts: t.boolean(),
+    sendToAdmins: t.boolean(),
+    sendToOwners: t.boolean(),
+    sendToFollowers: t.boolean(),
+    template: t.field({ type: 'JSON', description: 'The JSON body of a CUSTOM webhook.' }),
+  })) satisfies Parameters<typeof builder.inputType>[1]['fields'];
+
+const WebhookConfigInput = builder.inputType('WebhookConfigInput', { fields: configInputFields(true) });
+const UpdateWebhookConfigInput = builder.inputType('UpdateWebhookConfigInput', {
+  description: 'Fields left out keep their value; null resets one.',
+  fields: configInputFields(false),
+});
+
+const RetryPolicyInput = builder.inputType('RetryPolicyInput', {
+  fields: (t) => ({
+    scheduleSeconds: t.intList(),
+    discardAfterSeconds: t.int(),
+    lossy: t.boolean(),
+    throttleMs: t.int(),
+  }),
+});
+
+const EntityReferenceInput = builder.inputType('EntityReferenceInput', {
+  fields: (t) => ({
+    type: t.string({ required: true, description: '`user` or `team`.' }),
+    name: t.string({ required: true }),
+    id: t.string(),
+  }),
+});
+
+const webhookInputFields = (create: boolean) =>
+  ((t) => ({
+    name: t.string({ required: create }),
+    displayName: t.string(),
+    description: t.string(),
+    webhookType: t.field({ type: WebhookTypeEnum, required: create }),
+    enabled: t.boolean(),
+    batchSize: t.int(),
+    eventFilters: t.field({ type: [EventFilterInput] }),
+    eventsPolicy: t.field({ type: EventsPolicyInput }),
+    minLevel: t.field({ type: EventLevelEnum }),
+    config: create
+      ? t.field({ type: WebhookConfigInput, required: true })
+      : t.field({ type: UpdateWebhookConfigInput }),
+    retryPolicy: t.field({ type: RetryPolicyInput }),
+    owner: t.field({ type: EntityReferenceInput }),
+    tags: t.stringList(),
+    domain: t.string(),
+  })) satisfies Parameters<typeof builder.inputType>[1]['fields'];
+
+const CreateWebhookInput = builder.inputType('CreateWebhookInput', { fields: webhookInputFields(true) });
+const UpdateWebhookInput = builder.inputType('UpdateWebhookInput', {
+  description: 'Fields left out keep their value; null clears one that may be empty.',
+  fields: webhookInputFields(false),
+});
+
+const WebhookFilterInput = builder.inputType('WebhookFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [WebhookStatusEnum] }),
+    webhookType: t.field({ type: [WebhookTypeEnum] }),
+    owner: t.string({ description: 'Owner name.' }),
+    domain: t.string(),
+    tag: t.string({ description: 'A tagFQN the webhook carries.' }),
+    text: t.string({ description: 'Part of the name, display name or description (any case).' }),
+    includeDeleted: t.boolean({ defaultValue: false }),
+  }),
+});
+
+// ---- queries and mutations ----------------------------------------------------------------
+
+builder.queryField('webhook', (t) =>
+  t.field({
+    type: WebhookRef,
+    nullable: true,
+    description: 'One webhook by id or by name (soft-deleted ones included); null when there is none.',
+    args: { id: t.arg.id(), name: t.arg.string() },
+    resolve: (_root, args, ctx) => {
+      if ((args.id == null) === (args.name == null)) throw badInput('id', 'give exactly one of id or name');
+      return ctx.webhooks.get(
+        ctx.principal,
+        args.id != null ? { id: idOf('Webhook', args.id) } : { name: args.name as string },
+      );
+    },
+  }),
+);
+
+const pageSize = (value: number | null | undefined, field: string) => {
+  if (value != null && (value < 0 || value > 100)) throw badInput(field, `${field} must be from 0 to 100`);
+};
+
+builder.queryField('webhooks', (t) =>
+  t.connection(
+    {
+      type: WebhookRef,
+      description: 'Webhooks in creation order, 20 a page unless first/last says otherwise (100 at most).',
+      args: { filter: t.arg({ type: WebhookFilterInput }) },
+      resolve: async (_root, args, ctx) => {
+        pageSize(args.first, 'first');
+        pageSize(args.last, 'last');
+        const filter: WebhookFilter = args.filter ?? {};
+        const { edges, pageInfo } = await resolveCursorConnection<Promise<Webhook[]>>(
+          { args, toCursor: (w) => encodeCursor(w.id) },
+          ({ before, after, limit, inverted }) =>
+            ctx.webhooks.list(ctx.principal, filter, {
+              before: before === undefined ? undefined : decodeCursor(before, 'before'),
+              after: after === undefined ? undefined : decodeCursor(after, 'after'),
+              limit,
+              inverted,
+            }),
+        );
+        return { edges, pageInfo, totalCount: () => ctx.webhooks.count(ctx.principal, filter) };
+      },
+    },
+    {
+      name: 'WebhookConnection',
+      fields: (c) => ({
+        totalCount: c.int({
+          description: 'All webhooks that match the filter.',
+          resolve: (p) => p.totalCount(),
+        }),
+      }),
+    },
+    { name: 'WebhookEdge' },
+  ),
+);
+
+builder.mutationFields((t) => ({
+  createWebhook: t.field({
+    type: WebhookRef,
+    args: { input: t.arg({ type: CreateWebhookInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.webhooks.create(ctx.principal, input),
+  }),
+  createWebhooks: t.field({
+    type: [WebhookRef],
+    description: 'Creates all or none: one bad input rejects the whole list.',
+    args: { inputs: t.arg({ type: [CreateWebhookInput], required: true }) },
+    resolve: (_root, { inputs }, ctx) => ctx.webhooks.createMany(ctx.principal, inputs),
+  }),
+  updateWebhook: t.field({
+    type: WebhookRef,
+    args: {
+      id: t.arg.id({ required: true }),
+      input: t.arg({ type: UpdateWebhookInput, required: true }),
+      expectedVersion: t.arg.float({
+        description: 'Fail with CONFLICT unless the webhook is at this version.',
+      }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.webhooks.update(ctx.principal, idOf('Webhook', args.id), args.input, args.expectedVersion),
+  }),
+  deleteWebhook: t.boolean({
+    description: 'Soft delete (restorable) unless hard is true, which also removes the history.',
+    args: { id: t.arg.id({ required: true }), hard: t.arg.boolean({ defaultValue: false }) },
+    resolve: async (_root, args, ctx) => {
+      await ctx.webhooks.delete(ctx.principal, idOf('Webhook', args.id), args.hard ?? false);
+      return true;
+    },
+  }),
+  restoreWebhook: t.field({
+    type: WebhookRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.webhooks.restore(ctx.principal, idOf('Webhook', args.id)),
+  }),
+}));

@@ -1,0 +1,48 @@
+import { v7 } from 'uuid';
+import { badInput } from './errors.js';
+
+/** UUIDv7: time-ordered, so primary-key order is creation order and cursors can use it. */
+export const newId = () => v7();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const isUuid = (value: string) => UUID.test(value);
+
+// Readable typed ids in the manner of Stripe and Svix (`wh_…`), so that an id in a log line,
+// a receiver's `webhook-id` header or a curl command says what it points at.
+const prefixByType: Record<string, string> = {
+  Webhook: 'wh',
+  Event: 'evt',
+  Delivery: 'dlv',
+  DeliveryAttempt: 'att',
+  ApiToken: 'tok',
+};
+const typeByPrefix = Object.fromEntries(Object.entries(prefixByType).map(([t, p]) => [p, t]));
+
+export function encodeGlobalId(typename: string, id: string | number | bigint): string {
+  const prefix = prefixByType[typename];
+  if (!prefix) throw new Error(`no global id prefix for ${typename}`);
+  return `${prefix}_${id}`;
+}
+
+export function decodeGlobalId(globalId: string, field = 'id'): { typename: string; id: string } {
+  const cut = globalId.indexOf('_');
+  const typename = cut > 0 ? typeByPrefix[globalId.slice(0, cut)] : undefined;
+  const id = globalId.slice(cut + 1);
+  if (!typename || !isUuid(id)) throw badInput(field, `${field} is not a valid Hookline id`);
+  return { typename, id };
+}
+
+/** The database id behind a global id that must name a `typename`. */
+export function idOf(typename: string, globalId: string, field = 'id'): string {
+  const decoded = decodeGlobalId(globalId, field);
+  if (decoded.typename !== typename) throw badInput(field, `${field} is not a ${typename} id`);
+  return decoded.id;
+}
+
+export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+
+export function decodeCursor(cursor: string, field: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!isUuid(id)) throw badInput(field, `${field} is not a valid cursor`);
+  return id;
+}

@@ -1,0 +1,229 @@
+import { badInput } from '../errors.js';
+import {
+  defaults,
+  type EventFilter,
+  type HeaderSetting,
+  hasSecret,
+  type RetryPolicy,
+  type StoredConfig,
+  type Webhook,
+  type WebhookSecrets,
+} from './model.js';
+import type { StoredWebhook } from './repository.js';
+import type { CreateWebhookInput, UpdateWebhookInput } from './validation.js';
+
+type ConfigInput = NonNullable<UpdateWebhookInput['config']>;
+type HeaderInput = NonNullable<ConfigInput['headers']>[number];
+type FilterInput = NonNullable<CreateWebhookInput['eventFilters']>[number];
+
+const compactFilter = (f: FilterInput): EventFilter =>
+  Object.fromEntries(Object.entries(f).filter(([, v]) => v != null)) as EventFilter;
+
+const uniq = (values: string[]) => [...new Set(values)];
+
+function splitHeaders(
+  input: HeaderInput[],
+  previous: WebhookSecrets['headers'],
+): { headers: HeaderSetting[]; secretValues: Record<string, string> } {
+  const headers: HeaderSetting[] = [];
+  const secretValues: Record<string, string> = {};
+  input.forEach((h, i) => {
+    const key = h.name.toLowerCase();
+    if (h.secret) {
+      // A secret header sent without a value keeps the value stored before, so a client
+      // can edit other headers without knowing (or resending) the secret ones.
+      const value = h.value ?? previous?.[key];
+      if (value == null) throw badInput(`config.headers.${i}.value`, `config.headers.${i}.value is required`);
+      secretValues[key] = value;
+      headers.push({ name: h.name, secret: true });
+    } else {
+      if (h.value == null)
+        throw badInput(`config.headers.${i}.value`, `config.headers.${i}.value is required`);
+      headers.push({ name: h.name, value: h.value, secret: false });
+    }
+  });
+  return { headers, secretValues };
+}
+
+/** Merges a config patch into a stored config; absent fields stay, null resets a field. */
+function mergeConfig(
+  current: StoredConfig | null,
+  secrets: WebhookSecrets,
+  patch: ConfigInput,
+): { config: StoredConfig; secrets: WebhookSecrets } {
+  const next: WebhookSecrets = { ...secrets };
+  const base: StoredConfig = current ?? {
+    endpoint: '',
+    headers: [],
+    timeoutMs: defaults.timeoutMs,
+    secretFrom: null,
+    httpAuthType: 'NONE',
+    httpAuthUsername: null,
+    allowInvalidCerts: false,
+    sendToAdmins: false,
+    sendToOwners: false,
+    sendToFollowers: false,
+    template: null,
+  };
+  const config: StoredConfig = { ...base };
+  if (patch.endpoint != null) config.endpoint = patch.endpoint;
+
+  if (patch.secretKey !== undefined) {
+    if (patch.secretKey === null) delete next.secretKey;
+    else {
+      next.secretKey = patch.secretKey;
+      config.secretFrom = null;
+    }
+  }
+  if (patch.secretFrom !== undefined) {
+    if (patch.secretFrom === null) config.secretFrom = null;
+    else {
+      const { env, file } = patch.secretFrom;
+      config.secretFrom = env ? { env } : { file: file as string };
+      delete next.secretKey;
+    }
+  }
+
+  if (patch.headers !== undefined) {
+    const { headers, secretValues } = splitHeaders(patch.headers ?? [], secrets.headers);
+    config.headers = headers;
+    if (Object.keys(secretValues).length) next.headers = secretValues;
+    else delete next.headers;
+  }
+
+  if (patch.httpAuth !== undefined) {
+    const auth = patch.httpAuth ?? { type: 'NONE' as const };
+    const sameType = auth.type === base.httpAuthType;
+    if (auth.type === 'NONE') {
+      config.httpAuthType = 'NONE';
+      config.httpAuthUsername = null;
+      delete next.httpAuthSecret;
+    } else if (auth.type === 'BASIC') {
+      const username = auth.username ?? (sameType ? base.httpAuthUsername : null);
+      const password = auth.password ?? (sameType ? secrets.httpAuthSecret : undefined);
+      if (!username)
+        throw badInput('config.httpAuth.username', 'config.httpAuth.username is required for BASIC');
+      if (!password)
+        throw badInput('config.httpAuth.password', 'config.httpAuth.password is required for BASIC');
+      config.httpAuthType = 'BASIC';
+      config.httpAuthUsername = username;
+      next.httpAuthSecret = password;
+    } else {
+      const token = auth.token ?? (sameType ? secrets.httpAuthSecret : undefined);
+      if (!token) throw badInput('config.httpAuth.token', 'config.httpAuth.token is required for BEARER');
+      config.httpAuthType = 'BEARER';
+      config.httpAuthUsername = null;
+      next.httpAuthSecret = token;
+    }
+  }
+
+  if (patch.timeoutMs !== undefined) config.timeoutMs = patch.timeoutMs ?? defaults.timeoutMs;
+  if (patch.allowInvalidCerts !== undefined) config.allowInvalidCerts = patch.allowInvalidCerts ?? false;
+  if (patch.sendToAdmins !== undefined) config.sendToAdmins = patch.sendToAdmins ?? false;
+  if (patch.sendToOwners !== undefined) config.sendToOwners = patch.sendToOwners ?? false;
+  if (patch.sendToFollowers !== undefined) config.sendToFollowers = patch.sendToFollowers ?? false;
+  if (patch.template !== undefined) config.template = patch.template ?? null;
+  return { config, secrets: next };
+}
+
+function mergeRetryPolicy(current: RetryPolicy, patch: UpdateWebhookInput['retryPolicy']): RetryPolicy {
+  if (patch === undefined) return current;
+  if (patch === null) return { ...defaults.retryPolicy };
+  const d = defaults.retryPolicy;
+  const pick = <K extends keyof RetryPolicy>(key: K, fallback: RetryPolicy[K]) =>
+    patch[key] === undefined ? current[key] : ((patch[key] ?? fallback) as RetryPolicy[K]);
+  return {
+    scheduleSeconds: pick('scheduleSeconds', d.scheduleSeconds),
+    discardAfterSeconds: pick('discardAfterSeconds', null),
+    lossy: pick('lossy', false),
+    throttleMs: pick('throttleMs', 0),
+  };
+}
+
+/** Rules that span fields, checked on the merged result so create and update agree. */
+function checkWhole(w: Webhook) {
+  if (w.webhookType === 'CUSTOM' && (w.config.template === null || w.config.template === undefined)) {
+    throw badInput('config.template', 'config.template is required for a CUSTOM webhook');
+  }
+}
+
+export interface Actor {
+  name: string;
+  tenantId: string;
+}
+
+export function buildWebhook(input: CreateWebhookInput, actor: Actor, id: string, now: Date): StoredWebhook {
+  const { config, secrets } = mergeConfig(null, {}, input.config);
+  const enabled = input.enabled ?? defaults.enabled;
+  const webhook: Webhook = {
+    id,
+    tenantId: actor.tenantId,
+    name: input.name,
+    displayName: input.displayName ?? null,
+    description: input.description ?? null,
+    webhookType: input.webhookType,
+    status: enabled ? 'ACTIVE' : 'DISABLED',
+    enabled,
+    batchSize: input.batchSize ?? defaults.batchSize,
+    eventFilters: (input.eventFilters ?? []).map(compactFilter),
+    eventsPolicy: input.eventsPolicy ?? null,
+    minLevel: input.minLevel ?? null,
+    config,
+    hasSecret: hasSecret(secrets, config),
+    retryPolicy: mergeRetryPolicy({ ...defaults.retryPolicy }, input.retryPolicy),
+    failureDetails: null,
+    owner: input.owner
+      ? { type: input.owner.type, name: input.owner.name, id: input.owner.id ?? null }
+      : null,
+    tags: uniq(input.tags ?? []),
+    domain: input.domain ?? null,
+    versionSeq: 1,
+    changeDescription: null,
+    deleted: false,
+    createdAt: now,
+    updatedAt: now,
+    updatedBy: actor.name,
+  };
+  checkWhole(webhook);
+  return { webhook, secrets };
+}
+
+/**
+ * The webhook after a patch: absent fields stay as they are; null clears a field that may be
+ * empty and is ignored for one that may not (clients often send null for "not given").
+ */
+export function applyUpdate(current: StoredWebhook, patch: UpdateWebhookInput): StoredWebhook {
+  const w = current.webhook;
+  const keep = <T>(value: T | null | undefined, old: T): T => (value == null ? old : value);
+  const clear = <T>(value: T | null | undefined, old: T | null): T | null =>
+    value === undefined ? old : value;
+  const { config, secrets } = patch.config
+    ? mergeConfig(w.config, current.secrets, patch.config)
+    : { config: w.config, secrets: current.secrets };
+  const enabled = keep(patch.enabled, w.enabled);
+  const next: Webhook = {
+    ...w,
+    name: keep(patch.name, w.name),
+    displayName: clear(patch.displayName, w.displayName),
+    description: clear(patch.description, w.description),
+    webhookType: keep(patch.webhookType, w.webhookType),
+    enabled,
+    status: enabled === w.enabled ? w.status : enabled ? 'ACTIVE' : 'DISABLED',
+    batchSize: keep(patch.batchSize, w.batchSize),
+    eventFilters:
+      patch.eventFilters === undefined ? w.eventFilters : (patch.eventFilters ?? []).map(compactFilter),
+    eventsPolicy: clear(patch.eventsPolicy, w.eventsPolicy),
+    minLevel: clear(patch.minLevel, w.minLevel),
+    config,
+    hasSecret: hasSecret(secrets, config),
+    retryPolicy: mergeRetryPolicy(w.retryPolicy, patch.retryPolicy),
+    owner:
+      patch.owner === undefined
+        ? w.owner
+        : patch.owner && { type: patch.owner.type, name: patch.owner.name, id: patch.owner.id ?? null },
+    tags: patch.tags === undefined ? w.tags : uniq(patch.tags ?? []),
+    domain: clear(patch.domain, w.domain),
+  };
+  checkWhole(next);
+  return { webhook: next, secrets };
+}

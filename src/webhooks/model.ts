@@ -1,0 +1,178 @@
+export const webhookTypes = [
+  'GENERIC',
+  'SLACK',
+  'MSTEAMS',
+  'GOOGLECHAT',
+  'DISCORD',
+  'DINGTALK',
+  'FEISHU',
+  'WECOM',
+  'CUSTOM',
+] as const;
+export type WebhookType = (typeof webhookTypes)[number];
+
+export const webhookStatuses = [
+  'ACTIVE',
+  'DISABLED',
+  'FAILED',
+  'AWAITING_RETRY',
+  'RETRY_LIMIT_REACHED',
+] as const;
+export type WebhookStatus = (typeof webhookStatuses)[number];
+
+export const eventLevels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type EventLevel = (typeof eventLevels)[number];
+
+export const eventsPolicyModes = ['INCLUDE', 'EXCLUDE'] as const;
+export type EventsPolicyMode = (typeof eventsPolicyModes)[number];
+
+export const httpAuthTypes = ['NONE', 'BASIC', 'BEARER'] as const;
+export type HttpAuthType = (typeof httpAuthTypes)[number];
+
+export const ownerTypes = ['user', 'team'] as const;
+export type OwnerType = (typeof ownerTypes)[number];
+
+export interface EventFilter {
+  eventTypes?: string[];
+  entities?: string[];
+  clusters?: string[];
+  namespaces?: string[];
+  include?: string[];
+  exclude?: string[];
+}
+
+export interface EventsPolicy {
+  mode: EventsPolicyMode;
+  eventTypes: string[];
+}
+
+export interface HeaderSetting {
+  name: string;
+  /** Absent for a secret header: its value lives in WebhookSecrets.headers. */
+  value?: string;
+  secret: boolean;
+}
+
+export interface SecretReference {
+  env?: string;
+  file?: string;
+}
+
+/** The readable part of a webhook's endpoint configuration. */
+export interface StoredConfig {
+  endpoint: string;
+  headers: HeaderSetting[];
+  timeoutMs: number;
+  secretFrom: SecretReference | null;
+  httpAuthType: HttpAuthType;
+  httpAuthUsername: string | null;
+  allowInvalidCerts: boolean;
+  sendToAdmins: boolean;
+  sendToOwners: boolean;
+  sendToFollowers: boolean;
+  template: unknown;
+}
+
+/** Write-only material: stored, used to send, never returned. */
+export interface WebhookSecrets {
+  secretKey?: string;
+  httpAuthSecret?: string;
+  headers?: Record<string, string>;
+}
+
+export interface RetryPolicy {
+  scheduleSeconds: number[];
+  discardAfterSeconds: number | null;
+  lossy: boolean;
+  throttleMs: number;
+}
+
+export interface FailureDetails {
+  lastFailedAt: string | null;
+  lastFailedStatusCode: number | null;
+  lastFailedReason: string | null;
+  nextAttempt: string | null;
+}
+
+export interface EntityReference {
+  id: string | null;
+  type: OwnerType;
+  name: string;
+}
+
+export interface FieldChange {
+  name: string;
+  oldValue?: unknown;
+  newValue?: unknown;
+}
+
+export interface ChangeDescription {
+  fieldsAdded: FieldChange[];
+  fieldsUpdated: FieldChange[];
+  fieldsDeleted: FieldChange[];
+  /** Tenths, as stored: 3 is version 0.3. */
+  previousVersionSeq: number;
+}
+
+export interface Webhook {
+  id: string;
+  tenantId: string;
+  name: string;
+  displayName: string | null;
+  description: string | null;
+  webhookType: WebhookType;
+  status: WebhookStatus;
+  enabled: boolean;
+  batchSize: number;
+  eventFilters: EventFilter[];
+  eventsPolicy: EventsPolicy | null;
+  minLevel: EventLevel | null;
+  config: StoredConfig;
+  hasSecret: boolean;
+  retryPolicy: RetryPolicy;
+  failureDetails: FailureDetails | null;
+  owner: EntityReference | null;
+  tags: string[];
+  domain: string | null;
+  /** The version in tenths (1 is 0.1), so that versions add up without float drift. */
+  versionSeq: number;
+  changeDescription: ChangeDescription | null;
+  deleted: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+export interface WebhookVersion {
+  webhookId: string;
+  versionSeq: number;
+  snapshot: Record<string, unknown>;
+  changeDescription: ChangeDescription | null;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+// OpenMetadata's schedule: 1 min, 5 min, 15 min, 1 h, 4 h, 12 h, then retry limit reached.
+export const defaultRetrySchedule = [60, 300, 900, 3600, 14_400, 43_200];
+
+export const defaults = {
+  enabled: true,
+  // One event per request unless asked otherwise: receivers written for single events
+  // (most of them) never see a batch envelope by surprise.
+  batchSize: 1,
+  timeoutMs: 10_000,
+  retryPolicy: {
+    scheduleSeconds: defaultRetrySchedule,
+    discardAfterSeconds: null,
+    lossy: false,
+    throttleMs: 0,
+  } satisfies RetryPolicy,
+} as const;
+
+export const versionFromSeq = (seq: number) => seq / 10;
+
+/** OpenMetadata quotes a name that holds the FQN separator. */
+export const fullyQualifiedName = (name: string) => (name.includes('.') ? `"${name}"` : name);
+
+export const hasSecret = (secrets: WebhookSecrets, config: StoredConfig) =>
+  Boolean(secrets.secretKey) || Boolean(config.secretFrom);

@@ -1,0 +1,203 @@
+import { and, asc, count, desc, eq, gt, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { webhooks, webhookVersions } from '../db/schema.js';
+import {
+  type EventLevel,
+  hasSecret,
+  type OwnerType,
+  type Webhook,
+  type WebhookSecrets,
+  type WebhookStatus,
+  type WebhookType,
+  type WebhookVersion,
+} from './model.js';
+
+type Row = typeof webhooks.$inferSelect;
+
+export interface StoredWebhook {
+  webhook: Webhook;
+  secrets: WebhookSecrets;
+}
+
+export function fromRow(row: Row): StoredWebhook {
+  const secrets = row.secrets ?? {};
+  return {
+    secrets,
+    webhook: {
+      id: row.id,
+      tenantId: row.tenantId,
+      name: row.name,
+      displayName: row.displayName,
+      description: row.description,
+      webhookType: row.webhookType as WebhookType,
+      status: row.status as WebhookStatus,
+      enabled: row.enabled,
+      batchSize: row.batchSize,
+      eventFilters: row.eventFilters,
+      eventsPolicy: row.eventsPolicy,
+      minLevel: row.minLevel as EventLevel | null,
+      config: row.config,
+      hasSecret: hasSecret(secrets, row.config),
+      retryPolicy: row.retryPolicy,
+      failureDetails: row.failureDetails,
+      owner:
+        row.ownerType && row.ownerName
+          ? { type: row.ownerType as OwnerType, name: row.ownerName, id: row.ownerId }
+          : null,
+      tags: row.tags,
+      domain: row.domain,
+      versionSeq: row.versionSeq,
+      changeDescription: row.changeDescription,
+      deleted: row.deleted,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      updatedBy: row.updatedBy,
+    },
+  };
+}
+
+export function toRow({ webhook: w, secrets }: StoredWebhook): typeof webhooks.$inferInsert {
+  return {
+    id: w.id,
+    tenantId: w.tenantId,
+    name: w.name,
+    displayName: w.displayName,
+    description: w.description,
+    webhookType: w.webhookType,
+    status: w.status,
+    enabled: w.enabled,
+    batchSize: w.batchSize,
+    eventFilters: w.eventFilters,
+    eventsPolicy: w.eventsPolicy,
+    minLevel: w.minLevel,
+    config: w.config,
+    secrets,
+    retryPolicy: w.retryPolicy,
+    failureDetails: w.failureDetails,
+    ownerType: w.owner?.type ?? null,
+    ownerName: w.owner?.name ?? null,
+    ownerId: w.owner?.id ?? null,
+    tags: w.tags,
+    domain: w.domain,
+    versionSeq: w.versionSeq,
+    changeDescription: w.changeDescription,
+    deleted: w.deleted,
+    createdAt: w.createdAt,
+    updatedAt: w.updatedAt,
+    updatedBy: w.updatedBy,
+  };
+}
+
+export async function insertWebhooks(db: Db, stored: StoredWebhook[]): Promise<void> {
+  if (stored.length) await db.insert(webhooks).values(stored.map(toRow));
+}
+
+export async function findWebhook(
+  db: Db,
+  tenantId: string,
+  by: { id: string } | { name: string },
+  options: { forUpdate?: boolean } = {},
+): Promise<StoredWebhook | null> {
+  const key = 'id' in by ? eq(webhooks.id, by.id) : eq(webhooks.name, by.name);
+  const query = db
+    .select()
+    .from(webhooks)
+    .where(and(eq(webhooks.tenantId, tenantId), key));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
+  return row ? fromRow(row) : null;
+}
+
+export async function existingNames(db: Db, tenantId: string, names: string[]): Promise<string[]> {
+  if (!names.length) return [];
+  const rows = await db
+    .select({ name: webhooks.name })
+    .from(webhooks)
+    .where(and(eq(webhooks.tenantId, tenantId), inArray(webhooks.name, names)));
+  return rows.map((r) => r.name);
+}
+
+export async function replaceWebhook(db: Db, stored: StoredWebhook): Promise<void> {
+  const { id, tenantId, createdAt, ...values } = toRow(stored);
+  await db
+    .update(webhooks)
+    .set(values)
+    .where(and(eq(webhooks.id, stored.webhook.id), eq(webhooks.tenantId, stored.webhook.tenantId)));
+}
+
+export async function deleteWebhookRow(db: Db, tenantId: string, id: string): Promise<void> {
+  await db.delete(webhooks).where(and(eq(webhooks.id, id), eq(webhooks.tenantId, tenantId)));
+}
+
+export interface WebhookFilter {
+  status?: WebhookStatus[] | null;
+  webhookType?: WebhookType[] | null;
+  owner?: string | null;
+  domain?: string | null;
+  tag?: string | null;
+  text?: string | null;
+  includeDeleted?: boolean | null;
+}
+
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function filterConditions(tenantId: string, f: WebhookFilter): SQL[] {
+  const conditions: SQL[] = [eq(webhooks.tenantId, tenantId)];
+  if (!f.includeDeleted) conditions.push(eq(webhooks.deleted, false));
+  if (f.status?.length) conditions.push(inArray(webhooks.status, f.status));
+  if (f.webhookType?.length) conditions.push(inArray(webhooks.webhookType, f.webhookType));
+  if (f.owner) conditions.push(eq(webhooks.ownerName, f.owner));
+  if (f.domain) conditions.push(eq(webhooks.domain, f.domain));
+  if (f.tag) conditions.push(sql`${webhooks.tags} @> array[${f.tag}]::text[]`);
+  if (f.text) {
+    const pattern = likePattern(f.text);
+    const match = or(
+      ilike(webhooks.name, pattern),
+      ilike(webhooks.displayName, pattern),
+      ilike(webhooks.description, pattern),
+    );
+    if (match) conditions.push(match);
+  }
+  return conditions;
+}
+
+export interface Page {
+  before?: string | undefined;
+  after?: string | undefined;
+  limit: number;
+  /** Read from the end (a `last` page): rows come newest first and the caller reverses them. */
+  inverted: boolean;
+}
+
+/** Keyset pagination over the UUIDv7 primary key, which is creation order. */
+export async function listWebhooks(db: Db, tenantId: string, filter: WebhookFilter, page: Page) {
+  const conditions = filterConditions(tenantId, filter);
+  if (page.after) conditions.push(gt(webhooks.id, page.after));
+  if (page.before) conditions.push(lt(webhooks.id, page.before));
+  const rows = await db
+    .select()
+    .from(webhooks)
+    .where(and(...conditions))
+    .orderBy(page.inverted ? desc(webhooks.id) : asc(webhooks.id))
+    .limit(page.limit);
+  return rows.map((row) => fromRow(row).webhook);
+}
+
+export async function countWebhooks(db: Db, tenantId: string, filter: WebhookFilter): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(webhooks)
+    .where(and(...filterConditions(tenantId, filter)));
+  return Number(row?.n ?? 0);
+}
+
+export async function insertVersion(db: Db, version: WebhookVersion): Promise<void> {
+  await db.insert(webhookVersions).values(version);
+}
+
+export async function listVersions(db: Db, webhookId: string): Promise<WebhookVersion[]> {
+  return db
+    .select()
+    .from(webhookVersions)
+    .where(eq(webhookVersions.webhookId, webhookId))
+    .orderBy(desc(webhookVersions.versionSeq));
+}

@@ -1,0 +1,268 @@
+import { z } from 'zod';
+import { badInput } from '../errors.js';
+import { eventLevels, eventsPolicyModes, httpAuthTypes, ownerTypes, webhookTypes } from './model.js';
+
+const NAME = /^[A-Za-z0-9_.-]+$/;
+// RFC 9110 section 5.6.2: a field name is a token.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// RFC 9110 section 5.5: visible characters, spaces and tabs inside, none at either end.
+const HEADER_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff\t]*[\x21-\x7e\x80-\xff])?)?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Headers Hookline owns on every request: letting a webhook set them would break framing or signatures. */
+const reservedHeaders = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'x-hookline-signature',
+]);
+
+const text = (max: number) =>
+  z
+    .string({ message: 'must be a string' })
+    .max(max, { message: `must be at most ${max} characters` })
+    .refine((s) => !s.includes('\u0000'), { message: 'must not contain NUL characters' });
+
+const nonEmptyText = (max: number) =>
+  text(max).refine((s) => s.trim().length > 0, { message: 'must not be empty' });
+
+const int = (min: number, max: number) =>
+  z
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be from ${min} to ${max}` })
+    .max(max, { message: `must be from ${min} to ${max}` });
+
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { message: `must be one of ${values.join(', ')}` });
+
+const stringList = (maxItems: number, maxLength = 256) =>
+  z
+    .array(nonEmptyText(maxLength), { message: 'must be a list of strings' })
+    .max(maxItems, { message: `must have at most ${maxItems} values` });
+
+export const name = z
+  .string({ message: 'must be a string' })
+  .min(1, { message: 'must be 1 to 128 characters' })
+  .max(128, { message: 'must be 1 to 128 characters' })
+  .regex(NAME, { message: 'may hold only letters, digits, "_", "-" and "."' });
+
+const endpoint = z
+  .string({ message: 'must be a string' })
+  .max(2048, { message: 'must be at most 2048 characters' })
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an absolute http or https URL' },
+  );
+
+const eventFilter = z.strictObject(
+  {
+    eventTypes: stringList(100).nullish(),
+    entities: stringList(100).nullish(),
+    clusters: stringList(100).nullish(),
+    namespaces: stringList(100).nullish(),
+    include: stringList(100).nullish(),
+    exclude: stringList(100).nullish(),
+  },
+  { message: 'must be an event filter' },
+);
+
+const eventFilters = z
+  .array(eventFilter, { message: 'must be a list of event filters' })
+  .max(100, { message: 'must have at most 100 filters' });
+
+const eventsPolicy = z.strictObject({
+  mode: oneOf(eventsPolicyModes),
+  eventTypes: stringList(100),
+});
+
+const header = z.strictObject({
+  name: z
+    .string({ message: 'must be a string' })
+    .min(1, { message: 'must not be empty' })
+    .max(256, { message: 'must be at most 256 characters' })
+    .regex(HEADER_NAME, { message: 'is not a valid HTTP header name (RFC 9110 token)' })
+    .refine((n) => !reservedHeaders.has(n.toLowerCase()), {
+      message: 'is set by Hookline and cannot be overridden',
+    }),
+  value: z
+    .string({ message: 'must be a string' })
+    .max(8192, { message: 'must be at most 8192 characters' })
+    .regex(HEADER_VALUE, {
+      message: 'is not a valid HTTP header value (no control characters or edge spaces)',
+    })
+    .nullish(),
+  secret: z.boolean({ message: 'must be a boolean' }).nullish(),
+});
+
+const headers = z
+  .array(header, { message: 'must be a list of headers' })
+  .max(50, { message: 'must have at most 50 headers' })
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((h, i) => {
+      const key = h.name.toLowerCase();
+      if (seen.has(key)) {
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'is given more than once' });
+      }
+      seen.add(key);
+    });
+  });
+
+const secretKey = z
+  .string({ message: 'must be a string' })
+  .min(8, { message: 'must be at least 8 characters' })
+  .max(1024, { message: 'must be at most 1024 characters' })
+  .refine(
+    (s) => {
+      if (!s.startsWith('whsec_')) return true;
+      const raw = s.slice(6);
+      return /^[A-Za-z0-9+/]+={0,2}$/.test(raw) && Buffer.from(raw, 'base64').length >= 16;
+    },
+    { message: 'a whsec_ secret must hold at least 16 base64-encoded bytes' },
+  );
+
+const secretFrom = z
+  .strictObject({
+    env: z.string().regex(ENV_NAME, { message: 'must be an environment variable name' }).nullish(),
+    file: z
+      .string()
+      .max(1024)
+      .refine((p) => p.startsWith('/'), { message: 'must be an absolute file path' })
+      .nullish(),
+  })
+  .refine((s) => (s.env ? 1 : 0) + (s.file ? 1 : 0) === 1, {
+    message: 'must name exactly one of env or file',
+  });
+
+const httpAuth = z.strictObject({
+  type: oneOf(httpAuthTypes),
+  username: text(256).nullish(),
+  password: text(1024).nullish(),
+  token: text(4096).nullish(),
+});
+
+const template = z
+  .unknown()
+  .refine((t) => t === null || t === undefined || (typeof t === 'object' && t !== null), {
+    message: 'must be a JSON object or array',
+  });
+
+const configFields = {
+  endpoint,
+  secretKey: secretKey.nullish(),
+  secretFrom: secretFrom.nullish(),
+  headers: headers.nullish(),
+  timeoutMs: int(100, 60_000).nullish(),
+  httpAuth: httpAuth.nullish(),
+  allowInvalidCerts: z.boolean().nullish(),
+  sendToAdmins: z.boolean().nullish(),
+  sendToOwners: z.boolean().nullish(),
+  sendToFollowers: z.boolean().nullish(),
+  template: template.nullish(),
+};
+
+const retryPolicy = z.strictObject({
+  scheduleSeconds: z
+    .array(int(1, 604_800), { message: 'must be a list of seconds' })
+    .max(20, { message: 'must have at most 20 steps' })
+    .nullish(),
+  discardAfterSeconds: int(1, 2_592_000).nullish(),
+  lossy: z.boolean().nullish(),
+  throttleMs: int(0, 3_600_000).nullish(),
+});
+
+const owner = z.strictObject({
+  type: oneOf(ownerTypes),
+  name: nonEmptyText(256),
+  id: text(256).nullish(),
+});
+
+const tags = z
+  .array(nonEmptyText(256), { message: 'must be a list of strings' })
+  .max(50, { message: 'must have at most 50 tags' });
+
+const webhookFields = {
+  name,
+  displayName: text(256).nullish(),
+  description: text(10_000).nullish(),
+  webhookType: oneOf(webhookTypes),
+  enabled: z.boolean().nullish(),
+  batchSize: int(1, 1000).nullish(),
+  eventFilters: eventFilters.nullish(),
+  eventsPolicy: eventsPolicy.nullish(),
+  minLevel: oneOf(eventLevels).nullish(),
+  retryPolicy: retryPolicy.nullish(),
+  owner: owner.nullish(),
+  tags: tags.nullish(),
+  domain: nonEmptyText(256).nullish(),
+};
+
+// secretKey and secretFrom are two sources for one secret; naming both is a contradiction.
+const oneSecretSource = (
+  config: { secretKey?: string | null; secretFrom?: unknown } | null | undefined,
+  ctx: z.RefinementCtx,
+) => {
+  if (config?.secretKey && config.secretFrom) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['config', 'secretFrom'],
+      message: 'cannot be set together with secretKey',
+    });
+  }
+};
+
+const createSchema = z
+  .strictObject({ ...webhookFields, config: z.strictObject(configFields) })
+  .superRefine((w, ctx) => oneSecretSource(w.config, ctx));
+
+const updateSchema = z
+  .strictObject({
+    ...webhookFields,
+    name: name.optional(),
+    webhookType: oneOf(webhookTypes).optional(),
+    config: z.strictObject({ ...configFields, endpoint: endpoint.optional() }).nullish(),
+  })
+  .superRefine((w, ctx) => oneSecretSource(w.config, ctx));
+
+export type CreateWebhookInput = z.infer<typeof createSchema>;
+export type UpdateWebhookInput = z.infer<typeof updateSchema>;
+
+function fieldOf(path: PropertyKey[]) {
+  return path.map(String).join('.');
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown, index?: number): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    field: fieldOf(issue.path),
+    message: issue.message,
+  }));
+  const [first] = issues;
+  if (!first) throw badInput('', 'invalid input');
+  const where = index === undefined ? '' : ` (item ${index})`;
+  throw badInput(first.field, `${first.field || 'input'} ${first.message}${where}`, {
+    ...(index === undefined ? {} : { index }),
+    ...(issues.length > 1 ? { issues } : {}),
+  });
+}
+
+export const parseCreateWebhook = (input: unknown, index?: number) => parse(createSchema, input, index);
+export const parseUpdateWebhook = (input: unknown) => parse(updateSchema, input);

@@ -1,0 +1,29 @@
+let counter = 0;
+
+/** A valid CreateWebhookInput; each call gets a unique name unless one is given. */
+export function makeWebhookInput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  counter += 1;
+  return {
+    name: `hook-${process.pid}-${counter}`,
+    webhookType: 'GENERIC',
+    description: 'sends table changes',
+    eventFilters: [{ eventTypes: ['entityCreated'], entities: ['table'] }],
+    config: { endpoint: 'https://receiver.example.com/hooks' },
+    ...overrides,
+  };
+}
+
+export const WEBHOOK_FIELDS = `
+  id name fullyQualifiedName displayName description webhookType status enabled batchSize
+  eventFilters { eventTypes entities clusters namespaces include exclude }
+  eventsPolicy { mode eventTypes } minLevel
+  config {
+    endpoint headers { name value secret } timeoutMs hasSecret secretFrom { env file }
+    httpAuthType httpAuthUsername allowInvalidCerts sendToAdmins sendToOwners sendToFollowers template
+  }
+  retryPolicy { scheduleSeconds maxAttempts discardAfterSeconds lossy throttleMs }
+  failureDetails { lastFailedAt lastFailedStatusCode lastFailedReason nextAttempt }
+  owner { id type name } tags { tagFQN } domain version createdAt updatedAt updatedBy href deleted
+  changeDescription { previousVersion fieldsAdded { name oldValue newValue }
+    fieldsUpdated { name oldValue newValue } fieldsDeleted { name oldValue newValue } }
+`;

@@ -1,0 +1,73 @@
+import { type Config, parseConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { type Running, serve } from '../../src/main.js';
+import type { Backend } from './db.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface GqlResponse<T = Record<string, unknown>> {
+  status: number;
+  data: T | null | undefined;
+  errors: { message: string; extensions?: Record<string, unknown> }[] | undefined;
+  text: string;
+}
+
+export interface TestServer {
+  url: string;
+  backend: Backend['name'];
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<GqlResponse<T>>;
+  stop(): Promise<void>;
+}
+
+/** POSTs a GraphQL request the way any client would; `token: null` sends no Authorization. */
+export async function gqlRequest<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token: string | null = ADMIN_TOKEN,
+): Promise<GqlResponse<T>> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+    },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(20_000),
+  });
+  const text = await res.text();
+  const body = JSON.parse(text) as { data?: T | null; errors?: GqlResponse['errors'] };
+  return { status: res.status, data: body.data, errors: body.errors, text };
+}
+
+/** The real server, in this process, on a free port, with a fresh database of `backend`. */
+export async function startServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer> {
+  const database = await backend.create();
+  const config: Config = parseConfig({
+    DATABASE_URL: database.url,
+    PORT: '0',
+    HOOKLINE_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...env,
+  });
+  let running: Running;
+  try {
+    running = await serve(config, createLogger((process.env.TEST_LOG_LEVEL as 'info') ?? 'silent'));
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  return {
+    url: running.url,
+    backend: backend.name,
+    gql: (query, variables, token) => gqlRequest(running.url, query, variables, token),
+    async stop() {
+      await running.stop();
+      await database.drop();
+    },
+  };
+}
