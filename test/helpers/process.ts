@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/hookline.js', import.meta.url));
+
+export interface HooklineProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the base URL once the server logs that it listens. */
+  listening: Promise<string>;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/**
+ * Runs the `hookline` bin as a user would. The environment is the given one only (plus
+ * PATH), so a DATABASE_URL of the test run cannot leak in and swap the backend.
+ */
+export function runHookline(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): HooklineProcess {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const guard = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    clearTimeout(guard);
+    return (code ?? signal) as number | string;
+  });
+  const listening = new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const match = /"url":"(http:\/\/[^"]+)\/graphql","msg":"listening"/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    };
+    child.stdout?.on('data', check);
+    exited.then((code) => reject(new Error(`hookline exited (${code}) before listening:\n${out}\n${err}`)));
+  });
+  listening.catch(() => {});
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    listening,
+    exited,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
