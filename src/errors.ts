@@ -1,12 +1,7 @@
 import { GraphQLError } from 'graphql';
 
 export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'TARGET_NOT_ALLOWED';
+  'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'TARGET_NOT_ALLOWED';
 
 const httpStatus: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
 

@@ -50,7 +50,10 @@ export const webhooks = pgTable(
     ownerType: text('owner_type'),
     ownerName: text('owner_name'),
     ownerId: text('owner_id'),
-    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    tags: text('tags')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     domain: text('domain'),
     versionSeq: integer('version_seq').notNull().default(1),
     changeDescription: jsonb('change_description').$type<ChangeDescription>(),
