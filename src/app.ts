@@ -57,7 +57,7 @@ function yogaLogger(logger: Logger): YogaLogger {
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (...args: unknown[]) => {
       const [first, ...rest] = args;
-      if (first instanceof Error) logger[level]({ err: serializeError(first) }, 'graphql error');
+      if (first instanceof Error) logger[level]({ err: first }, 'graphql error');
       else
         logger[level](
           { details: rest.map((r) => (r instanceof Error ? serializeError(r) : r)) },
@@ -84,6 +84,9 @@ export function buildApp(deps: AppDeps): App {
       title: 'Hookline',
       headers: JSON.stringify({ Authorization: 'Bearer <your token>' }, null, 2),
     },
+    // isDev would copy the original error (drizzle's message holds the query parameters, and
+    // so a webhook's secrets) into the response when NODE_ENV=development.
+    maskedErrors: { isDev: false },
     plugins: [useInputErrorCodes()],
     context: ({ principal }) => ({ principal, webhooks, publicUrl }),
   });
@@ -94,7 +97,7 @@ export function buildApp(deps: AppDeps): App {
       if (!(await migrationsApplied(database))) return json(res, 503, { status: 'migrations pending' });
       return json(res, 200, { status: 'ready' });
     } catch (error) {
-      logger.warn({ err: serializeError(error) }, 'readiness check failed');
+      logger.warn({ err: error }, 'readiness check failed');
       return json(res, 503, { status: 'database unavailable' });
     }
   }
@@ -137,7 +140,7 @@ export function buildApp(deps: AppDeps): App {
     async start() {
       server = createServer((req, res) => {
         handle(req, res).catch((error) => {
-          logger.error({ err: serializeError(error) }, 'request failed');
+          logger.error({ err: error }, 'request failed');
           if (!res.headersSent) json(res, 500, { errors: [{ message: 'Unexpected error.' }] });
           else res.destroy();
         });

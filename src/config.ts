@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
@@ -27,15 +28,24 @@ const environment = z.object({
     })
     .optional(),
   HOOKLINE_DATA_DIR: z.string().min(1).default('./.hookline'),
-  PORT: z.coerce
-    .number({ message: 'must be a whole number from 0 to 65535' })
-    .int({ message: 'must be a whole number from 0 to 65535' })
-    .min(0, { message: 'must be a whole number from 0 to 65535' })
-    .max(65535, { message: 'must be a whole number from 0 to 65535' })
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, { message: 'must be a whole number from 0 to 65535' })
+    .transform(Number)
+    .refine((n) => n <= 65535, { message: 'must be a whole number from 0 to 65535' })
     .default(4000),
   HOST: z
     .string()
-    .regex(/^[A-Za-z0-9.:[\]-]+$/, { message: 'must be a host name or an IP address' })
+    .refine(
+      (v) =>
+        isIP(v) !== 0 ||
+        /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(
+          v,
+        ),
+      {
+        message: 'must be a host name or an IP address',
+      },
+    )
     .default('127.0.0.1'),
   HOOKLINE_ADMIN_TOKEN: z
     .string()

@@ -14,7 +14,6 @@ const prefixByType: Record<string, string> = {
   Event: 'evt',
   Delivery: 'dlv',
   DeliveryAttempt: 'att',
-  ApiToken: 'tok',
 };
 const typeByPrefix = Object.fromEntries(Object.entries(prefixByType).map(([t, p]) => [p, t]));
 

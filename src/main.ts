@@ -3,7 +3,7 @@ import { createAuthenticator, ensureBootstrapToken } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
-import { createLogger, type Logger, serializeError } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { createWebhookService } from './webhooks/service.js';
 
 export interface Running {
@@ -74,7 +74,7 @@ export function stopOnSignals(running: Running, logger: Logger) {
     running.stop().then(
       () => process.exit(0),
       (error) => {
-        logger.error({ err: serializeError(error) }, 'shutdown failed');
+        logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );

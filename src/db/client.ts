@@ -15,6 +15,8 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** Rows of a hand-written statement, the same shape on both drivers. */
   rows<T = Record<string, unknown>>(query: SQL, executor?: Db): Promise<T[]>;
+  /** LISTEN on a channel (NOTIFY from any process on PostgreSQL, this process on PGlite). */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,10 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       db,
       kind: 'postgres',
       rows: (query, executor = db) => rowsOf(executor, query),
+      async listen(channel, onNotify) {
+        const { unlisten } = await client.listen(channel, onNotify);
+        return unlisten;
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -52,6 +58,10 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     db,
     kind: 'pglite',
     rows: (query, executor = db) => rowsOf(executor, query),
+    async listen(channel, onNotify) {
+      const unlisten = await client.listen(channel, onNotify);
+      return () => unlisten();
+    },
     close: () => client.close(),
   };
 }

@@ -11,6 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { ChangedField, EventActor } from '../events/model.js';
 import type {
   ChangeDescription,
   EventFilter,
@@ -54,6 +55,17 @@ export const webhooks = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    // Unions of the filters' event types and entity types ('*' where a filter takes any), kept
+    // beside the filters so that a GIN index narrows the webhooks an event can match before
+    // the full filters are evaluated.
+    matchEventTypes: text('match_event_types')
+      .array()
+      .notNull()
+      .default(sql`'{*}'::text[]`),
+    matchEntities: text('match_entities')
+      .array()
+      .notNull()
+      .default(sql`'{*}'::text[]`),
     domain: text('domain'),
     versionSeq: integer('version_seq').notNull().default(1),
     changeDescription: jsonb('change_description').$type<ChangeDescription>(),
@@ -66,6 +78,8 @@ export const webhooks = pgTable(
     uniqueIndex('webhooks_tenant_name_key').on(t.tenantId, t.name),
     index('webhooks_tenant_status_idx').on(t.tenantId, t.status),
     index('webhooks_tags_idx').using('gin', t.tags),
+    index('webhooks_match_event_types_idx').using('gin', t.matchEventTypes),
+    index('webhooks_match_entities_idx').using('gin', t.matchEntities),
   ],
 );
 
@@ -105,4 +119,105 @@ export const apiTokens = pgTable(
       .on(t.bootstrap)
       .where(sql`${t.bootstrap} and ${t.revokedAt} is null`),
   ],
+);
+
+export const events = pgTable(
+  'events',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    eventType: text('event_type').notNull(),
+    entityType: text('entity_type'),
+    entityId: text('entity_id'),
+    entityFqn: text('entity_fqn'),
+    cluster: text('cluster'),
+    namespace: text('namespace'),
+    actor: jsonb('actor').$type<EventActor>(),
+    level: text('level').notNull(),
+    changedFields: jsonb('changed_fields').$type<ChangedField[]>().notNull(),
+    data: jsonb('data'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    idempotencyKey: text('idempotency_key'),
+  },
+  (t) => [
+    uniqueIndex('events_idempotency_key')
+      .on(t.tenantId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+    index('events_tenant_created_idx').on(t.tenantId, t.createdAt),
+  ],
+);
+
+/** Every event type published so far, for the `eventTypes` query. */
+export const eventTypesSeen = pgTable(
+  'event_types_seen',
+  {
+    tenantId: text('tenant_id').notNull(),
+    name: text('name').notNull(),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
+);
+
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    status: text('status').notNull(),
+    attemptCount: integer('attempt_count').notNull().default(0),
+    /** Attempts made before the current retry schedule began (a manual retry starts it anew). */
+    scheduleStart: integer('schedule_start').notNull().default(0),
+    /** When the next attempt is due; null once the delivery is finished. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    /** An IN_FLIGHT delivery whose lease has passed belongs to whichever dispatcher claims it next. */
+    leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+    leasedBy: text('leased_by'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    ...timestamps,
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('deliveries_webhook_idx').on(t.webhookId, t.id),
+    index('deliveries_event_idx').on(t.eventId),
+    index('deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} in ('PENDING', 'AWAITING_RETRY')`),
+    index('deliveries_lease_idx')
+      .on(t.leaseUntil)
+      .where(sql`${t.status} = 'IN_FLIGHT'`),
+  ],
+);
+
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    deliveryId: uuid('delivery_id')
+      .notNull()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    webhookId: uuid('webhook_id').notNull(),
+    attemptNumber: integer('attempt_number').notNull(),
+    /** The delivery's status once this attempt was recorded. */
+    status: text('status').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    requestUrl: text('request_url').notNull(),
+    requestHeaders: jsonb('request_headers').$type<Record<string, string>>().notNull(),
+    requestBody: text('request_body').notNull(),
+    responseStatus: integer('response_status'),
+    responseHeaders: jsonb('response_headers').$type<Record<string, string>>(),
+    responseBody: text('response_body'),
+    errorKind: text('error_kind'),
+    errorMessage: text('error_message'),
+  },
+  (t) => [index('delivery_attempts_delivery_idx').on(t.deliveryId, t.attemptNumber)],
 );

@@ -56,8 +56,7 @@ const VALUE_ERROR =
 const MISSING_FIELD = /Field "(?:[\w]+\.)?(\w+)" of required type/;
 const UNKNOWN_FIELD = /Field "(\w+)" is not defined by type/;
 const MISSING_ARGUMENT = /^Field "\w+" argument "(\w+)" of type ".*" is required/;
-const VARIABLE =
-  /^Variable "\$(\w+)" (?:got invalid value .*?(?: at "(.*?)")?; (.*)|of (?:required|non-null) type)/s;
+const VARIABLE = /^Variable "\$(\w+)" (got invalid value|of (?:required|non-null) type)/;
 
 const pathFromPrinted = (printed: string): Path =>
   printed
@@ -71,8 +70,12 @@ function tailField(message: string): Path {
   return missing?.[1] ? [missing[1]] : [];
 }
 
-function withExtensions(error: GraphQLError, extensions: Record<string, unknown>): GraphQLError {
-  return new GraphQLError(error.message, {
+function withExtensions(
+  error: GraphQLError,
+  extensions: Record<string, unknown>,
+  message = error.message,
+): GraphQLError {
+  return new GraphQLError(message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
@@ -90,10 +93,23 @@ function classify(error: GraphQLError, document: DocumentNode | undefined): Grap
 
   const variable = VARIABLE.exec(error.message);
   if (variable?.[1]) {
-    const usage = located?.variables.get(variable[1]) ?? [variable[1]];
-    const inner = variable[2] ? pathFromPrinted(variable[2]) : [];
-    const tail = variable[3] ? tailField(variable[3]) : [];
-    return withExtensions(error, { code: 'BAD_USER_INPUT', ...describe([...usage, ...inner, ...tail]) });
+    const name = variable[1];
+    const usage = located?.variables.get(name) ?? [name];
+    if (variable[2] !== 'got invalid value') {
+      return withExtensions(error, { code: 'BAD_USER_INPUT', ...describe(usage) });
+    }
+    // graphql-js quotes the whole variable value in its message, which may hold secrets the
+    // client sent. The reason is the message of the original error, and the path is the
+    // ` at "…"` just before it.
+    const reason = error.originalError?.message ?? '';
+    const head = error.message.slice(0, Math.max(0, error.message.length - reason.length - 2));
+    const at = head.lastIndexOf(` at "${name}`);
+    const printed = at >= 0 && head.endsWith('"') ? head.slice(at + 5, -1) : name;
+    return withExtensions(
+      error,
+      { code: 'BAD_USER_INPUT', ...describe([...usage, ...pathFromPrinted(printed), ...tailField(reason)]) },
+      `Variable "$${name}" has an invalid value at "${printed}": ${reason}`,
+    );
   }
 
   if (VALUE_ERROR.test(error.message)) {

@@ -60,6 +60,7 @@ function mergeConfig(
     httpAuthType: 'NONE',
     httpAuthUsername: null,
     allowInvalidCerts: false,
+    xSignature: false,
     sendToAdmins: false,
     sendToOwners: false,
     sendToFollowers: false,
@@ -119,6 +120,7 @@ function mergeConfig(
 
   if (patch.timeoutMs !== undefined) config.timeoutMs = patch.timeoutMs ?? defaults.timeoutMs;
   if (patch.allowInvalidCerts !== undefined) config.allowInvalidCerts = patch.allowInvalidCerts ?? false;
+  if (patch.xSignature !== undefined) config.xSignature = patch.xSignature ?? false;
   if (patch.sendToAdmins !== undefined) config.sendToAdmins = patch.sendToAdmins ?? false;
   if (patch.sendToOwners !== undefined) config.sendToOwners = patch.sendToOwners ?? false;
   if (patch.sendToFollowers !== undefined) config.sendToFollowers = patch.sendToFollowers ?? false;

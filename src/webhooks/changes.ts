@@ -65,6 +65,7 @@ function tracked(w: Webhook, s: WebhookSecrets): Map<string, Tracked> {
     ['config.httpAuthUsername', plain(c.httpAuthUsername)],
     ['config.httpAuthSecret', secret(s.httpAuthSecret)],
     ['config.allowInvalidCerts', plain(c.allowInvalidCerts)],
+    ['config.xSignature', plain(c.xSignature ?? false)],
     ['config.sendToAdmins', plain(c.sendToAdmins)],
     ['config.sendToOwners', plain(c.sendToOwners)],
     ['config.sendToFollowers', plain(c.sendToFollowers)],

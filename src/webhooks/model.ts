@@ -67,6 +67,8 @@ export interface StoredConfig {
   httpAuthType: HttpAuthType;
   httpAuthUsername: string | null;
   allowInvalidCerts: boolean;
+  /** Also send Stalwart's `X-Signature: base64(HMAC-SHA256(key, body))`. */
+  xSignature: boolean;
   sendToAdmins: boolean;
   sendToOwners: boolean;
   sendToFollowers: boolean;
@@ -76,6 +78,9 @@ export interface StoredConfig {
 /** Write-only material: stored, used to send, never returned. */
 export interface WebhookSecrets {
   secretKey?: string;
+  /** The secret replaced by rotateWebhookSecret, which keeps signing until it expires. */
+  previousSecretKey?: string;
+  previousSecretExpiresAt?: string;
   httpAuthSecret?: string;
   headers?: Record<string, string>;
 }

@@ -1,5 +1,20 @@
-import { and, asc, count, desc, eq, gt, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import {
+  and,
+  arrayOverlaps,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  ilike,
+  inArray,
+  lt,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { matchKeys } from '../events/matching.js';
 import { webhooks, webhookVersions } from '../db/schema.js';
 import {
   type EventLevel,
@@ -57,7 +72,10 @@ export function fromRow(row: Row): StoredWebhook {
 }
 
 export function toRow({ webhook: w, secrets }: StoredWebhook): typeof webhooks.$inferInsert {
+  const keys = matchKeys(w.eventFilters);
   return {
+    matchEventTypes: keys.eventTypes,
+    matchEntities: keys.entities,
     id: w.id,
     tenantId: w.tenantId,
     name: w.name,
@@ -200,4 +218,36 @@ export async function listVersions(db: Db, webhookId: string): Promise<WebhookVe
     .from(webhookVersions)
     .where(eq(webhookVersions.webhookId, webhookId))
     .orderBy(desc(webhookVersions.versionSeq));
+}
+
+/**
+ * Webhooks that may match events of these types and entity types: enabled, not deleted, and
+ * with a filter naming the type (or any type). The GIN indexes on the match columns make this
+ * a narrow lookup however many webhooks exist; the full filters are evaluated by the caller.
+ */
+export async function candidateWebhooks(
+  db: Db,
+  tenantId: string,
+  eventTypes: string[],
+  entityTypes: string[],
+): Promise<StoredWebhook[]> {
+  const rows = await db
+    .select()
+    .from(webhooks)
+    .where(
+      and(
+        eq(webhooks.tenantId, tenantId),
+        eq(webhooks.enabled, true),
+        eq(webhooks.deleted, false),
+        arrayOverlaps(webhooks.matchEventTypes, ['*', ...eventTypes]),
+        arrayOverlaps(webhooks.matchEntities, ['*', ...entityTypes]),
+      ),
+    );
+  return rows.map(fromRow);
+}
+
+export async function findWebhooksByIds(db: Db, ids: string[]): Promise<StoredWebhook[]> {
+  if (!ids.length) return [];
+  const rows = await db.select().from(webhooks).where(inArray(webhooks.id, ids));
+  return rows.map(fromRow);
 }

@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { sqlState } from '../db/client.js';
-import { DomainError, notFound } from '../errors.js';
+import { badInput, DomainError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { applyUpdate, buildWebhook } from './build.js';
 import { describeChange } from './changes.js';
@@ -21,7 +21,13 @@ import {
   type StoredWebhook,
   type WebhookFilter,
 } from './repository.js';
-import { parseCreateWebhook, parseUpdateWebhook } from './validation.js';
+import {
+  checkWebhookFilter,
+  isWebhookName,
+  MAX_BULK_WEBHOOKS,
+  parseCreateWebhook,
+  parseUpdateWebhook,
+} from './validation.js';
 import { snapshotOf } from './view.js';
 
 export interface WebhookServiceDeps {
@@ -91,6 +97,9 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
 
     /** All or nothing: every input is validated before anything is written. */
     async createMany(actor: Principal, inputs: unknown[]): Promise<Webhook[]> {
+      if (inputs.length > MAX_BULK_WEBHOOKS) {
+        throw badInput('inputs', `createWebhooks takes at most ${MAX_BULK_WEBHOOKS} webhooks at once`);
+      }
       const now = clock();
       const built = inputs.map((input, index) => {
         try {
@@ -124,7 +133,7 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
         db.transaction(async (tx) => {
           const current = await mustFind(tx, actor, id);
           const seq = current.webhook.versionSeq;
-          if (expectedVersion != null && Math.round(expectedVersion * 10) !== seq) {
+          if (expectedVersion != null && Math.abs(expectedVersion * 10 - seq) > 1e-6) {
             throw new DomainError(
               'CONFLICT',
               `webhook is at version ${versionFromSeq(seq)}, not ${expectedVersion}`,
@@ -163,11 +172,14 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
     },
 
     async get(actor: Principal, by: { id: string } | { name: string }): Promise<Webhook | null> {
+      if ('name' in by && !isWebhookName(by.name)) return null;
       return (await findWebhook(db, actor.tenantId, by))?.webhook ?? null;
     },
 
-    list: (actor: Principal, filter: WebhookFilter, page: Page) =>
-      listWebhooks(db, actor.tenantId, filter, page),
+    list(actor: Principal, filter: WebhookFilter, page: Page) {
+      checkWebhookFilter(filter);
+      return listWebhooks(db, actor.tenantId, filter, page);
+    },
 
     count: (actor: Principal, filter: WebhookFilter) => countWebhooks(db, actor.tenantId, filter),
 

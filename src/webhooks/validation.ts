@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badInput } from '../errors.js';
+import { jsonValue, nonEmptyText, parseInput, storable, text } from '../validation.js';
 import { eventLevels, eventsPolicyModes, httpAuthTypes, ownerTypes, webhookTypes } from './model.js';
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
@@ -25,15 +25,6 @@ const reservedHeaders = new Set([
   'webhook-signature',
   'x-hookline-signature',
 ]);
-
-const text = (max: number) =>
-  z
-    .string({ message: 'must be a string' })
-    .max(max, { message: `must be at most ${max} characters` })
-    .refine((s) => !s.includes('\u0000'), { message: 'must not contain NUL characters' });
-
-const nonEmptyText = (max: number) =>
-  text(max).refine((s) => s.trim().length > 0, { message: 'must not be empty' });
 
 const int = (min: number, max: number) =>
   z
@@ -69,7 +60,11 @@ const endpoint = z
       }
     },
     { message: 'must be an absolute http or https URL' },
-  );
+  )
+  // Credentials in the URL would be shown to everyone who can read the webhook.
+  .refine((value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), {
+    message: 'must not hold credentials; set them in config.httpAuth',
+  });
 
 const eventFilter = z.strictObject(
   {
@@ -129,6 +124,7 @@ const secretKey = z
   .string({ message: 'must be a string' })
   .min(8, { message: 'must be at least 8 characters' })
   .max(1024, { message: 'must be at most 1024 characters' })
+  .refine(storable, { message: 'must not contain NUL characters or unpaired surrogates' })
   .refine(
     (s) => {
       if (!s.startsWith('whsec_')) return true;
@@ -144,7 +140,7 @@ const secretFrom = z
     file: z
       .string()
       .max(1024)
-      .refine((p) => p.startsWith('/'), { message: 'must be an absolute file path' })
+      .refine((p) => p.startsWith('/') && storable(p), { message: 'must be an absolute file path' })
       .nullish(),
   })
   .refine((s) => (s.env ? 1 : 0) + (s.file ? 1 : 0) === 1, {
@@ -158,11 +154,12 @@ const httpAuth = z.strictObject({
   token: text(4096).nullish(),
 });
 
-const template = z
-  .unknown()
-  .refine((t) => t === null || t === undefined || (typeof t === 'object' && t !== null), {
+const template = jsonValue().refine(
+  (t) => t === null || t === undefined || (typeof t === 'object' && t !== null),
+  {
     message: 'must be a JSON object or array',
-  });
+  },
+);
 
 const configFields = {
   endpoint,
@@ -172,6 +169,7 @@ const configFields = {
   timeoutMs: int(100, 60_000).nullish(),
   httpAuth: httpAuth.nullish(),
   allowInvalidCerts: z.boolean().nullish(),
+  xSignature: z.boolean().nullish(),
   sendToAdmins: z.boolean().nullish(),
   sendToOwners: z.boolean().nullish(),
   sendToFollowers: z.boolean().nullish(),
@@ -244,25 +242,26 @@ const updateSchema = z
 export type CreateWebhookInput = z.infer<typeof createSchema>;
 export type UpdateWebhookInput = z.infer<typeof updateSchema>;
 
-function fieldOf(path: PropertyKey[]) {
-  return path.map(String).join('.');
-}
+export const parseCreateWebhook = (input: unknown, index?: number) => parseInput(createSchema, input, index);
+export const parseUpdateWebhook = (input: unknown) => parseInput(updateSchema, input);
 
-function parse<T>(schema: z.ZodType<T>, input: unknown, index?: number): T {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    field: fieldOf(issue.path),
-    message: issue.message,
-  }));
-  const [first] = issues;
-  if (!first) throw badInput('', 'invalid input');
-  const where = index === undefined ? '' : ` (item ${index})`;
-  throw badInput(first.field, `${first.field || 'input'} ${first.message}${where}`, {
-    ...(index === undefined ? {} : { index }),
-    ...(issues.length > 1 ? { issues } : {}),
-  });
-}
+const webhookFilter = z
+  .object({
+    status: z.array(z.string()).nullish(),
+    webhookType: z.array(z.string()).nullish(),
+    owner: text(256).nullish(),
+    domain: text(256).nullish(),
+    tag: text(256).nullish(),
+    text: text(256).nullish(),
+    includeDeleted: z.boolean().nullish(),
+  })
+  .nullish();
 
-export const parseCreateWebhook = (input: unknown, index?: number) => parse(createSchema, input, index);
-export const parseUpdateWebhook = (input: unknown) => parse(updateSchema, input);
+/** Filter values go into SQL, so they get the same limits as stored strings. */
+export const checkWebhookFilter = (filter: unknown) =>
+  parseInput(z.object({ filter: webhookFilter }), { filter });
+
+/** Whether a name could belong to a webhook at all (a lookup by any other name finds nothing). */
+export const isWebhookName = (value: string) => name.safeParse(value).success;
+
+export const MAX_BULK_WEBHOOKS = 100;

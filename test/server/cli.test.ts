@@ -21,6 +21,8 @@ describe('the hookline command', () => {
   for (const [variable, value, shown] of [
     ['PORT', 'eighty', true],
     ['PORT', '70000', true],
+    ['PORT', '0x10', true],
+    ['HOST', '[', true],
     ['LOG_LEVEL', 'loud', true],
     ['DATABASE_URL', 'mysql://root:hunter2@db/x', false],
     ['HOOKLINE_ADMIN_TOKEN', 'short', false],

@@ -266,6 +266,8 @@ for (const backend of backends()) {
       const stale = await server.gql(UPDATE, { id: w.id, input: { description: 'late' }, v: 0.2 });
       assert.equal(stale.errors?.[0]?.extensions?.code, 'CONFLICT');
       assert.equal(stale.errors?.[0]?.extensions?.field, 'expectedVersion');
+      const between = await server.gql(UPDATE, { id: w.id, input: { description: 'late' }, v: 0.41 });
+      assert.equal(between.errors?.[0]?.extensions?.code, 'CONFLICT', 'no version 0.41 exists');
       assert.equal((await server.gql(GET, { id: w.id })).data.webhook.version, 0.4);
     });
 

@@ -105,6 +105,41 @@ const badCreates: [string, Record<string, unknown>, string][] = [
     'retryPolicy.scheduleSeconds.1',
   ],
   ['owner of an unknown type', makeWebhookInput({ owner: { type: 'robot', name: 'r2' } }), 'owner.type'],
+  [
+    'endpoint with credentials in it',
+    withConfig({ endpoint: 'https://user:hunter2@a.example.com/' }),
+    'config.endpoint',
+  ],
+  ['secretKey with a NUL', withConfig({ secretKey: 'abcdefgh\u0000' }), 'config.secretKey'],
+  [
+    'secretFrom file with a NUL',
+    withConfig({ secretFrom: { file: '/run/secret\u0000' } }),
+    'config.secretFrom.file',
+  ],
+  [
+    'template holding a NUL',
+    makeWebhookInput({
+      webhookType: 'CUSTOM',
+      config: { endpoint: 'https://a.example.com', template: { a: 'x\u0000' } },
+    }),
+    'config.template',
+  ],
+  [
+    'template nested 40 deep',
+    makeWebhookInput({
+      webhookType: 'CUSTOM',
+      config: {
+        endpoint: 'https://a.example.com',
+        template: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`),
+      },
+    }),
+    'config.template',
+  ],
+  [
+    'description with an unpaired surrogate',
+    makeWebhookInput({ description: 'broken \ud800 text' }),
+    'description',
+  ],
 ];
 
 for (const backend of backends()) {
@@ -149,6 +184,55 @@ for (const backend of backends()) {
       );
       assert.equal(missing.errors?.[0]?.extensions?.field, 'name');
       assert.equal((await server.gql(`{ webhook(name: "inline") { id } }`)).data.webhook, null);
+    });
+
+    it('never echoes the input in a coercion error, and names the field even when a value holds "; "', async () => {
+      const input = {
+        ...makeWebhookInput(),
+        name: undefined,
+        config: { endpoint: 'https://a.example.com', secretKey: 'SUPERSECRETVALUE123; x' },
+      };
+      const res = await server.gql(CREATE, { input });
+      assert.equal(res.errors?.[0]?.extensions?.field, 'name');
+      assert.equal(res.text.includes('SUPERSECRETVALUE123'), false, res.text);
+      const missingEndpoint = { ...makeWebhookInput(), config: { secretKey: 'abcd; efgh-ijkl' } };
+      const res2 = await server.gql(CREATE, { input: missingEndpoint });
+      assert.equal(res2.errors?.[0]?.extensions?.field, 'config.endpoint');
+      assert.equal(res2.text.includes('efgh-ijkl'), false, res2.text);
+      const bulk = await server.gql(
+        `mutation($inputs: [CreateWebhookInput!]!) { createWebhooks(inputs: $inputs) { id } }`,
+        {
+          inputs: [makeWebhookInput(), missingEndpoint],
+        },
+      );
+      assert.equal(bulk.errors?.[0]?.extensions?.field, 'config.endpoint');
+      assert.equal(bulk.errors?.[0]?.extensions?.index, 1);
+    });
+
+    it('refuses more than 100 webhooks in one createWebhooks', async () => {
+      const before = await count();
+      const res = await server.gql(
+        `mutation($inputs: [CreateWebhookInput!]!) { createWebhooks(inputs: $inputs) { id } }`,
+        {
+          inputs: Array.from({ length: 101 }, () => makeWebhookInput()),
+        },
+      );
+      assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.equal(res.errors?.[0]?.extensions?.field, 'inputs');
+      assert.equal(await count(), before);
+    });
+
+    it('refuses filter and lookup values that cannot be stored, instead of failing inside SQL', async () => {
+      const res = await server.gql(`query($f: WebhookFilter) { webhooks(filter: $f) { totalCount } }`, {
+        f: { text: 'a\u0000' },
+      });
+      assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.equal(res.errors?.[0]?.extensions?.field, 'filter.text');
+      const lookup = await server.gql(`query($n: String) { webhook(name: $n) { id } }`, { n: 'a\u0000' });
+      assert.equal(lookup.errors, undefined);
+      assert.equal(lookup.data.webhook, null);
+      const both = await server.gql(`{ webhooks(first: 3, last: 2) { totalCount } }`);
+      assert.equal(both.errors?.[0]?.extensions?.field, 'last');
     });
 
     it('accepts names made of letters, digits, "_", "-" and "."', async () => {

@@ -89,6 +89,10 @@ const WebhookConfigRef = builder
       httpAuthType: t.field({ type: HttpAuthTypeEnum, resolve: ({ config }) => config.httpAuthType }),
       httpAuthUsername: t.string({ nullable: true, resolve: ({ config }) => config.httpAuthUsername }),
       allowInvalidCerts: t.boolean({ resolve: ({ config }) => config.allowInvalidCerts }),
+      xSignature: t.boolean({
+        description: 'Whether requests also carry Stalwart-style `X-Signature: base64(HMAC-SHA256)`.',
+        resolve: ({ config }) => config.xSignature ?? false,
+      }),
       sendToAdmins: t.boolean({ resolve: ({ config }) => config.sendToAdmins }),
       sendToOwners: t.boolean({ resolve: ({ config }) => config.sendToOwners }),
       sendToFollowers: t.boolean({ resolve: ({ config }) => config.sendToFollowers }),
@@ -266,6 +270,7 @@ const configInputFields = (endpointRequired: boolean) =>
     timeoutMs: t.int(),
     httpAuth: t.field({ type: HttpAuthInput }),
     allowInvalidCerts: t.boolean(),
+    xSignature: t.boolean({ description: 'Also sign with `X-Signature: base64(HMAC-SHA256(key, body))`.' }),
     sendToAdmins: t.boolean(),
     sendToOwners: t.boolean(),
     sendToFollowers: t.boolean(),
@@ -351,9 +356,14 @@ builder.queryField('webhook', (t) =>
   }),
 );
 
-const pageSize = (value: number | null | undefined, field: string) => {
-  if (value != null && (value < 0 || value > 100)) throw badInput(field, `${field} must be from 0 to 100`);
-};
+/** Relay page arguments: first or last (not both), each 0 to 100. */
+export function checkPageArgs(args: { first?: number | null; last?: number | null }) {
+  for (const field of ['first', 'last'] as const) {
+    const value = args[field];
+    if (value != null && (value < 0 || value > 100)) throw badInput(field, `${field} must be from 0 to 100`);
+  }
+  if (args.first != null && args.last != null) throw badInput('last', 'give first or last, not both');
+}
 
 builder.queryField('webhooks', (t) =>
   t.connection(
@@ -362,8 +372,7 @@ builder.queryField('webhooks', (t) =>
       description: 'Webhooks in creation order, 20 a page unless first/last says otherwise (100 at most).',
       args: { filter: t.arg({ type: WebhookFilterInput }) },
       resolve: async (_root, args, ctx) => {
-        pageSize(args.first, 'first');
-        pageSize(args.last, 'last');
+        checkPageArgs(args);
         const filter: WebhookFilter = args.filter ?? {};
         const { edges, pageInfo } = await resolveCursorConnection<Promise<Webhook[]>>(
           { args, toCursor: (w) => encodeCursor(w.id) },

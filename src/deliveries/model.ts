@@ -1,0 +1,52 @@
+export const deliveryStatuses = [
+  'PENDING',
+  'IN_FLIGHT',
+  'SUCCEEDED',
+  'AWAITING_RETRY',
+  'FAILED',
+  'DISCARDED',
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+export const errorKinds = ['TIMEOUT', 'CONNECTION', 'TLS', 'HTTP_STATUS', 'CONFIGURATION'] as const;
+export type ErrorKind = (typeof errorKinds)[number];
+
+export interface Delivery {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  webhookId: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  scheduleStart: number;
+  nextAttemptAt: Date | null;
+  leaseUntil: Date | null;
+  leasedBy: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+}
+
+export interface DeliveryAttempt {
+  id: string;
+  tenantId: string;
+  deliveryId: string;
+  webhookId: string;
+  attemptNumber: number;
+  status: DeliveryStatus;
+  startedAt: Date;
+  durationMs: number;
+  requestUrl: string;
+  requestHeaders: Record<string, string>;
+  requestBody: string;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string> | null;
+  responseBody: string | null;
+  errorKind: ErrorKind | null;
+  errorMessage: string | null;
+}
+
+/** The channel a dispatcher LISTENs on; any NOTIFY means "there may be due deliveries". */
+export const DELIVERIES_CHANNEL = 'hookline_deliveries';

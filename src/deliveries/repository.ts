@@ -1,0 +1,157 @@
+import { and, asc, count, desc, eq, gte, inArray, lt, notInArray, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { deliveries, deliveryAttempts } from '../db/schema.js';
+import {
+  DELIVERIES_CHANNEL,
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryStatus,
+  type ErrorKind,
+} from './model.js';
+
+type Row = typeof deliveries.$inferSelect;
+
+export const deliveryFromRow = (row: Row): Delivery => ({ ...row, status: row.status as DeliveryStatus });
+
+const attemptFromRow = (row: typeof deliveryAttempts.$inferSelect): DeliveryAttempt => ({
+  ...row,
+  status: row.status as DeliveryStatus,
+  errorKind: row.errorKind as ErrorKind | null,
+});
+
+export async function insertDeliveries(
+  db: Db,
+  rows: (typeof deliveries.$inferInsert)[],
+): Promise<Delivery[]> {
+  if (!rows.length) return [];
+  // Batches of 1000 keep each statement well under PostgreSQL's 65535 parameter limit.
+  const out: Delivery[] = [];
+  for (let i = 0; i < rows.length; i += 1000) {
+    const inserted = await db
+      .insert(deliveries)
+      .values(rows.slice(i, i + 1000))
+      .returning();
+    out.push(...inserted.map(deliveryFromRow));
+  }
+  return out;
+}
+
+/** Wakes every dispatcher; inside a transaction it is sent only if the transaction commits. */
+export async function notifyDispatchers(db: Db): Promise<void> {
+  await db.execute(sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`);
+}
+
+export interface DeliveryFilter {
+  webhookId?: string;
+  eventId?: string;
+  status?: DeliveryStatus[] | null;
+}
+
+export interface DeliveryPage {
+  before?: string | undefined;
+  after?: string | undefined;
+  limit: number;
+  inverted: boolean;
+}
+
+function conditions(tenantId: string, f: DeliveryFilter): SQL[] {
+  const c: SQL[] = [eq(deliveries.tenantId, tenantId)];
+  if (f.webhookId) c.push(eq(deliveries.webhookId, f.webhookId));
+  if (f.eventId) c.push(eq(deliveries.eventId, f.eventId));
+  if (f.status?.length) c.push(inArray(deliveries.status, f.status));
+  return c;
+}
+
+/** Newest first, by the UUIDv7 key: `after` a cursor means older than it. */
+export async function listDeliveries(db: Db, tenantId: string, filter: DeliveryFilter, page: DeliveryPage) {
+  const c = conditions(tenantId, filter);
+  if (page.after) c.push(lt(deliveries.id, page.after));
+  if (page.before) c.push(sql`${deliveries.id} > ${page.before}`);
+  const rows = await db
+    .select()
+    .from(deliveries)
+    .where(and(...c))
+    .orderBy(page.inverted ? asc(deliveries.id) : desc(deliveries.id))
+    .limit(page.limit);
+  return rows.map(deliveryFromRow);
+}
+
+export async function countDeliveries(db: Db, tenantId: string, filter: DeliveryFilter): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(deliveries)
+    .where(and(...conditions(tenantId, filter)));
+  return Number(row?.n ?? 0);
+}
+
+export async function findDelivery(db: Db, tenantId: string, id: string): Promise<Delivery | null> {
+  const [row] = await db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, id)));
+  return row ? deliveryFromRow(row) : null;
+}
+
+export async function findDeliveriesByIds(db: Db, ids: string[]): Promise<Delivery[]> {
+  if (!ids.length) return [];
+  const rows = await db.select().from(deliveries).where(inArray(deliveries.id, ids));
+  return rows.map(deliveryFromRow);
+}
+
+export async function attemptsOf(db: Db, deliveryId: string): Promise<DeliveryAttempt[]> {
+  const rows = await db
+    .select()
+    .from(deliveryAttempts)
+    .where(eq(deliveryAttempts.deliveryId, deliveryId))
+    .orderBy(asc(deliveryAttempts.attemptNumber));
+  return rows.map(attemptFromRow);
+}
+
+export async function findAttempt(db: Db, tenantId: string, id: string): Promise<DeliveryAttempt | null> {
+  const [row] = await db
+    .select()
+    .from(deliveryAttempts)
+    .where(and(eq(deliveryAttempts.tenantId, tenantId), eq(deliveryAttempts.id, id)));
+  return row ? attemptFromRow(row) : null;
+}
+
+export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<void> {
+  if (rows.length) await db.insert(deliveryAttempts).values(rows);
+}
+
+const queued: DeliveryStatus[] = ['PENDING', 'AWAITING_RETRY', 'IN_FLIGHT'];
+
+/**
+ * Puts finished deliveries back in the queue, due now, with a fresh retry schedule. The id
+ * (and so the `webhook-id` header) stays. Deliveries already queued or in flight are left.
+ */
+export async function requeue(
+  db: Db,
+  tenantId: string,
+  where:
+    | { ids: string[] }
+    | { webhookId: string; since?: Date | null; until?: Date | null; status?: DeliveryStatus[] | null },
+): Promise<Delivery[]> {
+  const c: SQL[] = [eq(deliveries.tenantId, tenantId), notInArray(deliveries.status, queued)];
+  if ('ids' in where) c.push(inArray(deliveries.id, where.ids));
+  else {
+    c.push(eq(deliveries.webhookId, where.webhookId));
+    if (where.since) c.push(gte(deliveries.createdAt, where.since));
+    if (where.until) c.push(lt(deliveries.createdAt, where.until));
+    if (where.status?.length) c.push(inArray(deliveries.status, where.status));
+  }
+  const rows = await db
+    .update(deliveries)
+    .set({
+      status: 'PENDING',
+      nextAttemptAt: sql`now()`,
+      scheduleStart: sql`${deliveries.attemptCount}`,
+      leaseUntil: null,
+      leasedBy: null,
+      completedAt: null,
+      updatedAt: sql`now()`,
+    })
+    .where(and(...c))
+    .returning();
+  return rows.map(deliveryFromRow);
+}

@@ -1,0 +1,77 @@
+import { createHmac } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { StoredConfig, WebhookSecrets } from '../webhooks/model.js';
+
+export class SecretUnavailable extends Error {}
+
+/** Standard Webhooks: a `whsec_` secret is base64 after the prefix; any other string is its UTF-8 bytes. */
+export const secretBytes = (secret: string) =>
+  secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+
+const fileCache = new Map<string, { mtimeMs: number; value: string }>();
+
+/** A secret file is re-read only when it changes, so rotating it on disk needs no restart. */
+async function readSecretFile(path: string): Promise<string> {
+  try {
+    const { mtimeMs } = await stat(path);
+    const cached = fileCache.get(path);
+    if (cached && cached.mtimeMs === mtimeMs) return cached.value;
+    const value = (await readFile(path, 'utf8')).trim();
+    fileCache.set(path, { mtimeMs, value });
+    return value;
+  } catch {
+    throw new SecretUnavailable(`the signing secret file ${path} cannot be read`);
+  }
+}
+
+/**
+ * The keys that sign a request, newest first: the current secret (a value, or read now from
+ * an environment variable or file) and, during a rotation, the previous one until it expires.
+ */
+export async function signingKeys(
+  config: StoredConfig,
+  secrets: WebhookSecrets,
+  now: Date,
+): Promise<Buffer[]> {
+  const keys: Buffer[] = [];
+  if (secrets.secretKey) keys.push(secretBytes(secrets.secretKey));
+  else if (config.secretFrom?.env) {
+    const value = process.env[config.secretFrom.env];
+    if (!value)
+      throw new SecretUnavailable(
+        `the environment variable ${config.secretFrom.env} holding the signing secret is not set`,
+      );
+    keys.push(secretBytes(value));
+  } else if (config.secretFrom?.file) {
+    keys.push(secretBytes(await readSecretFile(config.secretFrom.file)));
+  }
+  if (
+    secrets.previousSecretKey &&
+    secrets.previousSecretExpiresAt &&
+    Date.parse(secrets.previousSecretExpiresAt) > now.getTime()
+  ) {
+    keys.push(secretBytes(secrets.previousSecretKey));
+  }
+  return keys;
+}
+
+const hmac = (key: Buffer, data: string) => createHmac('sha256', key).update(data);
+
+/** The signature headers for `body`; none when the webhook has no secret. */
+export function signatureHeaders(args: {
+  keys: Buffer[];
+  messageId: string;
+  timestamp: number;
+  body: string;
+  xSignature: boolean;
+}): Record<string, string> {
+  const { keys, messageId, timestamp, body } = args;
+  if (!keys.length) return {};
+  const signed = `${messageId}.${timestamp}.${body}`;
+  const headers: Record<string, string> = {
+    'webhook-signature': keys.map((k) => `v1,${hmac(k, signed).digest('base64')}`).join(' '),
+    'x-hookline-signature': keys.map((k) => `sha256=${hmac(k, body).digest('hex')}`).join(' '),
+  };
+  if (args.xSignature) headers['x-signature'] = keys.map((k) => hmac(k, body).digest('base64')).join(' ');
+  return headers;
+}

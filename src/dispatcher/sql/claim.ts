@@ -1,0 +1,111 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+
+export interface ClaimArgs {
+  workerId: string;
+  /** Requests this dispatcher may start now (a batch is one request). */
+  requests: number;
+  /** Requests each webhook may have in flight at once. */
+  perWebhook: number;
+  /** Webhooks with requests in flight here, and how many more each may start. */
+  busy: Record<string, number>;
+  /** Added to the webhook's timeout to make the lease. */
+  leaseMarginMs: number;
+}
+
+/**
+ * Claims due deliveries and marks them IN_FLIGHT under a lease, returning their ids.
+ *
+ * Due means PENDING or AWAITING_RETRY with next_attempt_at passed, or IN_FLIGHT with an
+ * expired lease (its process died: any dispatcher takes it over). The two kinds are read
+ * apart so each uses its partial index, at most 1000 of each, oldest first, leaving out
+ * webhooks already at their concurrency here. Per webhook the rows are cut into requests of
+ * batch_size, a webhook gets at most its free slots, and the oldest requests win. Rows are
+ * then locked with SKIP LOCKED, re-checking that they are still due, so two dispatchers
+ * never claim the same row. The lease is the webhook's timeout plus a margin, so a killed
+ * process's deliveries come back soon after its attempts would have timed out anyway.
+ */
+export async function claimDue(database: Database, args: ClaimArgs): Promise<string[]> {
+  if (args.requests <= 0) return [];
+  const saturated = Object.entries(args.busy)
+    .filter(([, free]) => free <= 0)
+    .map(([id]) => id);
+  const rows = await database.rows<{ id: string }>(sql`
+    with saturated as (
+      select jsonb_array_elements_text(${JSON.stringify(saturated)}::jsonb)::uuid as id
+    ),
+    due as (
+      (select d.id, d.webhook_id, d.next_attempt_at as due_at
+         from deliveries d
+        where d.status in ('PENDING', 'AWAITING_RETRY') and d.next_attempt_at <= now()
+          and d.webhook_id not in (select id from saturated)
+        order by d.next_attempt_at
+        limit 1000)
+      union all
+      (select d.id, d.webhook_id, d.lease_until as due_at
+         from deliveries d
+        where d.status = 'IN_FLIGHT' and d.lease_until < now()
+          and d.webhook_id not in (select id from saturated)
+        order by d.lease_until
+        limit 1000)
+    ),
+    ranked as (
+      select due.id, due.webhook_id, due.due_at,
+             (row_number() over (partition by due.webhook_id order by due.due_at, due.id) - 1)
+               / w.batch_size as slot,
+             coalesce(b.free::int, ${args.perWebhook}) as free
+        from due
+        join webhooks w on w.id = due.webhook_id
+        left join jsonb_each_text(${JSON.stringify(args.busy)}::jsonb) as b(id, free) on b.id::uuid = due.webhook_id
+       where w.enabled and not w.deleted and w.status <> 'FAILED'
+    ),
+    requests as (
+      select webhook_id, slot, min(due_at) as due_at
+        from ranked
+       where slot < free
+       group by webhook_id, slot
+       order by min(due_at)
+       limit ${args.requests}
+    ),
+    locked as (
+      select d.id
+        from deliveries d
+       where d.id in (select r.id from ranked r join requests q using (webhook_id, slot))
+         and ((d.status in ('PENDING', 'AWAITING_RETRY') and d.next_attempt_at <= now())
+              or (d.status = 'IN_FLIGHT' and d.lease_until < now()))
+         for update of d skip locked
+    )
+    update deliveries d
+       set status = 'IN_FLIGHT',
+           leased_by = ${args.workerId},
+           lease_until = now() + (coalesce((w.config ->> 'timeoutMs')::int, 10000) + ${args.leaseMarginMs}) * interval '1 millisecond',
+           updated_at = now()
+      from locked, webhooks w
+     where d.id = locked.id and w.id = d.webhook_id
+    returning d.id
+  `);
+  return rows.map((r) => r.id);
+}
+
+/** When the dispatcher should look again: the earliest retry or lease expiry, if any. */
+export async function nextDueAt(database: Database): Promise<Date | null> {
+  const [row] = await database.rows<{ at: string | Date | null }>(sql`
+    select least(
+      (select min(next_attempt_at) from deliveries where status in ('PENDING', 'AWAITING_RETRY')),
+      (select min(lease_until) from deliveries where status = 'IN_FLIGHT')
+    ) as at
+  `);
+  return row?.at ? new Date(row.at) : null;
+}
+
+/** On shutdown: what this dispatcher claimed but did not finish goes back to the queue, due now. */
+export async function releaseClaims(database: Database, workerId: string): Promise<number> {
+  const rows = await database.rows<{ id: string }>(sql`
+    update deliveries
+       set status = case when attempt_count = 0 then 'PENDING' else 'AWAITING_RETRY' end,
+           lease_until = null, leased_by = null, next_attempt_at = now(), updated_at = now()
+     where leased_by = ${workerId} and status = 'IN_FLIGHT'
+    returning id
+  `);
+  return rows.length;
+}

@@ -1,0 +1,104 @@
+import { type EventFilter, type EventLevel, eventLevels, type Webhook } from '../webhooks/model.js';
+import { ANY_EVENT_TYPE, type HooklineEvent } from './model.js';
+
+const ANY = '*';
+
+const takesAny = (list: string[] | undefined, wildcards = [ANY]) =>
+  !list || list.length === 0 || list.some((v) => wildcards.includes(v));
+
+/**
+ * The event types and entity types a webhook can possibly match, '*' standing for any. They
+ * are stored with the webhook so that an index finds the candidates for an event; the full
+ * filters then decide. No filters at all means every event.
+ */
+export function matchKeys(filters: EventFilter[]): { eventTypes: string[]; entities: string[] } {
+  if (filters.length === 0) return { eventTypes: [ANY], entities: [ANY] };
+  const union = (pick: (f: EventFilter) => string[] | undefined, wildcards?: string[]) =>
+    filters.some((f) => takesAny(pick(f), wildcards))
+      ? [ANY]
+      : [...new Set(filters.flatMap((f) => pick(f) ?? []))].sort();
+  return {
+    eventTypes: union((f) => f.eventTypes, ANY_EVENT_TYPE),
+    entities: union((f) => f.entities),
+  };
+}
+
+const oneOf = (list: string[] | undefined, value: string | null, wildcards = [ANY]) =>
+  takesAny(list, wildcards) || (value !== null && (list as string[]).includes(value));
+
+/** The value at a dotted path of the event: its own fields first, then its `data`. */
+function attribute(event: HooklineEvent, key: string): unknown {
+  const own: Record<string, unknown> = {
+    eventType: event.eventType,
+    entityType: event.entityType,
+    entityId: event.entityId,
+    entityFqn: event.entityFqn,
+    cluster: event.cluster,
+    namespace: event.namespace,
+    level: event.level,
+    actor: event.actor?.name ?? null,
+  };
+  if (key in own) return own[key];
+  let value: unknown = event.data;
+  for (const part of key.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/**
+ * Whether a value "is" `expected`: equal as text, or an entity reference or tag label whose
+ * name says so (`domain:Sales` matches `{"domain": {"name": "Sales"}}`), or a list holding one.
+ */
+function valueIs(value: unknown, expected: string): boolean {
+  if (Array.isArray(value)) return value.some((v) => valueIs(v, expected));
+  if (value !== null && typeof value === 'object') {
+    const ref = value as Record<string, unknown>;
+    return [ref.name, ref.fullyQualifiedName, ref.tagFQN, ref.id].some(
+      (v) => v != null && String(v) === expected,
+    );
+  }
+  return value !== undefined && value !== null && String(value) === expected;
+}
+
+/**
+ * An include/exclude item: `key:value` tests an attribute; a bare name tests whether that
+ * field (or one below it, `columns` for `columns.description`) changed; `*` is anything.
+ */
+function itemMatches(item: string, event: HooklineEvent): boolean {
+  if (item === ANY) return true;
+  const colon = item.indexOf(':');
+  if (colon > 0) return valueIs(attribute(event, item.slice(0, colon)), item.slice(colon + 1));
+  return event.changedFields.some((c) => c.name === item || c.name.startsWith(`${item}.`));
+}
+
+/** Within one filter every field that is set must match (KubeVision). */
+export function filterMatches(filter: EventFilter, event: HooklineEvent): boolean {
+  return (
+    oneOf(filter.eventTypes, event.eventType, ANY_EVENT_TYPE) &&
+    oneOf(filter.entities, event.entityType) &&
+    oneOf(filter.clusters, event.cluster) &&
+    oneOf(filter.namespaces, event.namespace) &&
+    (!filter.include?.length || filter.include.some((item) => itemMatches(item, event))) &&
+    !(filter.exclude ?? []).some((item) => itemMatches(item, event))
+  );
+}
+
+const rank = (level: EventLevel) => eventLevels.indexOf(level);
+
+/**
+ * Whether `webhook` should receive `event`: enabled and not deleted; at or above its
+ * minLevel; allowed by its eventsPolicy (Stalwart); and matched by any one of its filters
+ * (OpenMetadata), or by having none.
+ */
+export function webhookMatches(webhook: Webhook, event: HooklineEvent): boolean {
+  if (!webhook.enabled || webhook.deleted) return false;
+  if (webhook.minLevel && rank(event.level) < rank(webhook.minLevel)) return false;
+  const policy = webhook.eventsPolicy;
+  if (policy) {
+    const listed = policy.eventTypes.includes(event.eventType) || policy.eventTypes.includes(ANY);
+    if (listed !== (policy.mode === 'INCLUDE')) return false;
+  }
+  return webhook.eventFilters.length === 0 || webhook.eventFilters.some((f) => filterMatches(f, event));
+}

@@ -1,0 +1,60 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { events, eventTypesSeen } from '../db/schema.js';
+import type { EventLevel } from '../webhooks/model.js';
+import type { HooklineEvent } from './model.js';
+
+type Row = typeof events.$inferSelect;
+
+const fromRow = (row: Row): HooklineEvent => ({ ...row, level: row.level as EventLevel });
+
+/**
+ * Inserts the events; one whose idempotency key is taken is not inserted. Returns the rows
+ * that were inserted (callers look up the others by key).
+ */
+export async function insertEvents(db: Db, rows: HooklineEvent[]): Promise<HooklineEvent[]> {
+  if (!rows.length) return [];
+  const inserted = await db
+    .insert(events)
+    .values(rows)
+    .onConflictDoNothing({
+      target: [events.tenantId, events.idempotencyKey],
+      where: sql`${events.idempotencyKey} is not null`,
+    })
+    .returning();
+  return inserted.map(fromRow);
+}
+
+export async function eventsByIdempotencyKey(db: Db, tenantId: string, keys: string[]) {
+  if (!keys.length) return [];
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(eq(events.tenantId, tenantId), inArray(events.idempotencyKey, keys)));
+  return rows.map(fromRow);
+}
+
+export async function findEvents(db: Db, tenantId: string, ids: string[]): Promise<HooklineEvent[]> {
+  if (!ids.length) return [];
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(eq(events.tenantId, tenantId), inArray(events.id, ids)));
+  return rows.map(fromRow);
+}
+
+export async function recordEventTypes(db: Db, tenantId: string, names: string[]): Promise<void> {
+  if (!names.length) return;
+  await db
+    .insert(eventTypesSeen)
+    .values(names.map((name) => ({ tenantId, name })))
+    .onConflictDoNothing();
+}
+
+export async function seenEventTypes(db: Db, tenantId: string) {
+  return db
+    .select({ name: eventTypesSeen.name, firstSeenAt: eventTypesSeen.firstSeenAt })
+    .from(eventTypesSeen)
+    .where(eq(eventTypesSeen.tenantId, tenantId))
+    .orderBy(asc(eventTypesSeen.name));
+}

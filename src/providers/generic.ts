@@ -1,0 +1,41 @@
+import type { ChangedField, HooklineEvent } from '../events/model.js';
+import { encodeGlobalId } from '../ids.js';
+import type { Webhook } from '../webhooks/model.js';
+import type { Renderer } from './renderer.js';
+
+/** OpenMetadata sorts changes into added, updated and deleted fields; so does the envelope. */
+export function changeDescriptionOf(fields: ChangedField[]) {
+  const present = (v: unknown) => v !== undefined && v !== null;
+  return {
+    fieldsAdded: fields.filter((f) => !present(f.oldValue) && present(f.newValue)),
+    fieldsUpdated: fields.filter((f) => present(f.oldValue) && present(f.newValue)),
+    fieldsDeleted: fields.filter((f) => present(f.oldValue) && !present(f.newValue)),
+  };
+}
+
+/** The event envelope of ARCHITECTURE.md, shaped like OpenMetadata's webhook payload. */
+export function envelope(event: HooklineEvent, webhook: Webhook) {
+  return {
+    eventId: encodeGlobalId('Event', event.id),
+    eventType: event.eventType,
+    timestamp: event.occurredAt.getTime(),
+    entity: {
+      id: event.entityId,
+      type: event.entityType,
+      fullyQualifiedName: event.entityFqn,
+    },
+    changeDescription: changeDescriptionOf(event.changedFields),
+    webhookName: webhook.name,
+    cluster: event.cluster,
+    namespace: event.namespace,
+    actor: event.actor,
+    level: event.level,
+    data: event.data ?? null,
+  };
+}
+
+/** A webhook that batches always gets `{"events": [...]}`, even with one event in it. */
+export const renderGeneric: Renderer = ({ webhook, events }) => {
+  const envelopes = events.map((e) => envelope(e, webhook));
+  return { body: JSON.stringify(webhook.batchSize > 1 ? { events: envelopes } : envelopes[0]) };
+};

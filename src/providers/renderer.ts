@@ -1,0 +1,20 @@
+import type { HooklineEvent } from '../events/model.js';
+import type { Webhook, WebhookType } from '../webhooks/model.js';
+
+export interface RenderInput {
+  webhook: Webhook;
+  /** One event, or several when the webhook batches (batchSize > 1). */
+  events: HooklineEvent[];
+}
+
+export interface Rendered {
+  /** The JSON document to POST. */
+  body: string;
+  /** Where to POST it, when the platform wants more than the endpoint (signed query strings). */
+  url?: string;
+}
+
+/** One per webhook type; the dispatcher and previewPayload call the same one. */
+export type Renderer = (input: RenderInput) => Rendered;
+
+export type RendererRegistry = Partial<Record<WebhookType, Renderer>>;
