@@ -11,14 +11,13 @@ import { useInputErrorCodes } from './graphql/input-errors.js';
 import { schema } from './graphql/schema.js';
 import { idOf } from './ids.js';
 import { type Logger, serializeError } from './logger.js';
-import type { WebhookService } from './webhooks/service.js';
 import { snapshotOf } from './webhooks/view.js';
 
 export interface AppDeps {
   database: Database;
   logger: Logger;
   authenticator: Authenticator;
-  webhooks: WebhookService;
+  services: Pick<Context, 'webhooks' | 'events' | 'deliveries'>;
   host: string;
   port: number;
   /** Base of `href` links; defaults to the address the server listens on. */
@@ -72,7 +71,8 @@ const wantsGraphiQL = (req: IncomingMessage) =>
   req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
 
 export function buildApp(deps: AppDeps): App {
-  const { database, logger, authenticator, webhooks } = deps;
+  const { database, logger, authenticator, services } = deps;
+  const { webhooks } = services;
   let publicUrl = deps.publicUrl ?? '';
 
   const yoga = createYoga<{ principal: Principal }, Context>({
@@ -88,7 +88,7 @@ export function buildApp(deps: AppDeps): App {
     // so a webhook's secrets) into the response when NODE_ENV=development.
     maskedErrors: { isDev: false },
     plugins: [useInputErrorCodes()],
-    context: ({ principal }) => ({ principal, webhooks, publicUrl }),
+    context: ({ principal }) => ({ principal, ...services, publicUrl }),
   });
 
   async function readiness(res: ServerResponse) {

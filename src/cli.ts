@@ -5,12 +5,13 @@ import { openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { printedSchema } from './graphql/schema.js';
 import { createLogger, serializeError } from './logger.js';
-import { serve, stopOnSignals } from './main.js';
+import { type Role, roles, serve, stopOnSignals } from './main.js';
 
 const usage = `Usage: hookline [command]
 
 Commands:
-  serve          run the GraphQL API and the dispatcher (the default)
+  serve          run the GraphQL API and the dispatcher (the default);
+                 --role api | worker | all (default all) runs one part or both
   migrate        apply database migrations and exit
   print-schema   print the GraphQL schema (SDL)
   admin-token    revoke the generated ADMIN token and print a new one
@@ -21,7 +22,7 @@ async function main(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' } },
+    options: { help: { type: 'boolean', short: 'h' }, role: { type: 'string', default: 'all' } },
   });
   const command = positionals[0] ?? 'serve';
   if (values.help || command === 'help') {
@@ -41,7 +42,13 @@ async function main(argv: string[]) {
   const config = parseConfig(process.env);
   const logger = createLogger(config.logLevel);
   if (command === 'serve') {
-    stopOnSignals(await serve(config, logger), logger);
+    const role = values.role as Role;
+    if (!roles.includes(role)) {
+      process.stderr.write(`hookline: --role must be one of ${roles.join(', ')} (got "${values.role}")\n`);
+      process.exitCode = 2;
+      return;
+    }
+    stopOnSignals(await serve(config, logger, role), logger);
     return;
   }
   const database = await openDatabase(config.database, { maxConnections: 1 });

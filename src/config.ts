@@ -12,6 +12,14 @@ export interface Config {
   logLevel: LogLevel;
   /** Base of `href` links; when unset, the address the server actually listens on. */
   publicUrl: string | undefined;
+  dispatcher: {
+    /** Requests in flight at once in this process. */
+    maxInFlight: number;
+    /** Requests in flight at once to one webhook. */
+    perWebhook: number;
+    leaseMarginMs: number;
+    pollMs: number;
+  };
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -19,6 +27,13 @@ export type LogLevel = (typeof logLevels)[number];
 
 // Values of these variables may hold credentials, so an error never echoes them.
 const secretVariables = new Set(['DATABASE_URL', 'HOOKLINE_ADMIN_TOKEN']);
+
+const count = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { message: `must be a whole number from ${min} to ${max}` });
 
 const environment = z.object({
   DATABASE_URL: z
@@ -28,12 +43,7 @@ const environment = z.object({
     })
     .optional(),
   HOOKLINE_DATA_DIR: z.string().min(1).default('./.hookline'),
-  PORT: z
-    .string()
-    .regex(/^\d{1,5}$/, { message: 'must be a whole number from 0 to 65535' })
-    .transform(Number)
-    .refine((n) => n <= 65535, { message: 'must be a whole number from 0 to 65535' })
-    .default(4000),
+  PORT: count(0, 65535).default(4000),
   HOST: z
     .string()
     .refine(
@@ -53,6 +63,10 @@ const environment = z.object({
     .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' })
     .optional(),
   LOG_LEVEL: z.enum(logLevels, { message: `must be one of ${logLevels.join(', ')}` }).default('info'),
+  HOOKLINE_DISPATCH_CONCURRENCY: count(1, 10_000).default(64),
+  HOOKLINE_WEBHOOK_CONCURRENCY: count(1, 1000).default(4),
+  HOOKLINE_LEASE_MARGIN_MS: count(100, 3_600_000).default(15_000),
+  HOOKLINE_POLL_MS: count(10, 600_000).default(2000),
   HOOKLINE_PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
@@ -99,5 +113,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     adminToken: v.HOOKLINE_ADMIN_TOKEN,
     logLevel: v.LOG_LEVEL,
     publicUrl: v.HOOKLINE_PUBLIC_URL?.replace(/\/+$/, ''),
+    dispatcher: {
+      maxInFlight: v.HOOKLINE_DISPATCH_CONCURRENCY,
+      perWebhook: v.HOOKLINE_WEBHOOK_CONCURRENCY,
+      leaseMarginMs: v.HOOKLINE_LEASE_MARGIN_MS,
+      pollMs: v.HOOKLINE_POLL_MS,
+    },
   };
 }

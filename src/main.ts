@@ -1,64 +1,117 @@
+import { hostname } from 'node:os';
 import { buildApp } from './app.js';
 import { createAuthenticator, ensureBootstrapToken } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
+import { createDeliveryService } from './deliveries/service.js';
+import { createDeliverer } from './dispatcher/deliver.js';
+import { createDispatcher, type Dispatcher } from './dispatcher/dispatcher.js';
+import { createSender } from './dispatcher/send.js';
+import { createEventService } from './events/service.js';
+import { newId } from './ids.js';
 import { createLogger, type Logger } from './logger.js';
 import { createWebhookService } from './webhooks/service.js';
 
+export const roles = ['all', 'api', 'worker'] as const;
+export type Role = (typeof roles)[number];
+
 export interface Running {
-  url: string;
+  url: string | null;
   stop(): Promise<void>;
 }
 
+function announceBootstrapToken(token: string) {
+  // Printed outside the JSON log stream on purpose: it is shown once and must never reach a
+  // log pipeline.
+  process.stdout.write(
+    `\nHookline generated an ADMIN token. It is shown only this once; only its hash is stored:\n\n  ${token}\n\nSend it as "Authorization: Bearer <token>". Set HOOKLINE_ADMIN_TOKEN to choose your own, or run "hookline admin-token" for a new one.\n\n`,
+  );
+}
+
 /**
- * Wires every part of a Hookline process and returns its `stop`, which shuts down in the
- * reverse order: HTTP first (no new work), then the database.
+ * Wires every part of a Hookline process. `role` picks what runs: the GraphQL API, the
+ * dispatcher, or both (the default). `stop` shuts down in the reverse order: HTTP first (no
+ * new work), then the dispatcher (in-flight requests finish or are given back), then the
+ * HTTP client and the database.
  */
 export async function serve(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
+  role: Role = 'all',
 ): Promise<Running> {
   const database = await openDatabase(config.database);
+  const workerId = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
+  const sender = createSender();
+  let dispatcher: Dispatcher | undefined;
+  let app: ReturnType<typeof buildApp> | undefined;
   try {
-    logger.info({ database: config.database.kind }, 'applying migrations');
+    logger.info({ database: config.database.kind, role }, 'applying migrations');
     await migrate(database, config.database);
-    if (!config.adminToken) {
-      const token = await ensureBootstrapToken(database);
-      // Printed outside the JSON log stream on purpose: it is shown once and must never
-      // reach a log pipeline.
-      if (token) {
-        process.stdout.write(
-          `\nHookline generated an ADMIN token. It is shown only this once; only its hash is stored:\n\n  ${token}\n\nSend it as "Authorization: Bearer <token>". Set HOOKLINE_ADMIN_TOKEN to choose your own, or run "hookline admin-token" for a new one.\n\n`,
-        );
-      } else {
-        logger.info(
-          'using the stored ADMIN token generated at first start (run "hookline admin-token" to replace it)',
-        );
-      }
-    }
-    const webhooks = createWebhookService({ database });
-    const app = buildApp({
+    const deliverer = createDeliverer({
       database,
-      logger,
-      authenticator: createAuthenticator({ database, adminToken: config.adminToken }),
-      webhooks,
-      host: config.host,
-      port: config.port,
-      publicUrl: config.publicUrl,
+      sender,
+      workerId,
+      logger: logger.child({ component: 'delivery' }),
     });
-    const { url } = await app.start();
+
+    let url: string | null = null;
+    if (role !== 'worker') {
+      if (!config.adminToken) {
+        const token = await ensureBootstrapToken(database);
+        if (token) announceBootstrapToken(token);
+        else
+          logger.info(
+            'using the stored ADMIN token generated at first start (run "hookline admin-token" to replace it)',
+          );
+      }
+      app = buildApp({
+        database,
+        logger,
+        authenticator: createAuthenticator({ database, adminToken: config.adminToken }),
+        services: {
+          webhooks: createWebhookService({ database }),
+          events: createEventService({ database }),
+          deliveries: createDeliveryService({ database, deliverer, workerId }),
+        },
+        host: config.host,
+        port: config.port,
+        publicUrl: config.publicUrl,
+      });
+      url = (await app.start()).url;
+    }
+    if (role !== 'api') {
+      dispatcher = createDispatcher({
+        database,
+        deliverer,
+        logger: logger.child({ component: 'dispatcher' }),
+        workerId,
+        ...config.dispatcher,
+      });
+      await dispatcher.start();
+      logger.info({ workerId, ...config.dispatcher }, 'dispatcher started');
+    }
     return {
       url,
       async stop() {
-        logger.info('stopping: http server');
-        await app.stop();
+        if (app) {
+          logger.info('stopping: http server');
+          await app.stop();
+        }
+        if (dispatcher) {
+          logger.info('stopping: dispatcher');
+          await dispatcher.stop();
+        }
         logger.info('stopping: database');
+        await sender.close();
         await database.close();
         logger.info('stopped');
       },
     };
   } catch (error) {
+    await app?.stop().catch(() => {});
+    await dispatcher?.stop(0).catch(() => {});
+    await sender.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

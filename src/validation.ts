@@ -36,10 +36,15 @@ function jsonProblem(value: unknown, maxDepth: number, depth = 0): string | null
 
 /** Any JSON value that PostgreSQL can store as jsonb, nested at most `maxDepth` levels. */
 export const jsonValue = (maxDepth = 32) =>
-  zod.unknown().superRefine((value, ctx) => {
-    const problem = jsonProblem(value, maxDepth);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  zod
+    .unknown()
+    .superRefine((value, ctx) => {
+      const problem = jsonProblem(value, maxDepth);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    // The JSON scalar builds objects without a prototype from inline literals, which drizzle
+    // cannot bind; a round trip makes them plain.
+    .transform((value) => (value === undefined ? value : JSON.parse(JSON.stringify(value))));
 
 export const nonEmptyText = (max: number) =>
   text(max).refine((s) => s.trim().length > 0, { message: 'must not be empty' });

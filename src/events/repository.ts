@@ -58,3 +58,10 @@ export async function seenEventTypes(db: Db, tenantId: string) {
     .where(eq(eventTypesSeen.tenantId, tenantId))
     .orderBy(asc(eventTypesSeen.name));
 }
+
+/** For the dispatcher, which works across tenants. */
+export async function findEventsByIds(db: Db, ids: string[]): Promise<HooklineEvent[]> {
+  if (!ids.length) return [];
+  const rows = await db.select().from(events).where(inArray(events.id, ids));
+  return rows.map(fromRow);
+}

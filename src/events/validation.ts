@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonEmptyText, parseInput } from '../validation.js';
+import { jsonValue, nonEmptyText, parseInput } from '../validation.js';
 import { eventLevels } from '../webhooks/model.js';
 
 const text = nonEmptyText;
@@ -25,13 +25,13 @@ const publishEventSchema = z.strictObject({
     .array(
       z.strictObject({
         name: text(512),
-        oldValue: z.unknown().optional(),
-        newValue: z.unknown().optional(),
+        oldValue: jsonValue().optional(),
+        newValue: jsonValue().optional(),
       }),
     )
     .max(1000, { message: 'must have at most 1000 changed fields' })
     .nullish(),
-  data: z.unknown().optional(),
+  data: jsonValue().optional(),
   occurredAt: z.date({ message: 'must be an RFC 3339 date-time' }).nullish(),
   idempotencyKey: text(256).nullish(),
 });

@@ -1,10 +1,14 @@
 import type { Principal } from '../auth/principal.js';
+import type { DeliveryService } from '../deliveries/service.js';
+import type { EventService } from '../events/service.js';
 import type { WebhookService } from '../webhooks/service.js';
 
 /** Everything a resolver may use; built per request, after authentication. */
 export interface Context {
   principal: Principal;
   webhooks: WebhookService;
+  events: EventService;
+  deliveries: DeliveryService;
   /** Base of `href` links, e.g. `http://127.0.0.1:4000`. */
   publicUrl: string;
 }

@@ -2,6 +2,8 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.js';
 import './types/scalars.js';
 import './types/webhook.js';
+import './types/event.js';
+import './types/delivery.js';
 
 export const schema = builder.toSchema();
 

@@ -2,11 +2,15 @@ import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { badInput, DomainError, notFound } from '../errors.js';
-import { newId } from '../ids.js';
+import { randomBytes } from 'node:crypto';
+import { signingKeys } from '../dispatcher/signing.js';
+import type { NewEvent } from '../events/model.js';
+import { publishIn } from '../events/publish.js';
+import { encodeGlobalId, newId } from '../ids.js';
 import { applyUpdate, buildWebhook } from './build.js';
 import { describeChange } from './changes.js';
-import type { Webhook, WebhookVersion } from './model.js';
-import { versionFromSeq } from './model.js';
+import type { ChangeDescription, Webhook, WebhookVersion } from './model.js';
+import { fullyQualifiedName, versionFromSeq } from './model.js';
 import {
   countWebhooks,
   deleteWebhookRow,
@@ -43,6 +47,44 @@ const nameTaken = (name: string, index?: number) =>
 
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
+const SECRET_OVERLAP_MS = 24 * 3600 * 1000;
+
+/** The webhook's own lifecycle is an event like any other (entity type `webhook`). */
+function lifecycleEvent(
+  eventType: string,
+  actor: Principal,
+  webhook: Webhook,
+  change: ChangeDescription | null,
+): NewEvent {
+  return {
+    eventType,
+    entityType: 'webhook',
+    entityId: encodeGlobalId('Webhook', webhook.id),
+    entityFqn: fullyQualifiedName(webhook.name),
+    cluster: null,
+    namespace: null,
+    actor: { name: actor.name, roles: [actor.role] },
+    level: 'INFO',
+    changedFields: change
+      ? [
+          ...change.fieldsAdded.map((f) => ({ name: f.name, newValue: f.newValue })),
+          ...change.fieldsUpdated,
+          ...change.fieldsDeleted.map((f) => ({ name: f.name, oldValue: f.oldValue })),
+        ]
+      : [],
+    data: snapshotOf(webhook),
+    occurredAt: null,
+    idempotencyKey: null,
+  };
+}
+
+/** The secret that signs now, read from where it lives (a value, a variable or a file). */
+async function currentSecret({ webhook, secrets }: StoredWebhook): Promise<string | undefined> {
+  if (secrets.secretKey) return secrets.secretKey;
+  const keys = await signingKeys(webhook.config, {}, new Date());
+  return keys[0] ? `whsec_${keys[0].toString('base64')}` : undefined;
+}
+
 export function createWebhookService({ database, clock = () => new Date() }: WebhookServiceDeps) {
   const { db } = database;
 
@@ -63,8 +105,17 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
     return found;
   }
 
-  /** Stores `next` as a new version of `current` when it differs; returns what is now stored. */
-  async function commitChange(tx: typeof db, actor: Principal, current: StoredWebhook, next: StoredWebhook) {
+  /**
+   * Stores `next` as a new version of `current` when it differs, and publishes `eventType`
+   * about it in the same transaction; returns what is now stored.
+   */
+  async function commitChange(
+    tx: typeof db,
+    actor: Principal,
+    current: StoredWebhook,
+    next: StoredWebhook,
+    eventType = 'entityUpdated',
+  ) {
     const change = describeChange(current, next);
     if (!change) return current.webhook;
     const now = clock();
@@ -84,14 +135,26 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
       updatedBy: actor.name,
     };
     await replaceWebhook(tx, { webhook, secrets: next.secrets });
+    await publishIn(tx, actor.tenantId, [lifecycleEvent(eventType, actor, webhook, change)], now);
     return webhook;
   }
 
   return {
     async create(actor: Principal, input: unknown): Promise<Webhook> {
       const parsed = parseCreateWebhook(input);
-      const stored = buildWebhook(parsed, actor, newId(), clock());
-      await writing([parsed.name], () => insertWebhooks(db, [stored]));
+      const now = clock();
+      const stored = buildWebhook(parsed, actor, newId(), now);
+      await writing([parsed.name], () =>
+        db.transaction(async (tx) => {
+          await insertWebhooks(tx, [stored]);
+          await publishIn(
+            tx,
+            actor.tenantId,
+            [lifecycleEvent('entityCreated', actor, stored.webhook, null)],
+            now,
+          );
+        }),
+      );
       return stored.webhook;
     },
 
@@ -122,6 +185,8 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
           const [taken] = await existingNames(tx, actor.tenantId, names);
           if (taken !== undefined) throw nameTaken(taken, seen.get(taken));
           await insertWebhooks(tx, built);
+          const created = built.map((b) => lifecycleEvent('entityCreated', actor, b.webhook, null));
+          await publishIn(tx, actor.tenantId, created, now);
         }),
       );
       return built.map((b) => b.webhook);
@@ -156,10 +221,12 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
         const current = await mustFind(tx, actor, id);
         if (hard) {
           await deleteWebhookRow(tx, actor.tenantId, id);
+          const gone = lifecycleEvent('entityDeleted', actor, current.webhook, null);
+          await publishIn(tx, actor.tenantId, [gone], clock());
           return current.webhook;
         }
         const next = { ...current, webhook: { ...current.webhook, deleted: true } };
-        return commitChange(tx, actor, current, next);
+        return commitChange(tx, actor, current, next, 'entitySoftDeleted');
       });
     },
 
@@ -169,6 +236,38 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
         const next = { ...current, webhook: { ...current.webhook, deleted: false } };
         return commitChange(tx, actor, current, next);
       });
+    },
+
+    /**
+     * A new `whsec_` signing secret, returned once. The previous one keeps signing beside it
+     * for 24 hours so receivers can switch without dropping a delivery.
+     */
+    async rotateSecret(actor: Principal, id: string): Promise<string> {
+      const secret = `whsec_${randomBytes(32).toString('base64')}`;
+      await db.transaction(async (tx) => {
+        const current = await mustFind(tx, actor, id);
+        if (current.webhook.deleted) {
+          throw new DomainError('CONFLICT', 'webhook is deleted; restore it before changing it', {
+            field: 'id',
+          });
+        }
+        const now = clock();
+        const previous = await currentSecret(current).catch(() => undefined);
+        const secrets = {
+          ...current.secrets,
+          secretKey: secret,
+          ...(previous
+            ? {
+                previousSecretKey: previous,
+                previousSecretExpiresAt: new Date(now.getTime() + SECRET_OVERLAP_MS).toISOString(),
+              }
+            : {}),
+        };
+        const config = { ...current.webhook.config, secretFrom: null };
+        const next = { webhook: { ...current.webhook, config, hasSecret: true }, secrets };
+        await commitChange(tx, actor, current, next);
+      });
+      return secret;
     },
 
     async get(actor: Principal, by: { id: string } | { name: string }): Promise<Webhook | null> {

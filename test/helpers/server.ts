@@ -61,10 +61,11 @@ export async function startServer(backend: Backend, env: Record<string, string> 
     await database.drop();
     throw error;
   }
+  const url = running.url as string;
   return {
-    url: running.url,
+    url,
     backend: backend.name,
-    gql: (query, variables, token) => gqlRequest(running.url, query, variables, token),
+    gql: (query, variables, token) => gqlRequest(url, query, variables, token),
     async stop() {
       await running.stop();
       await database.drop();

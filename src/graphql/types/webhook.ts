@@ -1,6 +1,5 @@
-import { resolveCursorConnection } from '@pothos/plugin-relay';
 import { badInput } from '../../errors.js';
-import { decodeCursor, encodeCursor, encodeGlobalId, idOf } from '../../ids.js';
+import { encodeGlobalId, idOf } from '../../ids.js';
 import {
   type ChangeDescription,
   type EntityReference,
@@ -23,6 +22,7 @@ import {
 import type { WebhookFilter } from '../../webhooks/repository.js';
 import { publicHeaders } from '../../webhooks/view.js';
 import { builder } from '../builder.js';
+import { keysetConnection } from '../pagination.js';
 
 export const WebhookTypeEnum = builder.enumType('WebhookType', { values: webhookTypes });
 export const WebhookStatusEnum = builder.enumType('WebhookStatus', { values: webhookStatuses });
@@ -136,7 +136,7 @@ const TagLabelRef = builder.objectRef<{ tagFQN: string }>('TagLabel').implement(
   fields: (t) => ({ tagFQN: t.exposeString('tagFQN') }),
 });
 
-const FieldChangeRef = builder.objectRef<FieldChange>('FieldChange').implement({
+export const FieldChangeRef = builder.objectRef<FieldChange>('FieldChange').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
     oldValue: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.oldValue ?? null }),
@@ -356,35 +356,19 @@ builder.queryField('webhook', (t) =>
   }),
 );
 
-/** Relay page arguments: first or last (not both), each 0 to 100. */
-export function checkPageArgs(args: { first?: number | null; last?: number | null }) {
-  for (const field of ['first', 'last'] as const) {
-    const value = args[field];
-    if (value != null && (value < 0 || value > 100)) throw badInput(field, `${field} must be from 0 to 100`);
-  }
-  if (args.first != null && args.last != null) throw badInput('last', 'give first or last, not both');
-}
-
 builder.queryField('webhooks', (t) =>
   t.connection(
     {
       type: WebhookRef,
       description: 'Webhooks in creation order, 20 a page unless first/last says otherwise (100 at most).',
       args: { filter: t.arg({ type: WebhookFilterInput }) },
-      resolve: async (_root, args, ctx) => {
-        checkPageArgs(args);
+      resolve: (_root, args, ctx) => {
         const filter: WebhookFilter = args.filter ?? {};
-        const { edges, pageInfo } = await resolveCursorConnection<Promise<Webhook[]>>(
-          { args, toCursor: (w) => encodeCursor(w.id) },
-          ({ before, after, limit, inverted }) =>
-            ctx.webhooks.list(ctx.principal, filter, {
-              before: before === undefined ? undefined : decodeCursor(before, 'before'),
-              after: after === undefined ? undefined : decodeCursor(after, 'after'),
-              limit,
-              inverted,
-            }),
+        return keysetConnection(
+          args,
+          (page) => ctx.webhooks.list(ctx.principal, filter, page),
+          () => ctx.webhooks.count(ctx.principal, filter),
         );
-        return { edges, pageInfo, totalCount: () => ctx.webhooks.count(ctx.principal, filter) };
       },
     },
     {
@@ -431,6 +415,12 @@ builder.mutationFields((t) => ({
       await ctx.webhooks.delete(ctx.principal, idOf('Webhook', args.id), args.hard ?? false);
       return true;
     },
+  }),
+  rotateWebhookSecret: t.string({
+    description:
+      'Sets a new whsec_ signing secret and returns it, once. The previous secret keeps signing beside it for 24 hours.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.webhooks.rotateSecret(ctx.principal, idOf('Webhook', args.id)),
   }),
   restoreWebhook: t.field({
     type: WebhookRef,

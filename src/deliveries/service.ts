@@ -1,0 +1,136 @@
+import type { Principal } from '../auth/principal.js';
+import type { Database } from '../db/client.js';
+import type { Deliverer } from '../dispatcher/deliver.js';
+import { DomainError, notFound } from '../errors.js';
+import type { HooklineEvent } from '../events/model.js';
+import { TEST_EVENT_TYPE } from '../events/model.js';
+import { insertEvents, recordEventTypes } from '../events/repository.js';
+import { encodeGlobalId, newId } from '../ids.js';
+import { findWebhook } from '../webhooks/repository.js';
+import type { Delivery, DeliveryStatus } from './model.js';
+import {
+  attemptsOf,
+  countDeliveries,
+  type DeliveryFilter,
+  type DeliveryPage,
+  findAttempt,
+  findDelivery,
+  insertDeliveries,
+  listDeliveries,
+  notifyDispatchers,
+  requeue,
+} from './repository.js';
+
+export interface DeliveryServiceDeps {
+  database: Database;
+  /** Sends test deliveries from this process, whatever its role. */
+  deliverer: Deliverer;
+  workerId: string;
+  clock?: () => Date;
+}
+
+export type DeliveryService = ReturnType<typeof createDeliveryService>;
+
+export function createDeliveryService({
+  database,
+  deliverer,
+  workerId,
+  clock = () => new Date(),
+}: DeliveryServiceDeps) {
+  const { db } = database;
+
+  async function mustFindWebhook(actor: Principal, id: string) {
+    const found = await findWebhook(db, actor.tenantId, { id });
+    if (!found) throw notFound('webhook');
+    return found;
+  }
+
+  return {
+    list: (actor: Principal, filter: DeliveryFilter, page: DeliveryPage) =>
+      listDeliveries(db, actor.tenantId, filter, page),
+    count: (actor: Principal, filter: DeliveryFilter) => countDeliveries(db, actor.tenantId, filter),
+    get: (actor: Principal, id: string) => findDelivery(db, actor.tenantId, id),
+    attempts: (delivery: Delivery) => attemptsOf(db, delivery.id),
+    attempt: (actor: Principal, id: string) => findAttempt(db, actor.tenantId, id),
+
+    /** Sends any delivery again (failed or not), with the same id and so the same `webhook-id`. */
+    async retry(actor: Principal, id: string): Promise<Delivery> {
+      const delivery = await findDelivery(db, actor.tenantId, id);
+      if (!delivery) throw notFound('delivery');
+      const [queued] = await db.transaction(async (tx) => {
+        const rows = await requeue(tx, actor.tenantId, { ids: [id] });
+        if (rows.length) await notifyDispatchers(tx);
+        return rows;
+      });
+      if (!queued) {
+        throw new DomainError('CONFLICT', `delivery is already queued (${delivery.status})`, { field: 'id' });
+      }
+      return queued;
+    },
+
+    /** Queues again every finished delivery of a webhook created in [since, until). */
+    async replay(
+      actor: Principal,
+      args: { webhookId: string; since?: Date | null; until?: Date | null; status?: DeliveryStatus[] | null },
+    ): Promise<number> {
+      await mustFindWebhook(actor, args.webhookId);
+      return db.transaction(async (tx) => {
+        const rows = await requeue(tx, actor.tenantId, args);
+        if (rows.length) await notifyDispatchers(tx);
+        return rows.length;
+      });
+    },
+
+    /**
+     * Sends a test event to one webhook now, whatever its filters, and returns the finished
+     * delivery. It is tried once: a test that fails is not retried.
+     */
+    async test(actor: Principal, webhookId: string): Promise<Delivery> {
+      const stored = await mustFindWebhook(actor, webhookId);
+      if (stored.webhook.deleted) {
+        throw new DomainError('CONFLICT', 'webhook is deleted; restore it before testing it', {
+          field: 'id',
+        });
+      }
+      const now = clock();
+      const event: HooklineEvent = {
+        id: newId(),
+        tenantId: actor.tenantId,
+        eventType: TEST_EVENT_TYPE,
+        entityType: 'webhook',
+        entityId: encodeGlobalId('Webhook', webhookId),
+        entityFqn: stored.webhook.name,
+        cluster: null,
+        namespace: null,
+        actor: { name: actor.name, roles: [actor.role] },
+        level: 'INFO',
+        changedFields: [],
+        data: { message: `Test event from Hookline for webhook ${stored.webhook.name}` },
+        occurredAt: now,
+        createdAt: now,
+        idempotencyKey: null,
+      };
+      const [delivery] = await db.transaction(async (tx) => {
+        await insertEvents(tx, [event]);
+        await recordEventTypes(tx, actor.tenantId, [TEST_EVENT_TYPE]);
+        return insertDeliveries(tx, [
+          {
+            id: newId(),
+            tenantId: actor.tenantId,
+            eventId: event.id,
+            webhookId,
+            status: 'IN_FLIGHT',
+            leasedBy: workerId,
+            leaseUntil: new Date(now.getTime() + stored.webhook.config.timeoutMs + 15_000),
+            nextAttemptAt: now,
+            createdAt: now,
+            updatedAt: now,
+          },
+        ]);
+      });
+      const claimed = delivery as Delivery;
+      await deliverer.deliver(stored, [{ delivery: claimed, event }]);
+      return (await findDelivery(db, actor.tenantId, claimed.id)) as Delivery;
+    },
+  };
+}

@@ -1,0 +1,279 @@
+import type { Database } from '../db/client.js';
+import type { Delivery, DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
+import { insertAttempts } from '../deliveries/repository.js';
+import { type HooklineEvent, TEST_EVENT_TYPE } from '../events/model.js';
+import { encodeGlobalId, newId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import { renderGeneric } from '../providers/generic.js';
+import type { RendererRegistry } from '../providers/renderer.js';
+import { version } from '../version.js';
+import { MASK } from '../webhooks/changes.js';
+import type { WebhookStatus } from '../webhooks/model.js';
+import type { StoredWebhook } from '../webhooks/repository.js';
+import { type AttemptResult, decideOutcome, type Outcome, parseRetryAfter } from './outcome.js';
+import type { OutboundRequest, Sender, SendResult } from './send.js';
+import { SecretUnavailable, signatureHeaders, signingKeys } from './signing.js';
+import { finishDeliveries, updateWebhookHealth } from './sql/complete.js';
+
+export interface DeliveryJob {
+  delivery: Delivery;
+  event: HooklineEvent;
+}
+
+export interface DeliveryReport {
+  webhookId: string;
+  attempts: DeliveryAttempt[];
+  /** The webhook's new status, when this request changed it. */
+  webhookStatus: WebhookStatus | null;
+}
+
+export interface Deliverer {
+  /** Sends `jobs` (claimed, IN_FLIGHT, all for `webhook`) as one request and records the outcome. */
+  deliver(webhook: StoredWebhook, jobs: DeliveryJob[]): Promise<DeliveryReport>;
+}
+
+export interface DelivererDeps {
+  database: Database;
+  sender: Sender;
+  workerId: string;
+  logger: Logger;
+  renderers?: RendererRegistry;
+  clock?: () => Date;
+}
+
+const USER_AGENT = `Hookline/${version}`;
+
+interface Prepared {
+  request: OutboundRequest;
+  /** The headers as stored in the history: credentials and secret values masked. */
+  shownHeaders: Record<string, string>;
+}
+
+/** Builds the request: body from the webhook's renderer, then headers, auth and signatures. */
+async function prepare(
+  { webhook, secrets }: StoredWebhook,
+  jobs: DeliveryJob[],
+  renderers: RendererRegistry,
+  now: Date,
+): Promise<Prepared> {
+  const render = renderers[webhook.webhookType] ?? renderGeneric;
+  const rendered = render({ webhook, events: jobs.map((j) => j.event) });
+  const config = webhook.config;
+  // The first delivery's id names the message; for a single delivery (the default) it is
+  // the delivery id, the same on every retry, which receivers use to drop duplicates.
+  const messageId = encodeGlobalId('Delivery', (jobs[0] as DeliveryJob).delivery.id);
+  const timestamp = Math.floor(now.getTime() / 1000);
+  const headers: Record<string, string> = {};
+  const shown: Record<string, string> = {};
+  const set = (name: string, value: string, masked = false) => {
+    headers[name] = value;
+    shown[name] = masked ? MASK : value;
+  };
+  set('content-type', 'application/json');
+  set('user-agent', USER_AGENT);
+  for (const h of config.headers) {
+    const value = h.secret ? secrets.headers?.[h.name.toLowerCase()] : h.value;
+    if (value !== undefined) set(h.name.toLowerCase(), value, h.secret);
+  }
+  if (config.httpAuthType === 'BASIC') {
+    const credentials = Buffer.from(
+      `${config.httpAuthUsername ?? ''}:${secrets.httpAuthSecret ?? ''}`,
+    ).toString('base64');
+    headers.authorization = `Basic ${credentials}`;
+    shown.authorization = `Basic ${MASK}`;
+  } else if (config.httpAuthType === 'BEARER') {
+    headers.authorization = `Bearer ${secrets.httpAuthSecret ?? ''}`;
+    shown.authorization = `Bearer ${MASK}`;
+  }
+  set('webhook-id', messageId);
+  set('webhook-timestamp', String(timestamp));
+  const keys = await signingKeys(config, secrets, now);
+  for (const [name, value] of Object.entries(
+    signatureHeaders({
+      keys,
+      messageId,
+      timestamp,
+      body: rendered.body,
+      xSignature: config.xSignature ?? false,
+    }),
+  )) {
+    set(name, value);
+  }
+  return {
+    request: {
+      url: rendered.url ?? config.endpoint,
+      headers,
+      body: rendered.body,
+      timeoutMs: config.timeoutMs,
+      allowInvalidCerts: config.allowInvalidCerts,
+    },
+    shownHeaders: shown,
+  };
+}
+
+function toAttemptResult(sent: SendResult, now: Date): AttemptResult {
+  if (sent.error) return { ok: false, kind: sent.error.kind, message: sent.error.message };
+  const code = sent.statusCode as number;
+  if (code >= 200 && code < 300) return { ok: true, statusCode: code };
+  return {
+    ok: false,
+    kind: 'HTTP_STATUS',
+    statusCode: code,
+    retryAfterMs: parseRetryAfter(sent.headers?.['retry-after'], now),
+    message: `the endpoint answered ${code}`,
+  };
+}
+
+const groupBy = <T>(items: T[], key: (t: T) => string) => {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+};
+
+export function createDeliverer(deps: DelivererDeps): Deliverer {
+  const { database, sender, workerId, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const renderers = deps.renderers ?? {};
+
+  async function discardExpired(stored: StoredWebhook, jobs: DeliveryJob[], now: Date) {
+    const limit = stored.webhook.retryPolicy.discardAfterSeconds;
+    if (limit === null) return jobs;
+    const expired = jobs.filter((j) => now.getTime() > j.delivery.createdAt.getTime() + limit * 1000);
+    if (expired.length) {
+      await finishDeliveries(database.db, {
+        ids: expired.map((j) => j.delivery.id),
+        workerId,
+        status: 'DISCARDED',
+        nextAttemptAt: null,
+        countsAsAttempt: false,
+        statusCode: null,
+        error: `discarded: not delivered within discardAfterSeconds (${limit} s)`,
+        now,
+      });
+    }
+    return jobs.filter((j) => !expired.includes(j));
+  }
+
+  return {
+    async deliver(stored, claimed) {
+      const { webhook } = stored;
+      const startedAt = clock();
+      const jobs = await discardExpired(stored, claimed, startedAt);
+      if (!jobs.length) return { webhookId: webhook.id, attempts: [], webhookStatus: null };
+
+      let prepared: Prepared | null = null;
+      let sent: SendResult;
+      try {
+        prepared = await prepare(stored, jobs, renderers, startedAt);
+        sent = await sender.send(prepared.request);
+      } catch (error) {
+        const message =
+          error instanceof SecretUnavailable
+            ? error.message
+            : `could not build the request: ${(error as Error).message}`;
+        sent = {
+          statusCode: null,
+          headers: null,
+          body: null,
+          durationMs: 0,
+          error: { kind: 'CONFIGURATION', message },
+        };
+      }
+      const now = clock();
+      const result = toAttemptResult(sent, now);
+      const isTest = (job: DeliveryJob) => job.event.eventType === TEST_EVENT_TYPE;
+      const outcomes = new Map<string, Outcome>(
+        jobs.map((job) => {
+          const outcome = decideOutcome({
+            result,
+            attemptInSchedule: job.delivery.attemptCount - job.delivery.scheduleStart + 1,
+            createdAt: job.delivery.createdAt,
+            policy: webhook.retryPolicy,
+            now,
+          });
+          // A test delivery is tried once and never moves the webhook's status.
+          const final: Outcome = isTest(job)
+            ? { status: result.ok ? 'SUCCEEDED' : 'FAILED', nextAttemptAt: null }
+            : outcome;
+          return [job.delivery.id, final];
+        }),
+      );
+
+      const attempts: DeliveryAttempt[] = jobs.map((job) => ({
+        id: newId(),
+        tenantId: job.delivery.tenantId,
+        deliveryId: job.delivery.id,
+        webhookId: webhook.id,
+        attemptNumber: job.delivery.attemptCount + 1,
+        status: (outcomes.get(job.delivery.id) as Outcome).status,
+        startedAt,
+        durationMs: sent.durationMs,
+        requestUrl: prepared?.request.url ?? webhook.config.endpoint,
+        requestHeaders: prepared?.shownHeaders ?? {},
+        requestBody: prepared?.request.body ?? '',
+        responseStatus: sent.statusCode,
+        responseHeaders: sent.headers,
+        responseBody: sent.body,
+        errorKind: result.ok ? null : result.kind,
+        errorMessage: result.ok ? null : result.message,
+      }));
+
+      const counted = jobs.filter((j) => !isTest(j));
+      const health = counted.length ? (outcomes.get(counted[0]!.delivery.id) as Outcome) : null;
+      const nextAttempts = counted
+        .map((j) => outcomes.get(j.delivery.id)?.nextAttemptAt)
+        .filter((d): d is Date => d instanceof Date)
+        .sort((a, b) => a.getTime() - b.getTime());
+      let webhookStatus: WebhookStatus | null = null;
+      await database.db.transaction(async (tx) => {
+        await insertAttempts(tx, attempts);
+        const groups = groupBy(jobs, (j) => {
+          const o = outcomes.get(j.delivery.id) as Outcome;
+          return `${o.status}|${o.nextAttemptAt?.toISOString() ?? ''}`;
+        });
+        for (const group of groups.values()) {
+          const o = outcomes.get((group[0] as DeliveryJob).delivery.id) as Outcome;
+          await finishDeliveries(tx, {
+            ids: group.map((j) => j.delivery.id),
+            workerId,
+            status: o.status,
+            nextAttemptAt: o.nextAttemptAt,
+            countsAsAttempt: true,
+            statusCode: sent.statusCode,
+            error: result.ok ? null : result.message,
+            now,
+          });
+        }
+        if (health) {
+          webhookStatus = await updateWebhookHealth(tx, {
+            webhookId: webhook.id,
+            ...(health.webhookStatus ? { status: health.webhookStatus } : {}),
+            ...(result.ok
+              ? { clearNextAttempt: true }
+              : {
+                  failure: {
+                    lastFailedAt: now.toISOString(),
+                    lastFailedStatusCode: sent.statusCode,
+                    lastFailedReason: result.message.slice(0, 1000),
+                    nextAttempt: nextAttempts[0]?.toISOString() ?? null,
+                  },
+                }),
+          });
+        }
+      });
+      logger.debug(
+        {
+          webhookId: encodeGlobalId('Webhook', webhook.id),
+          deliveryIds: jobs.map((j) => encodeGlobalId('Delivery', j.delivery.id)),
+          statusCode: sent.statusCode,
+          errorKind: result.ok ? null : result.kind,
+          durationMs: sent.durationMs,
+          outcome: (outcomes.get((jobs[0] as DeliveryJob).delivery.id) as Outcome)
+            .status satisfies DeliveryStatus,
+        },
+        'delivery attempt',
+      );
+      return { webhookId: webhook.id, attempts, webhookStatus };
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import type { Database } from '../db/client.js';
+import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
+import { findDeliveriesByIds } from '../deliveries/repository.js';
+import { findEventsByIds } from '../events/repository.js';
+import type { Logger } from '../logger.js';
+import { findWebhooksByIds } from '../webhooks/repository.js';
+import type { Deliverer, DeliveryJob, DeliveryReport } from './deliver.js';
+import { claimDue, nextDueAt, releaseClaims } from './sql/claim.js';
+
+export interface DispatcherOptions {
+  database: Database;
+  deliverer: Deliverer;
+  logger: Logger;
+  workerId: string;
+  /** Requests in flight at once in this process. */
+  maxInFlight?: number;
+  /** Requests in flight at once to one webhook, so a slow endpoint holds at most this many slots. */
+  perWebhook?: number;
+  /** Safety-net poll; LISTEN/NOTIFY and timers for known due times do the real waking. */
+  pollMs?: number;
+  leaseMarginMs?: number;
+  /** Called after every recorded request (live logs hang off this). */
+  onReport?: (report: DeliveryReport) => void;
+}
+
+export interface Dispatcher {
+  start(): Promise<void>;
+  /** Wakes the loop now (a publish in this process, a freed slot). */
+  wake(): void;
+  /**
+   * Stops claiming, lets requests in flight finish for up to `graceMs`, then gives back the
+   * deliveries it still holds so another process can send them at once.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const { database, deliverer, logger, workerId } = options;
+  const maxInFlight = options.maxInFlight ?? 64;
+  const perWebhook = options.perWebhook ?? 4;
+  const pollMs = options.pollMs ?? 2000;
+  const leaseMarginMs = options.leaseMarginMs ?? 15_000;
+
+  let running = false;
+  let pumping = false;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
+  let inFlight = 0;
+  const perWebhookInFlight = new Map<string, number>();
+  const requests = new Set<Promise<void>>();
+  let idle: (() => void) | undefined;
+
+  const wake = () => {
+    if (!running) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
+    void pump();
+  };
+
+  async function pump() {
+    pumping = true;
+    try {
+      do {
+        again = false;
+        await claimRound();
+      } while (again && running);
+    } catch (error) {
+      logger.error({ err: error }, 'dispatcher round failed; retrying on the next wake');
+    } finally {
+      pumping = false;
+    }
+    await arm();
+  }
+
+  /** Sleeps until the earliest known due time, but never longer than the poll interval. */
+  async function arm() {
+    if (!running) return;
+    clearTimeout(timer);
+    let delay = pollMs;
+    try {
+      const next = await nextDueAt(database);
+      if (next) delay = Math.min(pollMs, Math.max(0, next.getTime() - Date.now()) + 5);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not read the next due time');
+    }
+    if (running) timer = setTimeout(wake, delay);
+  }
+
+  async function claimRound() {
+    const free = maxInFlight - inFlight;
+    if (free <= 0) return;
+    const busy: Record<string, number> = {};
+    for (const [id, n] of perWebhookInFlight) busy[id] = perWebhook - n;
+    const ids = await claimDue(database, { workerId, requests: free, perWebhook, busy, leaseMarginMs });
+    if (!ids.length) return;
+    const claimed = await findDeliveriesByIds(database.db, ids);
+    const [hooks, events] = await Promise.all([
+      findWebhooksByIds(database.db, [...new Set(claimed.map((d) => d.webhookId))]),
+      findEventsByIds(database.db, [...new Set(claimed.map((d) => d.eventId))]),
+    ]);
+    const eventById = new Map(events.map((e) => [e.id, e]));
+    for (const stored of hooks) {
+      const jobs: DeliveryJob[] = claimed
+        .filter((d) => d.webhookId === stored.webhook.id)
+        .sort((a, b) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0))
+        .map((delivery) => ({ delivery, event: eventById.get(delivery.eventId) as DeliveryJob['event'] }));
+      for (let i = 0; i < jobs.length; i += stored.webhook.batchSize) {
+        start(stored, jobs.slice(i, i + stored.webhook.batchSize));
+      }
+    }
+    // Something was due, so more may be: claim again until a round finds nothing.
+    again = true;
+  }
+
+  function start(stored: Parameters<Deliverer['deliver']>[0], jobs: DeliveryJob[]) {
+    const id = stored.webhook.id;
+    inFlight++;
+    perWebhookInFlight.set(id, (perWebhookInFlight.get(id) ?? 0) + 1);
+    const request = deliverer
+      .deliver(stored, jobs)
+      .then((report) => options.onReport?.(report))
+      .catch((error) => logger.error({ err: error, webhookId: id }, 'recording a delivery attempt failed'))
+      .finally(() => {
+        inFlight--;
+        const left = (perWebhookInFlight.get(id) ?? 1) - 1;
+        if (left > 0) perWebhookInFlight.set(id, left);
+        else perWebhookInFlight.delete(id);
+        requests.delete(request);
+        if (inFlight === 0) idle?.();
+        wake();
+      });
+    requests.add(request);
+  }
+
+  return {
+    async start() {
+      running = true;
+      unlisten = await database.listen(DELIVERIES_CHANNEL, wake);
+      wake();
+    },
+    wake,
+    async stop(graceMs = 10_000) {
+      running = false;
+      clearTimeout(timer);
+      await unlisten?.().catch(() => {});
+      while (pumping) await new Promise((r) => setTimeout(r, 10));
+      if (inFlight > 0) {
+        const drained = new Promise<void>((resolve) => {
+          idle = resolve;
+        });
+        await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs))]);
+      }
+      const released = await releaseClaims(database, workerId);
+      if (released) logger.info({ released }, 'gave back deliveries still in flight');
+    },
+  };
+}

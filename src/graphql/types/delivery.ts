@@ -1,0 +1,187 @@
+import {
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryStatus,
+  deliveryStatuses,
+  errorKinds,
+} from '../../deliveries/model.js';
+import { badInput } from '../../errors.js';
+import { idOf } from '../../ids.js';
+import { builder } from '../builder.js';
+import { keysetConnection } from '../pagination.js';
+import { EventRef } from './event.js';
+import { WebhookRef } from './webhook.js';
+
+const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: deliveryStatuses });
+const DeliveryErrorKindEnum = builder.enumType('DeliveryErrorKind', {
+  description:
+    'Why an attempt failed: no answer in time, no connection, a TLS problem, a non-2xx status, or a webhook setting that could not be used (a secret variable or file missing).',
+  values: errorKinds,
+});
+
+export const DeliveryRef = builder.objectRef<Delivery>('Delivery');
+const DeliveryAttemptRef = builder.objectRef<DeliveryAttempt>('DeliveryAttempt');
+
+const mustExist = <T>(value: T | null, what: string): T => {
+  if (value === null) throw new Error(`${what} disappeared`);
+  return value;
+};
+
+builder.node(DeliveryRef, {
+  description:
+    'One event on its way to one webhook. Its id is the `webhook-id` header, the same on every retry.',
+  id: { resolve: (d) => d.id },
+  loadOne: (id, ctx) => ctx.deliveries.get(ctx.principal, id),
+  fields: (t) => ({
+    status: t.expose('status', { type: DeliveryStatusEnum }),
+    attemptCount: t.exposeInt('attemptCount'),
+    nextAttemptAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.nextAttemptAt }),
+    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    createdAt: t.field({ type: 'DateTime', resolve: (d) => d.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (d) => d.updatedAt }),
+    completedAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.completedAt }),
+    event: t.field({
+      type: EventRef,
+      resolve: async (d, _args, ctx) => mustExist(await ctx.events.get(ctx.principal, d.eventId), 'event'),
+    }),
+    webhook: t.field({
+      type: WebhookRef,
+      resolve: async (d, _args, ctx) =>
+        mustExist(await ctx.webhooks.get(ctx.principal, { id: d.webhookId }), 'webhook'),
+    }),
+    attempts: t.field({
+      type: [DeliveryAttemptRef],
+      description: 'Every attempt, oldest first.',
+      resolve: (d, _args, ctx) => ctx.deliveries.attempts(d),
+    }),
+  }),
+});
+
+builder.node(DeliveryAttemptRef, {
+  description:
+    'One HTTP request of a delivery and what came back. Credentials and secret header values are masked.',
+  id: { resolve: (a) => a.id },
+  loadOne: (id, ctx) => ctx.deliveries.attempt(ctx.principal, id),
+  fields: (t) => ({
+    attemptNumber: t.exposeInt('attemptNumber'),
+    status: t.expose('status', {
+      type: DeliveryStatusEnum,
+      description: 'The delivery status this attempt led to.',
+    }),
+    startedAt: t.field({ type: 'DateTime', resolve: (a) => a.startedAt }),
+    durationMs: t.exposeInt('durationMs'),
+    requestUrl: t.exposeString('requestUrl'),
+    requestHeaders: t.field({ type: 'JSON', resolve: (a) => a.requestHeaders }),
+    requestBody: t.exposeString('requestBody'),
+    responseStatus: t.exposeInt('responseStatus', { nullable: true }),
+    responseHeaders: t.field({ type: 'JSON', nullable: true, resolve: (a) => a.responseHeaders }),
+    responseBody: t.exposeString('responseBody', { nullable: true, description: 'The first 4 KiB.' }),
+    errorKind: t.field({ type: DeliveryErrorKindEnum, nullable: true, resolve: (a) => a.errorKind }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    delivery: t.field({
+      type: DeliveryRef,
+      resolve: async (a, _args, ctx) =>
+        mustExist(await ctx.deliveries.get(ctx.principal, a.deliveryId), 'delivery'),
+    }),
+    webhook: t.field({
+      type: WebhookRef,
+      resolve: async (a, _args, ctx) =>
+        mustExist(await ctx.webhooks.get(ctx.principal, { id: a.webhookId }), 'webhook'),
+    }),
+  }),
+});
+
+const DeliveryConnection = builder.connectionObject(
+  {
+    type: DeliveryRef,
+    name: 'DeliveryConnection',
+    fields: (c) => ({
+      totalCount: c.int({ description: 'All deliveries that match.', resolve: (p) => p.totalCount() }),
+    }),
+  },
+  { name: 'DeliveryEdge' },
+);
+
+builder.objectField(WebhookRef, 'deliveries', (t) =>
+  t.connection(
+    {
+      type: DeliveryRef,
+      description: "This webhook's deliveries, newest first.",
+      args: { status: t.arg({ type: [DeliveryStatusEnum] }) },
+      resolve: (w, args, ctx) => {
+        const filter = { webhookId: w.id, status: args.status as DeliveryStatus[] | null };
+        return keysetConnection(
+          args,
+          (page) => ctx.deliveries.list(ctx.principal, filter, page),
+          () => ctx.deliveries.count(ctx.principal, filter),
+        );
+      },
+    },
+    DeliveryConnection,
+  ),
+);
+
+builder.queryFields((t) => ({
+  deliveries: t.connection(
+    {
+      type: DeliveryRef,
+      description: 'Delivery history, newest first, for one webhook or all, by status.',
+      args: { webhookId: t.arg.id(), status: t.arg({ type: [DeliveryStatusEnum] }) },
+      resolve: (_root, args, ctx) => {
+        const filter = {
+          ...(args.webhookId ? { webhookId: idOf('Webhook', args.webhookId, 'webhookId') } : {}),
+          status: args.status as DeliveryStatus[] | null,
+        };
+        return keysetConnection(
+          args,
+          (page) => ctx.deliveries.list(ctx.principal, filter, page),
+          () => ctx.deliveries.count(ctx.principal, filter),
+        );
+      },
+    },
+    DeliveryConnection,
+  ),
+  delivery: t.field({
+    type: DeliveryRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.deliveries.get(ctx.principal, idOf('Delivery', args.id)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  retryDelivery: t.field({
+    type: DeliveryRef,
+    description: 'Queues any finished delivery again, due now, with the same id (`webhook-id`).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.deliveries.retry(ctx.principal, idOf('Delivery', args.id)),
+  }),
+  replayDeliveries: t.int({
+    description:
+      'Queues again the finished deliveries of a webhook created in [since, until); returns how many.',
+    args: {
+      webhookId: t.arg.id({ required: true }),
+      since: t.arg({ type: 'DateTime' }),
+      until: t.arg({ type: 'DateTime' }),
+      status: t.arg({ type: [DeliveryStatusEnum] }),
+    },
+    resolve: (_root, args, ctx) => {
+      if (args.since && args.until && args.since >= args.until)
+        throw badInput('until', 'until must be after since');
+      return ctx.deliveries.replay(ctx.principal, {
+        webhookId: idOf('Webhook', args.webhookId, 'webhookId'),
+        since: args.since ?? null,
+        until: args.until ?? null,
+        status: args.status as DeliveryStatus[] | null,
+      });
+    },
+  }),
+  testWebhook: t.field({
+    type: DeliveryRef,
+    description:
+      'Sends a test event to the webhook now, whatever its filters, and returns the finished delivery.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.deliveries.test(ctx.principal, idOf('Webhook', args.id)),
+  }),
+}));
