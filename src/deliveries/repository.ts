@@ -92,6 +92,15 @@ export async function findDelivery(db: Db, tenantId: string, id: string): Promis
   return row ? deliveryFromRow(row) : null;
 }
 
+export async function deliveriesOfEvent(db: Db, tenantId: string, eventId: string): Promise<Delivery[]> {
+  const rows = await db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.eventId, eventId)))
+    .orderBy(asc(deliveries.id));
+  return rows.map(deliveryFromRow);
+}
+
 export async function findDeliveriesByIds(db: Db, ids: string[]): Promise<Delivery[]> {
   if (!ids.length) return [];
   const rows = await db.select().from(deliveries).where(inArray(deliveries.id, ids));

@@ -11,6 +11,7 @@ import type { Delivery, DeliveryStatus } from './model.js';
 import {
   attemptsOf,
   countDeliveries,
+  deliveriesOfEvent,
   type DeliveryFilter,
   type DeliveryPage,
   findAttempt,
@@ -50,6 +51,7 @@ export function createDeliveryService({
       listDeliveries(db, actor.tenantId, filter, page),
     count: (actor: Principal, filter: DeliveryFilter) => countDeliveries(db, actor.tenantId, filter),
     get: (actor: Principal, id: string) => findDelivery(db, actor.tenantId, id),
+    ofEvent: (actor: Principal, eventId: string) => deliveriesOfEvent(db, actor.tenantId, eventId),
     attempts: (delivery: Delivery) => attemptsOf(db, delivery.id),
     attempt: (actor: Principal, id: string) => findAttempt(db, actor.tenantId, id),
 

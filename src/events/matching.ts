@@ -38,10 +38,11 @@ function attribute(event: HooklineEvent, key: string): unknown {
     level: event.level,
     actor: event.actor?.name ?? null,
   };
-  if (key in own) return own[key];
+  if (Object.hasOwn(own, key)) return own[key];
   let value: unknown = event.data;
   for (const part of key.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
+    // Own properties only: `constructor` or `toString` in a filter must not reach built-ins.
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
     value = (value as Record<string, unknown>)[part];
   }
   return value;

@@ -103,6 +103,14 @@ const DeliveryConnection = builder.connectionObject(
   { name: 'DeliveryEdge' },
 );
 
+builder.objectField(EventRef, 'deliveries', (t) =>
+  t.field({
+    type: [DeliveryRef],
+    description: 'The deliveries this event made: one per webhook it matched.',
+    resolve: (e, _args, ctx) => ctx.deliveries.ofEvent(ctx.principal, e.id),
+  }),
+);
+
 builder.objectField(WebhookRef, 'deliveries', (t) =>
   t.connection(
     {
