@@ -11,6 +11,7 @@ import { createSender } from './dispatcher/send.js';
 import { createEventService } from './events/service.js';
 import { newId } from './ids.js';
 import { createLogger, type Logger } from './logger.js';
+import { analyzeWebhooks } from './webhooks/repository.js';
 import { createWebhookService } from './webhooks/service.js';
 
 export const roles = ['all', 'api', 'worker'] as const;
@@ -48,6 +49,7 @@ export async function serve(
   try {
     logger.info({ database: config.database.kind, role }, 'applying migrations');
     await migrate(database, config.database);
+    await analyzeWebhooks(database);
     const deliverer = createDeliverer({
       database,
       sender,

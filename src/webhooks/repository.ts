@@ -13,7 +13,7 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
 import { matchKeys } from '../events/matching.js';
 import { webhooks, webhookVersions } from '../db/schema.js';
 import {
@@ -250,4 +250,14 @@ export async function findWebhooksByIds(db: Db, ids: string[]): Promise<StoredWe
   if (!ids.length) return [];
   const rows = await db.select().from(webhooks).where(inArray(webhooks.id, ids));
   return rows.map(fromRow);
+}
+
+/**
+ * Refreshes the planner's statistics for the webhooks table. Embedded PGlite has no
+ * autovacuum, and without statistics the planner scans every webhook for each event instead
+ * of using the GIN match indexes: 7.5 ms against 1.7 ms a lookup with 10,000 webhooks
+ * (EXPLAIN ANALYZE on PGlite 0.5). PostgreSQL's autovacuum does this within a minute or so.
+ */
+export async function analyzeWebhooks(database: Database): Promise<void> {
+  await database.rows(sql`analyze webhooks`);
 }

@@ -1,8 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { badInput, DomainError, notFound } from '../errors.js';
-import { randomBytes } from 'node:crypto';
 import { signingKeys } from '../dispatcher/signing.js';
 import type { NewEvent } from '../events/model.js';
 import { publishIn } from '../events/publish.js';
@@ -12,6 +12,7 @@ import { describeChange } from './changes.js';
 import type { ChangeDescription, Webhook, WebhookVersion } from './model.js';
 import { fullyQualifiedName, versionFromSeq } from './model.js';
 import {
+  analyzeWebhooks,
   countWebhooks,
   deleteWebhookRow,
   existingNames,
@@ -85,8 +86,24 @@ async function currentSecret({ webhook, secrets }: StoredWebhook): Promise<strin
   return keys[0] ? `whsec_${keys[0].toString('base64')}` : undefined;
 }
 
+/** New webhooks between two refreshes of the planner's statistics (see analyzeWebhooks). */
+const ANALYZE_EVERY = 100;
+
 export function createWebhookService({ database, clock = () => new Date() }: WebhookServiceDeps) {
   const { db } = database;
+  let createdSinceAnalyze = 0;
+  let analyzing: Promise<void> | null = null;
+
+  function created(n: number) {
+    createdSinceAnalyze += n;
+    if (createdSinceAnalyze < ANALYZE_EVERY || analyzing) return;
+    createdSinceAnalyze = 0;
+    analyzing = analyzeWebhooks(database)
+      .catch(() => {})
+      .finally(() => {
+        analyzing = null;
+      });
+  }
 
   /** Runs a write; a unique violation on the name (a race with another writer) is a CONFLICT. */
   async function writing<T>(names: string[], work: () => Promise<T>): Promise<T> {
@@ -155,6 +172,7 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
           );
         }),
       );
+      created(1);
       return stored.webhook;
     },
 
@@ -185,10 +203,11 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
           const [taken] = await existingNames(tx, actor.tenantId, names);
           if (taken !== undefined) throw nameTaken(taken, seen.get(taken));
           await insertWebhooks(tx, built);
-          const created = built.map((b) => lifecycleEvent('entityCreated', actor, b.webhook, null));
-          await publishIn(tx, actor.tenantId, created, now);
+          const events = built.map((b) => lifecycleEvent('entityCreated', actor, b.webhook, null));
+          await publishIn(tx, actor.tenantId, events, now);
         }),
       );
+      created(built.length);
       return built.map((b) => b.webhook);
     },
 
