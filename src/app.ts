@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { execute as graphqlExecute, subscribe as graphqlSubscribe } from 'graphql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import type { Principal } from './auth/principal.js';
 import type { Authenticator } from './auth/tokens.js';
 import type { Database } from './db/client.js';
@@ -11,17 +14,20 @@ import { useInputErrorCodes } from './graphql/input-errors.js';
 import { schema } from './graphql/schema.js';
 import { idOf } from './ids.js';
 import { type Logger, serializeError } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { Disconnect } from './pubsub/subscriptions.js';
 import { snapshotOf } from './webhooks/view.js';
 
 export interface AppDeps {
   database: Database;
   logger: Logger;
   authenticator: Authenticator;
-  services: Pick<Context, 'webhooks' | 'events' | 'deliveries'>;
+  services: Pick<Context, 'webhooks' | 'events' | 'deliveries' | 'live'>;
   host: string;
   port: number;
   /** Base of `href` links; defaults to the address the server listens on. */
   publicUrl?: string | undefined;
+  metrics: Metrics;
   /** How long `stop()` lets in-flight requests finish before closing their sockets. */
   shutdownGraceMs?: number;
 }
@@ -75,7 +81,7 @@ export function buildApp(deps: AppDeps): App {
   const { webhooks } = services;
   let publicUrl = deps.publicUrl ?? '';
 
-  const yoga = createYoga<{ principal: Principal }, Context>({
+  const yoga = createYoga<{ principal: Principal; disconnect?: Disconnect }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -88,7 +94,12 @@ export function buildApp(deps: AppDeps): App {
     // so a webhook's secrets) into the response when NODE_ENV=development.
     maskedErrors: { isDev: false },
     plugins: [useInputErrorCodes()],
-    context: ({ principal }) => ({ principal, ...services, publicUrl }),
+    context: ({ principal, disconnect }) => ({
+      principal,
+      ...services,
+      publicUrl,
+      ...(disconnect ? { disconnect } : {}),
+    }),
   });
 
   async function readiness(res: ServerResponse) {
@@ -121,6 +132,10 @@ export function buildApp(deps: AppDeps): App {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') return readiness(res);
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
+      return res.end(await deps.metrics.registry.metrics());
+    }
     const resource = /^\/webhooks\/([^/]+)$/.exec(path);
     if (resource?.[1] && req.method === 'GET') return webhookResource(req, res, resource[1]);
     if (path !== '/graphql') return json(res, 404, { error: 'not found' });
@@ -135,6 +150,62 @@ export function buildApp(deps: AppDeps): App {
   }
 
   let server: Server | undefined;
+  let sockets: { wss: WebSocketServer; dispose(): Promise<void> } | undefined;
+
+  /**
+   * graphql-ws on the same port and path, through yoga's envelop so that WebSocket and HTTP
+   * share the schema, plugins and context. The token comes at connect, in
+   * connectionParams.authorization: a client without a valid one is refused (4403) before it
+   * can subscribe to anything.
+   */
+  function serveWebSockets(http: Server) {
+    const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: 1024 * 1024 });
+    const principals = new WeakMap<object, Principal>();
+    const disposable = useServer(
+      {
+        onConnect: async (ctx) => {
+          const params = ctx.connectionParams ?? {};
+          const raw = params.authorization ?? params.Authorization;
+          const principal = await authenticator.authenticate(typeof raw === 'string' ? raw : undefined);
+          if (!principal) return false;
+          principals.set(ctx.extra, principal);
+          return true;
+        },
+        onSubscribe: async (ctx, _id, payload) => {
+          const principal = principals.get(ctx.extra) as Principal;
+          const socket = ctx.extra.socket;
+          // 1008 (policy violation) with the reason. The close frame waits behind what the
+          // client has not read; ws destroys the socket if the close handshake never ends.
+          const disconnect: Disconnect = (reason) => {
+            logger.warn({ reason }, 'closing a subscriber');
+            socket.close(1008, reason.slice(0, 120));
+          };
+          const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+            ...ctx,
+            req: ctx.extra.request,
+            socket,
+            params: payload,
+            principal,
+            disconnect,
+          });
+          const args = {
+            schema,
+            operationName: payload.operationName,
+            document: parse(payload.query),
+            variableValues: payload.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
+          const errors = validate(args.schema, args.document);
+          return errors.length ? errors : args;
+        },
+        execute: (args) => (args.rootValue as { execute: typeof graphqlExecute }).execute(args),
+        subscribe: (args) => (args.rootValue as { subscribe: typeof graphqlSubscribe }).subscribe(args),
+      },
+      wss,
+    );
+    return { wss, dispose: async () => disposable.dispose() };
+  }
 
   return {
     async start() {
@@ -146,6 +217,7 @@ export function buildApp(deps: AppDeps): App {
         });
       });
       const listening = server;
+      sockets = serveWebSockets(listening);
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);
         listening.listen(deps.port, deps.host, () => resolve());
@@ -163,6 +235,9 @@ export function buildApp(deps: AppDeps): App {
       if (!closing) return;
       server = undefined;
       const closed = new Promise<void>((resolve) => closing.close(() => resolve()));
+      // WebSocket clients get 1001 Going Away, SSE streams end, then idle sockets close.
+      await sockets?.dispose().catch(() => {});
+      services.live.closeAll();
       closing.closeIdleConnections();
       const grace = setTimeout(() => closing.closeAllConnections(), deps.shutdownGraceMs ?? 10_000);
       await closed;

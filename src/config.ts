@@ -12,6 +12,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Base of `href` links; when unset, the address the server actually listens on. */
   publicUrl: string | undefined;
+  /** Messages a subscription may have waiting before it is dropped as too slow. */
+  subscriberBuffer: number;
   dispatcher: {
     /** Requests in flight at once in this process. */
     maxInFlight: number;
@@ -67,6 +69,7 @@ const environment = z.object({
   HOOKLINE_WEBHOOK_CONCURRENCY: count(1, 1000).default(4),
   HOOKLINE_LEASE_MARGIN_MS: count(100, 3_600_000).default(15_000),
   HOOKLINE_POLL_MS: count(10, 600_000).default(2000),
+  HOOKLINE_SUBSCRIBER_BUFFER: count(1, 100_000).default(1000),
   HOOKLINE_PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
@@ -113,6 +116,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     adminToken: v.HOOKLINE_ADMIN_TOKEN,
     logLevel: v.LOG_LEVEL,
     publicUrl: v.HOOKLINE_PUBLIC_URL?.replace(/\/+$/, ''),
+    subscriberBuffer: v.HOOKLINE_SUBSCRIBER_BUFFER,
     dispatcher: {
       maxInFlight: v.HOOKLINE_DISPATCH_CONCURRENCY,
       perWebhook: v.HOOKLINE_WEBHOOK_CONCURRENCY,

@@ -10,6 +10,9 @@ import { createDispatcher, type Dispatcher } from './dispatcher/dispatcher.js';
 import { createSender } from './dispatcher/send.js';
 import { createEventService } from './events/service.js';
 import { newId } from './ids.js';
+import { createMetrics } from './metrics.js';
+import { createLiveFeed, type LiveFeed } from './pubsub/live.js';
+import { createLiveService, type LiveService } from './pubsub/subscriptions.js';
 import { createLogger, type Logger } from './logger.js';
 import { analyzeWebhooks } from './webhooks/repository.js';
 import { createWebhookService } from './webhooks/service.js';
@@ -46,6 +49,9 @@ export async function serve(
   const sender = createSender();
   let dispatcher: Dispatcher | undefined;
   let app: ReturnType<typeof buildApp> | undefined;
+  let feed: LiveFeed | undefined;
+  let live: LiveService | undefined;
+  const metrics = createMetrics({ openSubscriptions: () => live?.openSubscriptions() ?? 0 });
   try {
     logger.info({ database: config.database.kind, role }, 'applying migrations');
     await migrate(database, config.database);
@@ -67,14 +73,20 @@ export async function serve(
             'using the stored ADMIN token generated at first start (run "hookline admin-token" to replace it)',
           );
       }
+      feed = createLiveFeed(database, logger.child({ component: 'live' }));
+      await feed.start();
+      const webhooks = createWebhookService({ database });
+      live = createLiveService({ database, feed, webhooks, bufferSize: config.subscriberBuffer });
       app = buildApp({
+        metrics,
         database,
         logger,
         authenticator: createAuthenticator({ database, adminToken: config.adminToken }),
         services: {
-          webhooks: createWebhookService({ database }),
+          webhooks,
           events: createEventService({ database }),
           deliveries: createDeliveryService({ database, deliverer, workerId }),
+          live,
         },
         host: config.host,
         port: config.port,
@@ -89,6 +101,7 @@ export async function serve(
         logger: logger.child({ component: 'dispatcher' }),
         workerId,
         ...config.dispatcher,
+        onReport: (report) => metrics.recordReport(report),
       });
       await dispatcher.start();
       logger.info({ workerId, ...config.dispatcher }, 'dispatcher started');
@@ -104,6 +117,7 @@ export async function serve(
           logger.info('stopping: dispatcher');
           await dispatcher.stop();
         }
+        await feed?.stop();
         logger.info('stopping: database');
         await sender.close();
         await database.close();
@@ -113,6 +127,7 @@ export async function serve(
   } catch (error) {
     await app?.stop().catch(() => {});
     await dispatcher?.stop(0).catch(() => {});
+    await feed?.stop().catch(() => {});
     await sender.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;

@@ -5,6 +5,7 @@ import { type HooklineEvent, TEST_EVENT_TYPE } from '../events/model.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { renderGeneric } from '../providers/generic.js';
+import { type LiveMessage, notifyLive } from '../pubsub/live.js';
 import type { RendererRegistry } from '../providers/renderer.js';
 import { version } from '../version.js';
 import { MASK } from '../webhooks/changes.js';
@@ -260,6 +261,23 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
                 }),
           });
         }
+        const live: LiveMessage[] = attempts.map((a) => ({
+          kind: 'attempt',
+          tenantId: a.tenantId,
+          webhookId: a.webhookId,
+          deliveryId: a.deliveryId,
+          attemptId: a.id,
+          status: a.status,
+        }));
+        if (webhookStatus) {
+          live.push({
+            kind: 'webhookStatus',
+            tenantId: webhook.tenantId,
+            webhookId: webhook.id,
+            status: webhookStatus,
+          });
+        }
+        await notifyLive(tx, live);
       });
       logger.debug(
         {

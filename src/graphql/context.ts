@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { DeliveryService } from '../deliveries/service.js';
 import type { EventService } from '../events/service.js';
+import type { Disconnect, LiveService } from '../pubsub/subscriptions.js';
 import type { WebhookService } from '../webhooks/service.js';
 
 /** Everything a resolver may use; built per request, after authentication. */
@@ -9,6 +10,9 @@ export interface Context {
   webhooks: WebhookService;
   events: EventService;
   deliveries: DeliveryService;
+  live: LiveService;
+  /** Set by transports that can drop a subscriber (graphql-ws). */
+  disconnect?: Disconnect;
   /** Base of `href` links, e.g. `http://127.0.0.1:4000`. */
   publicUrl: string;
 }

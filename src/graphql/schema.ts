@@ -4,6 +4,7 @@ import './types/scalars.js';
 import './types/webhook.js';
 import './types/event.js';
 import './types/delivery.js';
+import './types/live.js';
 
 export const schema = builder.toSchema();
 

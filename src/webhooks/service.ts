@@ -6,6 +6,7 @@ import { badInput, DomainError, notFound } from '../errors.js';
 import { signingKeys } from '../dispatcher/signing.js';
 import type { NewEvent } from '../events/model.js';
 import { publishIn } from '../events/publish.js';
+import { notifyLive } from '../pubsub/live.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import { applyUpdate, buildWebhook } from './build.js';
 import { describeChange } from './changes.js';
@@ -152,6 +153,11 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
       updatedBy: actor.name,
     };
     await replaceWebhook(tx, { webhook, secrets: next.secrets });
+    if (webhook.status !== current.webhook.status) {
+      await notifyLive(tx, [
+        { kind: 'webhookStatus', tenantId: webhook.tenantId, webhookId: webhook.id, status: webhook.status },
+      ]);
+    }
     await publishIn(tx, actor.tenantId, [lifecycleEvent(eventType, actor, webhook, change)], now);
     return webhook;
   }

@@ -10,6 +10,8 @@ export interface HooklineProcess {
   stderr(): string;
   /** Resolves with the base URL once the server logs that it listens. */
   listening: Promise<string>;
+  /** Resolves once a log line matches `pattern`. */
+  logged(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves with the exit code (or signal) once the process is gone. */
   exited: Promise<number | string>;
   kill(signal?: NodeJS.Signals): Promise<number | string>;
@@ -56,6 +58,15 @@ export function runHookline(
     stderr: () => err,
     listening,
     exited,
+    async logged(pattern, waitMs = 30_000) {
+      const deadline = Date.now() + waitMs;
+      while (!pattern.test(out)) {
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`hookline never logged ${pattern}:\n${out}\n${err}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -12,7 +12,7 @@ import { keysetConnection } from '../pagination.js';
 import { EventRef } from './event.js';
 import { WebhookRef } from './webhook.js';
 
-const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: deliveryStatuses });
+export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: deliveryStatuses });
 const DeliveryErrorKindEnum = builder.enumType('DeliveryErrorKind', {
   description:
     'Why an attempt failed: no answer in time, no connection, a TLS problem, a non-2xx status, or a webhook setting that could not be used (a secret variable or file missing).',
@@ -20,7 +20,7 @@ const DeliveryErrorKindEnum = builder.enumType('DeliveryErrorKind', {
 });
 
 export const DeliveryRef = builder.objectRef<Delivery>('Delivery');
-const DeliveryAttemptRef = builder.objectRef<DeliveryAttempt>('DeliveryAttempt');
+export const DeliveryAttemptRef = builder.objectRef<DeliveryAttempt>('DeliveryAttempt');
 
 const mustExist = <T>(value: T | null, what: string): T => {
   if (value === null) throw new Error(`${what} disappeared`);

@@ -1,0 +1,87 @@
+import { sql } from 'drizzle-orm';
+import type { Database, Db } from '../db/client.js';
+import type { DeliveryStatus } from '../deliveries/model.js';
+import type { Logger } from '../logger.js';
+import type { WebhookStatus } from '../webhooks/model.js';
+
+/**
+ * What happened, as the live feed carries it: ids and the few fields subscriptions filter on.
+ * The rows themselves are read by whoever delivers the message to a subscriber, so a payload
+ * stays far below NOTIFY's 8000-byte limit and holds nothing a subscriber may not see.
+ */
+export type LiveMessage =
+  | {
+      kind: 'attempt';
+      tenantId: string;
+      webhookId: string;
+      deliveryId: string;
+      attemptId: string;
+      status: DeliveryStatus;
+    }
+  | { kind: 'webhookStatus'; tenantId: string; webhookId: string; status: WebhookStatus };
+
+export const LIVE_CHANNEL = 'hookline_live';
+
+// Compact tuples: about 150 bytes an attempt, so 40 of them fit well inside one NOTIFY.
+type Wire = ['a', string, string, string, string, DeliveryStatus] | ['s', string, string, WebhookStatus];
+const PER_NOTIFY = 40;
+
+const encode = (m: LiveMessage): Wire =>
+  m.kind === 'attempt'
+    ? ['a', m.tenantId, m.webhookId, m.deliveryId, m.attemptId, m.status]
+    : ['s', m.tenantId, m.webhookId, m.status];
+
+const decode = (w: Wire): LiveMessage =>
+  w[0] === 'a'
+    ? { kind: 'attempt', tenantId: w[1], webhookId: w[2], deliveryId: w[3], attemptId: w[4], status: w[5] }
+    : { kind: 'webhookStatus', tenantId: w[1], webhookId: w[2], status: w[3] };
+
+/**
+ * Announces messages to every Hookline process. Called inside the transaction that records
+ * what happened, so a subscriber hears of it only once it is committed (and can be read).
+ * PostgreSQL delivers NOTIFY across processes; PGlite to the listeners of its own instance.
+ */
+export async function notifyLive(tx: Db, messages: LiveMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += PER_NOTIFY) {
+    const payload = JSON.stringify(messages.slice(i, i + PER_NOTIFY).map(encode));
+    await tx.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
+  }
+}
+
+export interface LiveFeed {
+  /** Calls `listener` with every message, in commit order; returns the unsubscribe. */
+  subscribe(listener: (message: LiveMessage) => void): () => void;
+  listeners(): number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** One LISTEN per process, fanned out in memory to every subscription of the process. */
+export function createLiveFeed(database: Database, logger: Logger): LiveFeed {
+  const listeners = new Set<(message: LiveMessage) => void>();
+  let unlisten: (() => Promise<void>) | undefined;
+  const onPayload = (payload: string) => {
+    let messages: LiveMessage[];
+    try {
+      messages = (JSON.parse(payload) as Wire[]).map(decode);
+    } catch (error) {
+      logger.warn({ err: error }, 'ignoring a malformed live message');
+      return;
+    }
+    for (const message of messages) for (const listener of listeners) listener(message);
+  };
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    listeners: () => listeners.size,
+    async start() {
+      unlisten = await database.listen(LIVE_CHANNEL, onPayload);
+    },
+    async stop() {
+      listeners.clear();
+      await unlisten?.().catch(() => {});
+    },
+  };
+}
