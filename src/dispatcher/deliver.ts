@@ -4,16 +4,15 @@ import { insertAttempts } from '../deliveries/repository.js';
 import { type HooklineEvent, TEST_EVENT_TYPE } from '../events/model.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import type { Logger } from '../logger.js';
-import { renderGeneric } from '../providers/generic.js';
+import { renderers as allRenderers } from '../providers/index.js';
 import { type LiveMessage, notifyLive } from '../pubsub/live.js';
 import type { RendererRegistry } from '../providers/renderer.js';
-import { version } from '../version.js';
-import { MASK } from '../webhooks/changes.js';
 import type { WebhookStatus } from '../webhooks/model.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import { type AttemptResult, decideOutcome, type Outcome, parseRetryAfter } from './outcome.js';
 import type { OutboundRequest, Sender, SendResult } from './send.js';
-import { SecretUnavailable, signatureHeaders, signingKeys } from './signing.js';
+import { buildRequest, type PreparedRequest } from './request.js';
+import { SecretUnavailable } from './signing.js';
 import { finishDeliveries, updateWebhookHealth } from './sql/complete.js';
 
 export interface DeliveryJob {
@@ -42,76 +41,6 @@ export interface DelivererDeps {
   clock?: () => Date;
 }
 
-const USER_AGENT = `Hookline/${version}`;
-
-interface Prepared {
-  request: OutboundRequest;
-  /** The headers as stored in the history: credentials and secret values masked. */
-  shownHeaders: Record<string, string>;
-}
-
-/** Builds the request: body from the webhook's renderer, then headers, auth and signatures. */
-async function prepare(
-  { webhook, secrets }: StoredWebhook,
-  jobs: DeliveryJob[],
-  renderers: RendererRegistry,
-  now: Date,
-): Promise<Prepared> {
-  const render = renderers[webhook.webhookType] ?? renderGeneric;
-  const rendered = render({ webhook, events: jobs.map((j) => j.event) });
-  const config = webhook.config;
-  // The first delivery's id names the message; for a single delivery (the default) it is
-  // the delivery id, the same on every retry, which receivers use to drop duplicates.
-  const messageId = encodeGlobalId('Delivery', (jobs[0] as DeliveryJob).delivery.id);
-  const timestamp = Math.floor(now.getTime() / 1000);
-  const headers: Record<string, string> = {};
-  const shown: Record<string, string> = {};
-  const set = (name: string, value: string, masked = false) => {
-    headers[name] = value;
-    shown[name] = masked ? MASK : value;
-  };
-  set('content-type', 'application/json');
-  set('user-agent', USER_AGENT);
-  for (const h of config.headers) {
-    const value = h.secret ? secrets.headers?.[h.name.toLowerCase()] : h.value;
-    if (value !== undefined) set(h.name.toLowerCase(), value, h.secret);
-  }
-  if (config.httpAuthType === 'BASIC') {
-    const credentials = Buffer.from(
-      `${config.httpAuthUsername ?? ''}:${secrets.httpAuthSecret ?? ''}`,
-    ).toString('base64');
-    headers.authorization = `Basic ${credentials}`;
-    shown.authorization = `Basic ${MASK}`;
-  } else if (config.httpAuthType === 'BEARER') {
-    headers.authorization = `Bearer ${secrets.httpAuthSecret ?? ''}`;
-    shown.authorization = `Bearer ${MASK}`;
-  }
-  set('webhook-id', messageId);
-  set('webhook-timestamp', String(timestamp));
-  const keys = await signingKeys(config, secrets, now);
-  for (const [name, value] of Object.entries(
-    signatureHeaders({
-      keys,
-      messageId,
-      timestamp,
-      body: rendered.body,
-      xSignature: config.xSignature ?? false,
-    }),
-  )) {
-    set(name, value);
-  }
-  return {
-    request: {
-      url: rendered.url ?? config.endpoint,
-      headers,
-      body: rendered.body,
-      timeoutMs: config.timeoutMs,
-      allowInvalidCerts: config.allowInvalidCerts,
-    },
-    shownHeaders: shown,
-  };
-}
-
 function toAttemptResult(sent: SendResult, now: Date): AttemptResult {
   if (sent.error) return { ok: false, kind: sent.error.kind, message: sent.error.message };
   const code = sent.statusCode as number;
@@ -134,7 +63,7 @@ const groupBy = <T>(items: T[], key: (t: T) => string) => {
 export function createDeliverer(deps: DelivererDeps): Deliverer {
   const { database, sender, workerId, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const renderers = deps.renderers ?? {};
+  const renderers = deps.renderers ?? allRenderers;
 
   async function discardExpired(stored: StoredWebhook, jobs: DeliveryJob[], now: Date) {
     const limit = stored.webhook.retryPolicy.discardAfterSeconds;
@@ -162,10 +91,20 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       const jobs = await discardExpired(stored, claimed, startedAt);
       if (!jobs.length) return { webhookId: webhook.id, attempts: [], webhookStatus: null };
 
-      let prepared: Prepared | null = null;
+      let prepared: PreparedRequest | null = null;
       let sent: SendResult;
       try {
-        prepared = await prepare(stored, jobs, renderers, startedAt);
+        prepared = await buildRequest(
+          stored,
+          jobs.map((j) => j.event),
+          {
+            // The first delivery's id names the message; for a single delivery (the default) it
+            // is the delivery id, the same on every retry, which receivers use to drop duplicates.
+            messageId: encodeGlobalId('Delivery', (jobs[0] as DeliveryJob).delivery.id),
+            now: startedAt,
+            renderers,
+          },
+        );
         sent = await sender.send(prepared.request);
       } catch (error) {
         const message =

@@ -24,9 +24,25 @@ async function readSecretFile(path: string): Promise<string> {
   }
 }
 
+/** The signing secret as the user gave it: a value, or read now from a variable or file. */
+export async function currentSecret(config: StoredConfig, secrets: WebhookSecrets): Promise<string | null> {
+  if (secrets.secretKey) return secrets.secretKey;
+  if (config.secretFrom?.env) {
+    const value = process.env[config.secretFrom.env];
+    if (!value) {
+      throw new SecretUnavailable(
+        `the environment variable ${config.secretFrom.env} holding the signing secret is not set`,
+      );
+    }
+    return value;
+  }
+  if (config.secretFrom?.file) return readSecretFile(config.secretFrom.file);
+  return null;
+}
+
 /**
- * The keys that sign a request, newest first: the current secret (a value, or read now from
- * an environment variable or file) and, during a rotation, the previous one until it expires.
+ * The keys that sign a request, newest first: the current secret and, during a rotation,
+ * the previous one until it expires.
  */
 export async function signingKeys(
   config: StoredConfig,
@@ -34,17 +50,8 @@ export async function signingKeys(
   now: Date,
 ): Promise<Buffer[]> {
   const keys: Buffer[] = [];
-  if (secrets.secretKey) keys.push(secretBytes(secrets.secretKey));
-  else if (config.secretFrom?.env) {
-    const value = process.env[config.secretFrom.env];
-    if (!value)
-      throw new SecretUnavailable(
-        `the environment variable ${config.secretFrom.env} holding the signing secret is not set`,
-      );
-    keys.push(secretBytes(value));
-  } else if (config.secretFrom?.file) {
-    keys.push(secretBytes(await readSecretFile(config.secretFrom.file)));
-  }
+  const secret = await currentSecret(config, secrets);
+  if (secret) keys.push(secretBytes(secret));
   if (
     secrets.previousSecretKey &&
     secrets.previousSecretExpiresAt &&

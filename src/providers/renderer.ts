@@ -5,6 +5,13 @@ export interface RenderInput {
   webhook: Webhook;
   /** One event, or several when the webhook batches (batchSize > 1). */
   events: HooklineEvent[];
+  /** When the request is made (platforms that sign with a timestamp use it). */
+  now: Date;
+  /**
+   * The webhook's current signing secret as the user gave it, for platforms whose own
+   * signing goes in the URL or body (DingTalk, Feishu); null when it has none.
+   */
+  secret: string | null;
 }
 
 export interface Rendered {

@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { badInput, DomainError, notFound } from '../errors.js';
-import { signingKeys } from '../dispatcher/signing.js';
+import { currentSecret } from '../dispatcher/signing.js';
 import type { NewEvent } from '../events/model.js';
 import { publishIn } from '../events/publish.js';
 import { notifyLive } from '../pubsub/live.js';
@@ -78,13 +78,6 @@ function lifecycleEvent(
     occurredAt: null,
     idempotencyKey: null,
   };
-}
-
-/** The secret that signs now, read from where it lives (a value, a variable or a file). */
-async function currentSecret({ webhook, secrets }: StoredWebhook): Promise<string | undefined> {
-  if (secrets.secretKey) return secrets.secretKey;
-  const keys = await signingKeys(webhook.config, {}, new Date());
-  return keys[0] ? `whsec_${keys[0].toString('base64')}` : undefined;
 }
 
 /** New webhooks between two refreshes of the planner's statistics (see analyzeWebhooks). */
@@ -277,7 +270,7 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
           });
         }
         const now = clock();
-        const previous = await currentSecret(current).catch(() => undefined);
+        const previous = await currentSecret(current.webhook.config, current.secrets).catch(() => null);
         const secrets = {
           ...current.secrets,
           secretKey: secret,
