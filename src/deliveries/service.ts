@@ -4,7 +4,12 @@ import type { Deliverer } from '../dispatcher/deliver.js';
 import { DomainError, notFound } from '../errors.js';
 import type { HooklineEvent } from '../events/model.js';
 import { TEST_EVENT_TYPE } from '../events/model.js';
-import { insertEvents, recordEventTypes } from '../events/repository.js';
+import { findEvents, insertEvents, recordEventTypes } from '../events/repository.js';
+import { newEventFrom } from '../events/service.js';
+import { parsePublishEvent } from '../events/validation.js';
+import { buildRequest } from '../dispatcher/request.js';
+import { SecretUnavailable } from '../dispatcher/signing.js';
+import { renderers } from '../providers/index.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import { findWebhook } from '../webhooks/repository.js';
 import type { Delivery, DeliveryStatus } from './model.js';
@@ -81,6 +86,47 @@ export function createDeliveryService({
         if (rows.length) await notifyDispatchers(tx);
         return rows.length;
       });
+    },
+
+    /**
+     * The request a webhook would get for an event, built by the same code as a real send
+     * but not sent: a stored event (`eventId`), or one described as for publishEvent.
+     * Secrets are masked in the headers.
+     */
+    async preview(
+      actor: Principal,
+      webhookId: string,
+      source: { eventId: string } | { input: unknown },
+    ): Promise<{ url: string; method: string; headers: Record<string, string>; body: string }> {
+      const stored = await mustFindWebhook(actor, webhookId);
+      const now = clock();
+      let event: HooklineEvent | undefined;
+      if ('eventId' in source) {
+        [event] = await findEvents(db, actor.tenantId, [source.eventId]);
+        if (!event) throw notFound('event');
+      } else {
+        const parsed = newEventFrom(parsePublishEvent(source.input));
+        event = {
+          ...parsed,
+          id: newId(),
+          tenantId: actor.tenantId,
+          occurredAt: parsed.occurredAt ?? now,
+          createdAt: now,
+        };
+      }
+      try {
+        const { request, shownHeaders } = await buildRequest(stored, [event], {
+          messageId: encodeGlobalId('Delivery', newId()),
+          now,
+          renderers,
+        });
+        return { url: request.url, method: 'POST', headers: shownHeaders, body: request.body };
+      } catch (error) {
+        if (error instanceof SecretUnavailable) {
+          throw new DomainError('CONFLICT', error.message, { field: 'config.secretFrom' });
+        }
+        throw error;
+      }
     },
 
     /**

@@ -105,7 +105,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     for (const stored of hooks) {
       const jobs: DeliveryJob[] = claimed
         .filter((d) => d.webhookId === stored.webhook.id)
-        .sort((a, b) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0))
+        .sort(
+          // Due time, then id: UUIDv7 ids are creation order, so a batch keeps publish order.
+          (a, b) =>
+            (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1),
+        )
         .map((delivery) => ({ delivery, event: eventById.get(delivery.eventId) as DeliveryJob['event'] }));
       for (let i = 0; i < jobs.length; i += stored.webhook.batchSize) {
         start(stored, jobs.slice(i, i + stored.webhook.batchSize));

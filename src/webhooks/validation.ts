@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { templateProblem } from '../providers/custom.js';
 import { jsonValue, nonEmptyText, parseInput, storable, text } from '../validation.js';
 import { eventLevels, eventsPolicyModes, httpAuthTypes, ownerTypes, webhookTypes } from './model.js';
 
@@ -154,12 +155,14 @@ const httpAuth = z.strictObject({
   token: text(4096).nullish(),
 });
 
-const template = jsonValue().refine(
-  (t) => t === null || t === undefined || (typeof t === 'object' && t !== null),
-  {
+const template = jsonValue()
+  .refine((t) => t === null || t === undefined || (typeof t === 'object' && t !== null), {
     message: 'must be a JSON object or array',
-  },
-);
+  })
+  .superRefine((t, ctx) => {
+    const problem = t == null ? null : templateProblem(t);
+    if (problem) ctx.addIssue({ code: 'custom', message: `is not a usable template: ${problem}` });
+  });
 
 const configFields = {
   endpoint,

@@ -9,7 +9,7 @@ import { badInput } from '../../errors.js';
 import { idOf } from '../../ids.js';
 import { builder } from '../builder.js';
 import { keysetConnection } from '../pagination.js';
-import { EventRef } from './event.js';
+import { EventRef, PublishEventInput } from './event.js';
 import { WebhookRef } from './webhook.js';
 
 export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: deliveryStatuses });
@@ -157,6 +157,43 @@ builder.queryFields((t) => ({
     resolve: (_root, args, ctx) => ctx.deliveries.get(ctx.principal, idOf('Delivery', args.id)),
   }),
 }));
+
+const RenderedRequestRef = builder
+  .objectRef<{ url: string; method: string; headers: Record<string, string>; body: string }>(
+    'RenderedRequest',
+  )
+  .implement({
+    description: 'A request as Hookline would send it; credentials and secret header values masked.',
+    fields: (t) => ({
+      url: t.exposeString('url'),
+      method: t.exposeString('method'),
+      headers: t.field({ type: 'JSON', resolve: (r) => r.headers }),
+      body: t.exposeString('body', { description: 'Exactly the bytes that would be sent.' }),
+    }),
+  });
+
+builder.queryField('previewPayload', (t) =>
+  t.field({
+    type: RenderedRequestRef,
+    description:
+      'The request a webhook would receive for an event, without sending it: a stored event (eventId) or one described as for publishEvent (event).',
+    args: {
+      webhookId: t.arg.id({ required: true }),
+      event: t.arg({ type: PublishEventInput }),
+      eventId: t.arg.id(),
+    },
+    resolve: (_root, args, ctx) => {
+      if ((args.event == null) === (args.eventId == null))
+        throw badInput('event', 'give exactly one of event or eventId');
+      const webhookId = idOf('Webhook', args.webhookId, 'webhookId');
+      return ctx.deliveries.preview(
+        ctx.principal,
+        webhookId,
+        args.eventId != null ? { eventId: idOf('Event', args.eventId, 'eventId') } : { input: args.event },
+      );
+    },
+  }),
+);
 
 builder.mutationFields((t) => ({
   retryDelivery: t.field({

@@ -56,7 +56,7 @@ const FieldChangeInput = builder.inputType('FieldChangeInput', {
   }),
 });
 
-const PublishEventInput = builder.inputType('PublishEventInput', {
+export const PublishEventInput = builder.inputType('PublishEventInput', {
   fields: (t) => ({
     eventType: t.string({ required: true }),
     entityType: t.string(),
