@@ -1,5 +1,137 @@
-import { renderGeneric } from './generic.js';
+import { createHmac } from 'node:crypto';
 import type { Renderer } from './renderer.js';
+import { andMore, type EventSummary, summarize } from './summary.js';
+import { CUT_MARKER, escapeMarkdown, truncate } from './text.js';
 
-// Placeholder until the DingTalk format is written: the GENERIC envelope.
-export const renderDingTalk: Renderer = renderGeneric;
+// DingTalk publishes no firm markdown limit and refuses very long messages; 5,000 characters
+// is a screenful or two, and a safe size even when every character is Chinese.
+const MAX_TEXT = 5000;
+// The title is what the notification and the chat list show.
+const MAX_TITLE = 64;
+
+/** How much of each part a message may hold; a tier is tried only when the one before was too long. */
+interface Limits {
+  events: number;
+  fields: number;
+  value: number;
+  text: number;
+  line: number;
+}
+
+// Past the last tier the whole text is cut with the marker, so the tiers only decide what
+// is worth keeping: the facts and the link before the long description.
+const tiers: Limits[] = [
+  { events: 10, fields: 20, value: 200, text: 1500, line: 300 },
+  { events: 6, fields: 10, value: 80, text: 500, line: 150 },
+  { events: 3, fields: 5, value: 30, text: 150, line: 80 },
+];
+
+/**
+ * User text as DingTalk shows it literally; a zero-width space after "<" keeps it from
+ * opening an HTML tag such as <font> without changing what people read.
+ */
+const md = (text: string) => escapeMarkdown(text).replace(/</g, '<\u200b');
+
+/**
+ * Cut to `max` characters of source text, then escaped, so that no escape is split; the
+ * marker (this cut's or the summary's) is left unescaped.
+ */
+function cut(text: string, max: number): string {
+  const short = truncate(text, max);
+  return short.endsWith(CUT_MARKER) ? md(short.slice(0, -CUT_MARKER.length)) + CUT_MARKER : md(short);
+}
+
+/** Markdown link targets end at ")", so those (and "(") are percent-encoded. */
+const linkTarget = (url: string) => url.replace(/\(/g, '%28').replace(/\)/g, '%29');
+
+const subjectOf = (s: EventSummary) => [s.entity.type, s.entity.fqn ?? s.entity.id].filter(Boolean).join(' ');
+
+function factsOf(s: EventSummary, l: Limits) {
+  const facts: [string, string | null][] = [
+    ['Event', s.eventType],
+    ['Entity', subjectOf(s) || null],
+    ['By', s.actor],
+    ['When', s.at],
+    ['Level', s.level],
+    ['Cluster', s.cluster],
+    ['Namespace', s.namespace],
+  ];
+  return facts
+    .filter((f): f is [string, string] => Boolean(f[1]))
+    .map(([title, value]) => `- **${title}:** ${cut(value, l.line)}`)
+    .join('\n');
+}
+
+function changesOf(s: EventSummary, l: Limits): string[] {
+  if (!s.changes.length) return [];
+  const lines = s.changes
+    .slice(0, l.fields)
+    .map((c) => `- **${cut(c.name, l.line)}:** ${cut(c.oldValue, l.value)} → ${cut(c.newValue, l.value)}`);
+  const rest = s.changes.length - lines.length;
+  if (rest > 0) lines.push(`- ${andMore(rest, 'more changed fields')}`);
+  return ['**Changes**', lines.join('\n')];
+}
+
+function single(s: EventSummary, l: Limits): string[] {
+  const blocks = [`### ${cut(s.headline, l.line)}`, factsOf(s, l), ...changesOf(s, l)];
+  if (s.entity.url) blocks.push(`[Open ${s.entity.type ?? 'entity'}](${linkTarget(s.entity.url)})`);
+  if (s.text) blocks.push(cut(s.text, l.text));
+  return blocks;
+}
+
+function batchLine(s: EventSummary, l: Limits): string {
+  const changed = s.changes.length ? ` · changed: ${s.changes.map((c) => c.name).join(', ')}` : '';
+  const detail = cut(`${s.at} · ${s.level}${changed}`, l.line);
+  const link = s.entity.url ? ` · [Open](${linkTarget(s.entity.url)})` : '';
+  return `- **${cut(s.headline, l.line)}** · ${detail}${link}`;
+}
+
+function batch(summaries: EventSummary[], l: Limits): string[] {
+  const shown = summaries.slice(0, l.events);
+  const rest = summaries.length - shown.length;
+  const blocks = [`### ${summaries.length} events`, shown.map((s) => batchLine(s, l)).join('\n')];
+  if (rest > 0) blocks.push(andMore(rest, 'more events'));
+  return blocks;
+}
+
+// DingTalk's markdown needs a blank line to start a new block.
+const textOf = (summaries: EventSummary[], l: Limits) => {
+  const [only] = summaries;
+  return (summaries.length === 1 && only ? single(only, l) : batch(summaries, l)).join('\n\n');
+};
+
+/**
+ * DingTalk's robot signing: HMAC-SHA256 keyed with the secret over "<timestamp>\n<secret>",
+ * the timestamp in milliseconds, both sent as query parameters.
+ */
+function signedUrl(endpoint: string, secret: string, now: Date): string {
+  const timestamp = String(now.getTime());
+  const sign = createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(`${timestamp}\n${secret}`, 'utf8')
+    .digest('base64');
+  // Appended by hand rather than through URLSearchParams, which would re-encode the
+  // endpoint's own parameters (access_token) on the way.
+  const hashAt = endpoint.indexOf('#');
+  const base = hashAt === -1 ? endpoint : endpoint.slice(0, hashAt);
+  const [path, query = ''] = base.split(/\?(.*)/s, 2) as [string, string?];
+  const kept = query.split('&').filter((p) => p && !/^(timestamp|sign)=/.test(p));
+  kept.push(`timestamp=${timestamp}`, `sign=${encodeURIComponent(sign)}`);
+  return `${path}?${kept.join('&')}`;
+}
+
+/** A markdown message for a DingTalk robot, signed in the URL when the webhook has a secret. */
+export const renderDingTalk: Renderer = ({ webhook, events, now, secret }) => {
+  const summaries = events.map(summarize);
+  const [only] = summaries;
+  const title = truncate(
+    summaries.length === 1 && only ? only.headline : `${summaries.length} events`,
+    MAX_TITLE,
+  );
+  let text = '';
+  for (const limits of tiers) {
+    text = textOf(summaries, limits);
+    if (text.length <= MAX_TEXT) break;
+  }
+  const body = JSON.stringify({ msgtype: 'markdown', markdown: { title, text: truncate(text, MAX_TEXT) } });
+  return secret ? { body, url: signedUrl(webhook.config.endpoint, secret, now) } : { body };
+};

@@ -1,5 +1,158 @@
-import { renderGeneric } from './generic.js';
+import { createHmac } from 'node:crypto';
+import type { EventLevel } from '../webhooks/model.js';
 import type { Renderer } from './renderer.js';
+import { andMore, type EventSummary, summarize } from './summary.js';
+import { CUT_MARKER, escapeMarkdown, truncate, utf8Length } from './text.js';
 
-// Placeholder until the Feishu format is written: the GENERIC envelope.
-export const renderFeishu: Renderer = renderGeneric;
+// Feishu refuses a card over about 30 KB; the margin covers the signature fields and the
+// bytes JSON escaping adds.
+const MAX_BODY_BYTES = 25_000;
+const MAX_TITLE = 100;
+
+/** How much of each part a card may hold; a tier is tried only when the one before was too big. */
+interface Limits {
+  events: number;
+  fields: number;
+  value: number;
+  text: number;
+  line: number;
+  links: boolean;
+}
+
+// The last tier fits whatever the event holds: about 2,200 characters at most, under the
+// budget even at 6 bytes each (control characters JSON-escaped). It drops links because a
+// URL cannot be shortened and still work.
+const tiers: Limits[] = [
+  { events: 20, fields: 30, value: 300, text: 3000, line: 400, links: true },
+  { events: 10, fields: 12, value: 100, text: 800, line: 200, links: true },
+  { events: 5, fields: 5, value: 40, text: 200, line: 100, links: false },
+];
+
+type Element = Record<string, unknown>;
+
+const severity: Record<EventLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
+
+const templateOf = (level: EventLevel) =>
+  level === 'ERROR' ? 'red' : level === 'WARN' ? 'orange' : level === 'INFO' ? 'blue' : 'grey';
+
+/**
+ * User text as lark_md shows it literally. "<" would open Feishu's own tags (`<at id=all>`
+ * pings the whole group, `<font>` recolours), so it becomes the entity Feishu documents.
+ */
+const md = (text: string) => escapeMarkdown(text.replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+
+/**
+ * Cut to `max` characters of source text, then escaped, so that no escape is split; the
+ * marker (this cut's or the summary's) is left unescaped.
+ */
+function cut(text: string, max: number): string {
+  const short = truncate(text, max);
+  return short.endsWith(CUT_MARKER) ? md(short.slice(0, -CUT_MARKER.length)) + CUT_MARKER : md(short);
+}
+
+const larkMd = (content: string) => ({ tag: 'lark_md', content });
+
+const subjectOf = (s: EventSummary) => [s.entity.type, s.entity.fqn ?? s.entity.id].filter(Boolean).join(' ');
+
+/** Markdown link targets end at ")", so those (and "(") are percent-encoded. */
+const linkTarget = (url: string) => url.replace(/\(/g, '%28').replace(/\)/g, '%29');
+
+function factsOf(s: EventSummary, l: Limits): Element {
+  const facts: [string, string | null][] = [
+    ['Event', s.eventType],
+    ['Entity', subjectOf(s) || null],
+    ['By', s.actor],
+    ['When', s.at],
+    ['Level', s.level],
+    ['Cluster', s.cluster],
+    ['Namespace', s.namespace],
+  ];
+  return {
+    tag: 'div',
+    fields: facts
+      .filter((f): f is [string, string] => Boolean(f[1]))
+      .map(([title, value]) => ({
+        is_short: true,
+        text: larkMd(`**${title}**\n${cut(value, l.line)}`),
+      })),
+  };
+}
+
+function changesOf(s: EventSummary, l: Limits): Element[] {
+  if (!s.changes.length) return [];
+  const lines = s.changes
+    .slice(0, l.fields)
+    .map((c) => `- **${cut(c.name, l.line)}**: ${cut(c.oldValue, l.value)} → ${cut(c.newValue, l.value)}`);
+  const rest = s.changes.length - lines.length;
+  if (rest > 0) lines.push(andMore(rest, 'more changed fields'));
+  return [{ tag: 'div', text: larkMd(`**Changes**\n${lines.join('\n')}`) }];
+}
+
+const note = (content: string): Element => ({ tag: 'note', elements: [{ tag: 'plain_text', content }] });
+
+function singleCard(s: EventSummary, l: Limits) {
+  const elements: Element[] = [factsOf(s, l), ...changesOf(s, l)];
+  if (s.text) elements.push({ tag: 'hr' }, { tag: 'div', text: larkMd(cut(s.text, l.text)) });
+  const url = l.links ? s.entity.url : null;
+  if (url) {
+    const label = `Open ${s.entity.type ?? 'entity'}`;
+    elements.push({
+      tag: 'action',
+      actions: [{ tag: 'button', text: { tag: 'plain_text', content: label }, url, type: 'default' }],
+    });
+  }
+  elements.push(note(`${s.eventType} · ${s.eventId}`));
+  return { title: s.headline, template: templateOf(s.level), elements };
+}
+
+function batchItem(s: EventSummary, l: Limits): Element {
+  const changed = s.changes.length ? ` · changed: ${s.changes.map((c) => c.name).join(', ')}` : '';
+  const detail = cut(`${s.at} · ${s.level}${changed}`, l.line);
+  const link = l.links && s.entity.url ? ` · [Open](${linkTarget(s.entity.url)})` : '';
+  return { tag: 'div', text: larkMd(`**${cut(s.headline, l.line)}**\n${detail}${link}`) };
+}
+
+function batchCard(summaries: EventSummary[], l: Limits) {
+  const shown = summaries.slice(0, l.events);
+  const rest = summaries.length - shown.length;
+  const elements: Element[] = shown.map((s) => batchItem(s, l));
+  if (rest > 0) elements.push(note(andMore(rest, 'more events')));
+  const worst = summaries.reduce<EventLevel>(
+    (max, s) => (severity[s.level] > severity[max] ? s.level : max),
+    'TRACE',
+  );
+  return { title: `${summaries.length} events`, template: templateOf(worst), elements };
+}
+
+function card(summaries: EventSummary[], l: Limits) {
+  const [only] = summaries;
+  const { title, template, elements } =
+    summaries.length === 1 && only ? singleCard(only, l) : batchCard(summaries, l);
+  return {
+    config: { wide_screen_mode: true },
+    header: { title: { tag: 'plain_text', content: truncate(title, MAX_TITLE) }, template },
+    elements,
+  };
+}
+
+/**
+ * Feishu's custom bot signing: the key is "<timestamp>\n<secret>" and the signed data empty,
+ * with the timestamp in seconds.
+ */
+function feishuSignature(secret: string, now: Date) {
+  const timestamp = String(Math.floor(now.getTime() / 1000));
+  const sign = createHmac('sha256', `${timestamp}\n${secret}`).update('').digest('base64');
+  return { timestamp, sign };
+}
+
+/** An interactive card for Feishu's custom bot, signed in the body when the webhook has a secret. */
+export const renderFeishu: Renderer = ({ events, now, secret }) => {
+  const summaries = events.map(summarize);
+  const signature = secret ? feishuSignature(secret, now) : {};
+  let body = '';
+  for (const limits of tiers) {
+    body = JSON.stringify({ ...signature, msg_type: 'interactive', card: card(summaries, limits) });
+    if (utf8Length(body) <= MAX_BODY_BYTES) break;
+  }
+  return { body };
+};

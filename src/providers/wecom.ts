@@ -1,5 +1,118 @@
-import { renderGeneric } from './generic.js';
+import type { EventLevel } from '../webhooks/model.js';
 import type { Renderer } from './renderer.js';
+import { andMore, type EventSummary, summarize } from './summary.js';
+import { CUT_MARKER, escapeMarkdown, truncate, truncateBytes, utf8Length } from './text.js';
 
-// Placeholder until the WeCom format is written: the GENERIC envelope.
-export const renderWeCom: Renderer = renderGeneric;
+// WeCom refuses markdown content over 4,096 bytes of UTF-8.
+const MAX_BYTES = 4096;
+
+/** How much of each part a message may hold; a tier is tried only when the one before was too long. */
+interface Limits {
+  events: number;
+  fields: number;
+  value: number;
+  text: number;
+  line: number;
+}
+
+// Past the last tier the content is cut to the byte limit with the marker, so the tiers only
+// decide what is worth keeping: the facts and the link before the long description. A
+// Chinese character is 3 bytes, so the first tier already assumes text is not all ASCII.
+const tiers: Limits[] = [
+  { events: 10, fields: 15, value: 100, text: 800, line: 200 },
+  { events: 6, fields: 8, value: 50, text: 300, line: 100 },
+  { events: 3, fields: 4, value: 20, text: 100, line: 60 },
+];
+
+/**
+ * User text as WeCom shows it literally; a zero-width space after "<" keeps it from opening
+ * WeCom's own tags (`<@userid>` mentions someone, `<font>` recolours).
+ */
+const md = (text: string) => escapeMarkdown(text).replace(/</g, '<\u200b');
+
+/**
+ * Cut to `max` characters of source text, then escaped, so that no escape is split; the
+ * marker (this cut's or the summary's) is left unescaped.
+ */
+function cut(text: string, max: number): string {
+  const short = truncate(text, max);
+  return short.endsWith(CUT_MARKER) ? md(short.slice(0, -CUT_MARKER.length)) + CUT_MARKER : md(short);
+}
+
+/** Markdown link targets end at ")", so those (and "(") are percent-encoded. */
+const linkTarget = (url: string) => url.replace(/\(/g, '%28').replace(/\)/g, '%29');
+
+// WeCom markdown has three colours: info (green), comment (grey) and warning (orange-red).
+const levelText = (level: EventLevel) =>
+  level === 'ERROR' || level === 'WARN' ? `<font color="warning">${level}</font>` : level;
+
+const subjectOf = (s: EventSummary) => [s.entity.type, s.entity.fqn ?? s.entity.id].filter(Boolean).join(' ');
+
+// WeCom markdown has no lists; its own examples use quoted lines for key-value facts.
+function factsOf(s: EventSummary, l: Limits): string {
+  const facts: [string, string | null][] = [
+    ['Event', s.eventType],
+    ['Entity', subjectOf(s) || null],
+    ['By', s.actor],
+    ['When', s.at],
+    ['Cluster', s.cluster],
+    ['Namespace', s.namespace],
+  ];
+  return [
+    ...facts
+      .filter((f): f is [string, string] => Boolean(f[1]))
+      .map(([title, value]) => `>${title}: <font color="comment">${cut(value, l.line)}</font>`),
+    `>Level: ${levelText(s.level)}`,
+  ].join('\n');
+}
+
+function changesOf(s: EventSummary, l: Limits): string[] {
+  if (!s.changes.length) return [];
+  const lines = s.changes
+    .slice(0, l.fields)
+    .map((c) => `>${cut(c.name, l.line)}: ${cut(c.oldValue, l.value)} → ${cut(c.newValue, l.value)}`);
+  const rest = s.changes.length - lines.length;
+  if (rest > 0) lines.push(`>${andMore(rest, 'more changed fields')}`);
+  return [`**Changes**\n${lines.join('\n')}`];
+}
+
+function single(s: EventSummary, l: Limits): string[] {
+  const blocks = [`### ${cut(s.headline, l.line)}`, factsOf(s, l), ...changesOf(s, l)];
+  if (s.entity.url) blocks.push(`[Open ${s.entity.type ?? 'entity'}](${linkTarget(s.entity.url)})`);
+  if (s.text) blocks.push(cut(s.text, l.text));
+  return blocks;
+}
+
+function batchLine(s: EventSummary, l: Limits): string {
+  const changed = s.changes.length ? ` · changed: ${s.changes.map((c) => c.name).join(', ')}` : '';
+  const detail = cut(`${s.at}${changed}`, l.line);
+  const link = s.entity.url ? ` · [Open](${linkTarget(s.entity.url)})` : '';
+  return `>**${cut(s.headline, l.line)}** · ${levelText(s.level)} · ${detail}${link}`;
+}
+
+function batch(summaries: EventSummary[], l: Limits): string[] {
+  const shown = summaries.slice(0, l.events);
+  const rest = summaries.length - shown.length;
+  const blocks = [`### ${summaries.length} events`, shown.map((s) => batchLine(s, l)).join('\n')];
+  if (rest > 0) blocks.push(andMore(rest, 'more events'));
+  return blocks;
+}
+
+// A blank line between blocks, so that a line after a quote does not join the quote.
+const contentOf = (summaries: EventSummary[], l: Limits) => {
+  const [only] = summaries;
+  return (summaries.length === 1 && only ? single(only, l) : batch(summaries, l)).join('\n\n');
+};
+
+/** A markdown message for a WeCom group robot, within its byte limit. */
+export const renderWeCom: Renderer = ({ events }) => {
+  const summaries = events.map(summarize);
+  let content = '';
+  for (const limits of tiers) {
+    content = contentOf(summaries, limits);
+    if (utf8Length(content) <= MAX_BYTES) break;
+  }
+  return {
+    body: JSON.stringify({ msgtype: 'markdown', markdown: { content: truncateBytes(content, MAX_BYTES) } }),
+  };
+};
