@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { execute as graphqlExecute, subscribe as graphqlSubscribe } from 'graphql';
+import { GraphQLError, type execute as graphqlExecute, type subscribe as graphqlSubscribe } from 'graphql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -10,7 +10,9 @@ import type { Database } from './db/client.js';
 import { ping } from './db/client.js';
 import { migrationsApplied } from './db/migrate.js';
 import type { Context } from './graphql/context.js';
+import { useAuditLog } from './graphql/audit-plugin.js';
 import { useInputErrorCodes } from './graphql/input-errors.js';
+import type { AuditLog } from './events/audit.js';
 import { schema } from './graphql/schema.js';
 import { idOf } from './ids.js';
 import { type Logger, serializeError } from './logger.js';
@@ -22,12 +24,13 @@ export interface AppDeps {
   database: Database;
   logger: Logger;
   authenticator: Authenticator;
-  services: Pick<Context, 'webhooks' | 'events' | 'deliveries' | 'live'>;
+  services: Pick<Context, 'webhooks' | 'events' | 'deliveries' | 'live' | 'tokens'>;
   host: string;
   port: number;
   /** Base of `href` links; defaults to the address the server listens on. */
   publicUrl?: string | undefined;
   metrics: Metrics;
+  audit: AuditLog;
   /** How long `stop()` lets in-flight requests finish before closing their sockets. */
   shutdownGraceMs?: number;
 }
@@ -81,7 +84,7 @@ export function buildApp(deps: AppDeps): App {
   const { webhooks } = services;
   let publicUrl = deps.publicUrl ?? '';
 
-  const yoga = createYoga<{ principal: Principal; disconnect?: Disconnect }, Context>({
+  const yoga = createYoga<{ principal: Principal; disconnect?: Disconnect; via?: 'api' | 'ui' }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -93,9 +96,10 @@ export function buildApp(deps: AppDeps): App {
     // isDev would copy the original error (drizzle's message holds the query parameters, and
     // so a webhook's secrets) into the response when NODE_ENV=development.
     maskedErrors: { isDev: false },
-    plugins: [useInputErrorCodes()],
-    context: ({ principal, disconnect }) => ({
+    plugins: [useInputErrorCodes(), useAuditLog(deps.audit, logger.child({ component: 'audit' }))],
+    context: ({ principal, disconnect, via }) => ({
       principal,
+      via: via ?? 'api',
       ...services,
       publicUrl,
       ...(disconnect ? { disconnect } : {}),
@@ -146,7 +150,9 @@ export function buildApp(deps: AppDeps): App {
     // nothing, not even whether its query would have been valid.
     const principal = await authenticator.authenticate(req.headers.authorization);
     if (!principal) return unauthenticated(res);
-    return yoga(req, res, { principal });
+    // Kpow's audit records say whether an action came from the UI or the API.
+    const via = req.headers['x-hookline-via'] === 'ui' ? 'ui' : 'api';
+    return yoga(req, res, { principal, via });
   }
 
   let server: Server | undefined;
@@ -160,7 +166,7 @@ export function buildApp(deps: AppDeps): App {
    */
   function serveWebSockets(http: Server) {
     const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: 1024 * 1024 });
-    const principals = new WeakMap<object, Principal>();
+    const authorizations = new WeakMap<object, string>();
     const disposable = useServer(
       {
         onConnect: async (ctx) => {
@@ -168,17 +174,24 @@ export function buildApp(deps: AppDeps): App {
           const raw = params.authorization ?? params.Authorization;
           const principal = await authenticator.authenticate(typeof raw === 'string' ? raw : undefined);
           if (!principal) return false;
-          principals.set(ctx.extra, principal);
+          authorizations.set(ctx.extra, raw as string);
           return true;
         },
         onSubscribe: async (ctx, _id, payload) => {
-          const principal = principals.get(ctx.extra) as Principal;
           const socket = ctx.extra.socket;
+          // Checked again for each subscription: a token revoked since connect opens nothing more.
+          const principal = await authenticator.authenticate(authorizations.get(ctx.extra));
+          if (!principal) {
+            socket.close(4403, 'Forbidden');
+            return [
+              new GraphQLError('the token is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } }),
+            ];
+          }
           // 1008 (policy violation) with the reason. The close frame waits behind what the
           // client has not read; ws destroys the socket if the close handshake never ends.
-          const disconnect: Disconnect = (reason) => {
+          const disconnect: Disconnect = (reason, code = 1008) => {
             logger.warn({ reason }, 'closing a subscriber');
-            socket.close(1008, reason.slice(0, 120));
+            socket.close(code, reason.slice(0, 120));
           };
           const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
             ...ctx,

@@ -12,6 +12,14 @@ export interface Config {
   logLevel: LogLevel;
   /** Base of `href` links; when unset, the address the server actually listens on. */
   publicUrl: string | undefined;
+  /** Kpow's environment set-up: a global webhook named `env` for the API's audit events. */
+  envWebhook: {
+    provider: 'slack' | 'teams' | 'generic';
+    url: string;
+    verbosity: 'MUTATIONS' | 'QUERIES' | 'ALL';
+  } | null;
+  /** `cluster_id` of the Kpow audit records this installation publishes. */
+  clusterId: string;
   /** Messages a subscription may have waiting before it is dropped as too slow. */
   subscriberBuffer: number;
   dispatcher: {
@@ -28,7 +36,7 @@ export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 's
 export type LogLevel = (typeof logLevels)[number];
 
 // Values of these variables may hold credentials, so an error never echoes them.
-const secretVariables = new Set(['DATABASE_URL', 'HOOKLINE_ADMIN_TOKEN']);
+const secretVariables = new Set(['DATABASE_URL', 'HOOKLINE_ADMIN_TOKEN', 'WEBHOOK_URL']);
 
 const count = (min: number, max: number) =>
   z
@@ -69,6 +77,20 @@ const environment = z.object({
   HOOKLINE_WEBHOOK_CONCURRENCY: count(1, 1000).default(4),
   HOOKLINE_LEASE_MARGIN_MS: count(100, 3_600_000).default(15_000),
   HOOKLINE_POLL_MS: count(10, 600_000).default(2000),
+  WEBHOOK_PROVIDER: z
+    .enum(['slack', 'teams', 'generic'], { message: 'must be one of slack, teams, generic' })
+    .optional(),
+  WEBHOOK_URL: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
+    .optional(),
+  WEBHOOK_VERBOSITY: z
+    .enum(['MUTATIONS', 'QUERIES', 'ALL'], { message: 'must be one of MUTATIONS, QUERIES, ALL' })
+    .default('MUTATIONS'),
+  HOOKLINE_CLUSTER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'must be 1-128 letters, digits, "_", ".", ":" or "-"' })
+    .default('hookline'),
   HOOKLINE_SUBSCRIBER_BUFFER: count(1, 100_000).default(1000),
   HOOKLINE_PUBLIC_URL: z
     .string()
@@ -103,6 +125,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(problems);
   }
   const v = parsed.data;
+  // Kpow: both or neither (a URL without a provider, or the reverse, is a typo to report).
+  if (Boolean(v.WEBHOOK_PROVIDER) !== Boolean(v.WEBHOOK_URL)) {
+    const missing = v.WEBHOOK_PROVIDER ? 'WEBHOOK_URL' : 'WEBHOOK_PROVIDER';
+    const other = v.WEBHOOK_PROVIDER ? 'WEBHOOK_PROVIDER' : 'WEBHOOK_URL';
+    throw new ConfigError([`invalid configuration: ${missing} is required when ${other} is set`]);
+  }
   const database: DatabaseTarget =
     v.DATABASE_URL === undefined
       ? { kind: 'pglite', dataDir: v.HOOKLINE_DATA_DIR }
@@ -117,6 +145,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: v.LOG_LEVEL,
     publicUrl: v.HOOKLINE_PUBLIC_URL?.replace(/\/+$/, ''),
     subscriberBuffer: v.HOOKLINE_SUBSCRIBER_BUFFER,
+    clusterId: v.HOOKLINE_CLUSTER_ID,
+    envWebhook:
+      v.WEBHOOK_PROVIDER && v.WEBHOOK_URL
+        ? { provider: v.WEBHOOK_PROVIDER, url: v.WEBHOOK_URL, verbosity: v.WEBHOOK_VERBOSITY }
+        : null,
     dispatcher: {
       maxInFlight: v.HOOKLINE_DISPATCH_CONCURRENCY,
       perWebhook: v.HOOKLINE_WEBHOOK_CONCURRENCY,

@@ -14,6 +14,7 @@ const prefixByType: Record<string, string> = {
   Event: 'evt',
   Delivery: 'dlv',
   DeliveryAttempt: 'att',
+  ApiToken: 'tok',
 };
 const typeByPrefix = Object.fromEntries(Object.entries(prefixByType).map(([t, p]) => [p, t]));
 

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { buildApp } from './app.js';
+import { createTokenService } from './auth/service.js';
 import { createAuthenticator, ensureBootstrapToken } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
@@ -8,6 +9,7 @@ import { createDeliveryService } from './deliveries/service.js';
 import { createDeliverer } from './dispatcher/deliver.js';
 import { createDispatcher, type Dispatcher } from './dispatcher/dispatcher.js';
 import { createSender } from './dispatcher/send.js';
+import { createAuditLog } from './events/audit.js';
 import { createEventService } from './events/service.js';
 import { newId } from './ids.js';
 import { createMetrics } from './metrics.js';
@@ -15,6 +17,7 @@ import { createLiveFeed, type LiveFeed } from './pubsub/live.js';
 import { createLiveService, type LiveService } from './pubsub/subscriptions.js';
 import { createLogger, type Logger } from './logger.js';
 import { analyzeWebhooks } from './webhooks/repository.js';
+import { applyEnvWebhook } from './webhooks/env.js';
 import { createWebhookService } from './webhooks/service.js';
 
 export const roles = ['all', 'api', 'worker'] as const;
@@ -56,6 +59,10 @@ export async function serve(
     logger.info({ database: config.database.kind, role }, 'applying migrations');
     await migrate(database, config.database);
     await analyzeWebhooks(database);
+    if (config.envWebhook) {
+      const env = await applyEnvWebhook(createWebhookService({ database }), config.envWebhook);
+      logger.info({ webhookId: `wh_${env.id}`, provider: config.envWebhook.provider }, 'env webhook ready');
+    }
     const deliverer = createDeliverer({
       database,
       sender,
@@ -79,6 +86,7 @@ export async function serve(
       live = createLiveService({ database, feed, webhooks, bufferSize: config.subscriberBuffer });
       app = buildApp({
         metrics,
+        audit: createAuditLog({ database, clusterId: config.clusterId }),
         database,
         logger,
         authenticator: createAuthenticator({ database, adminToken: config.adminToken }),
@@ -87,6 +95,7 @@ export async function serve(
           events: createEventService({ database }),
           deliveries: createDeliveryService({ database, deliverer, workerId }),
           live,
+          tokens: createTokenService({ database }),
         },
         host: config.host,
         port: config.port,

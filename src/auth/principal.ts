@@ -8,6 +8,8 @@ export interface Principal {
   name: string;
   role: Role;
   tenantId: string;
+  /** The generated bootstrap token (like HOOKLINE_ADMIN_TOKEN, it may act across tenants). */
+  bootstrap?: boolean;
 }
 
 export const DEFAULT_TENANT = 'default';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { apiTokens } from '../db/schema.js';
 import { newId } from '../ids.js';
@@ -44,7 +44,13 @@ export function createAuthenticator(deps: {
         .from(apiTokens)
         .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
       if (!row) return null;
-      return { tokenId: row.id, name: row.name, role: row.role as Role, tenantId: row.tenantId };
+      return {
+        tokenId: row.id,
+        name: row.name,
+        role: row.role as Role,
+        tenantId: row.tenantId,
+        bootstrap: row.bootstrap,
+      };
     },
   };
 }
@@ -90,4 +96,59 @@ export async function resetBootstrapToken(database: Database): Promise<string> {
     await tx.insert(apiTokens).values(bootstrapRow(token));
   });
   return token;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: Role;
+  tenantId: string;
+  bootstrap: boolean;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+const tokenFromRow = (row: typeof apiTokens.$inferSelect): ApiToken => ({
+  id: row.id,
+  name: row.name,
+  role: row.role as Role,
+  tenantId: row.tenantId,
+  bootstrap: row.bootstrap,
+  createdAt: row.createdAt,
+  revokedAt: row.revokedAt,
+});
+
+export async function insertToken(
+  database: Database,
+  values: { name: string; role: Role; tenantId: string },
+): Promise<{ token: string; row: ApiToken }> {
+  const token = generateToken();
+  const [row] = await database.db
+    .insert(apiTokens)
+    .values({ id: newId(), ...values, tokenHash: hashToken(token) })
+    .returning();
+  return { token, row: tokenFromRow(row as typeof apiTokens.$inferSelect) };
+}
+
+export async function listTokens(database: Database, tenantId: string): Promise<ApiToken[]> {
+  const rows = await database.db.select().from(apiTokens).where(eq(apiTokens.tenantId, tenantId));
+  return rows.map(tokenFromRow).sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+export async function findToken(database: Database, tenantId: string, id: string): Promise<ApiToken | null> {
+  const [row] = await database.db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.tenantId, tenantId), eq(apiTokens.id, id)));
+  return row ? tokenFromRow(row) : null;
+}
+
+/** Marks a token revoked; returns false when it was already. */
+export async function revokeToken(db: Db, id: string): Promise<boolean> {
+  const rows = await db
+    .update(apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  return rows.length > 0;
 }

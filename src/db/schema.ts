@@ -67,6 +67,9 @@ export const webhooks = pgTable(
       .notNull()
       .default(sql`'{*}'::text[]`),
     domain: text('domain'),
+    global: boolean('global').notNull().default(false),
+    personal: boolean('personal').notNull().default(false),
+    verbosity: text('verbosity'),
     versionSeq: integer('version_seq').notNull().default(1),
     changeDescription: jsonb('change_description').$type<ChangeDescription>(),
     deleted: boolean('deleted').notNull().default(false),

@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, gte, inArray, lt, notInArray, type SQL, sql } from 'drizzle-orm';
+import type { WebhookScope } from '../auth/policy.js';
 import type { Db } from '../db/client.js';
 import { deliveries, deliveryAttempts } from '../db/schema.js';
 import {
@@ -54,8 +55,21 @@ export interface DeliveryPage {
   inverted: boolean;
 }
 
-function conditions(tenantId: string, f: DeliveryFilter): SQL[] {
-  const c: SQL[] = [eq(deliveries.tenantId, tenantId)];
+/**
+ * Deliveries of the webhooks in the scope: its tenant's, and for a USER only those of the
+ * webhooks it owns.
+ */
+export function deliveryScope(scope: WebhookScope): SQL[] {
+  const c: SQL[] = [eq(deliveries.tenantId, scope.tenantId)];
+  if (scope.ownerName !== null) {
+    c.push(sql`${deliveries.webhookId} in (select id from webhooks where tenant_id = ${scope.tenantId}
+      and owner_type = 'user' and owner_name = ${scope.ownerName})`);
+  }
+  return c;
+}
+
+function conditions(scope: WebhookScope, f: DeliveryFilter): SQL[] {
+  const c: SQL[] = deliveryScope(scope);
   if (f.webhookId) c.push(eq(deliveries.webhookId, f.webhookId));
   if (f.eventId) c.push(eq(deliveries.eventId, f.eventId));
   if (f.status?.length) c.push(inArray(deliveries.status, f.status));
@@ -63,8 +77,13 @@ function conditions(tenantId: string, f: DeliveryFilter): SQL[] {
 }
 
 /** Newest first, by the UUIDv7 key: `after` a cursor means older than it. */
-export async function listDeliveries(db: Db, tenantId: string, filter: DeliveryFilter, page: DeliveryPage) {
-  const c = conditions(tenantId, filter);
+export async function listDeliveries(
+  db: Db,
+  scope: WebhookScope,
+  filter: DeliveryFilter,
+  page: DeliveryPage,
+) {
+  const c = conditions(scope, filter);
   if (page.after) c.push(lt(deliveries.id, page.after));
   if (page.before) c.push(sql`${deliveries.id} > ${page.before}`);
   const rows = await db
@@ -76,27 +95,27 @@ export async function listDeliveries(db: Db, tenantId: string, filter: DeliveryF
   return rows.map(deliveryFromRow);
 }
 
-export async function countDeliveries(db: Db, tenantId: string, filter: DeliveryFilter): Promise<number> {
+export async function countDeliveries(db: Db, scope: WebhookScope, filter: DeliveryFilter): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(deliveries)
-    .where(and(...conditions(tenantId, filter)));
+    .where(and(...conditions(scope, filter)));
   return Number(row?.n ?? 0);
 }
 
-export async function findDelivery(db: Db, tenantId: string, id: string): Promise<Delivery | null> {
+export async function findDelivery(db: Db, scope: WebhookScope, id: string): Promise<Delivery | null> {
   const [row] = await db
     .select()
     .from(deliveries)
-    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, id)));
+    .where(and(...deliveryScope(scope), eq(deliveries.id, id)));
   return row ? deliveryFromRow(row) : null;
 }
 
-export async function deliveriesOfEvent(db: Db, tenantId: string, eventId: string): Promise<Delivery[]> {
+export async function deliveriesOfEvent(db: Db, scope: WebhookScope, eventId: string): Promise<Delivery[]> {
   const rows = await db
     .select()
     .from(deliveries)
-    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.eventId, eventId)))
+    .where(and(...deliveryScope(scope), eq(deliveries.eventId, eventId)))
     .orderBy(asc(deliveries.id));
   return rows.map(deliveryFromRow);
 }
@@ -116,11 +135,16 @@ export async function attemptsOf(db: Db, deliveryId: string): Promise<DeliveryAt
   return rows.map(attemptFromRow);
 }
 
-export async function findAttempt(db: Db, tenantId: string, id: string): Promise<DeliveryAttempt | null> {
+export async function findAttempt(db: Db, scope: WebhookScope, id: string): Promise<DeliveryAttempt | null> {
+  const c: SQL[] = [eq(deliveryAttempts.tenantId, scope.tenantId), eq(deliveryAttempts.id, id)];
+  if (scope.ownerName !== null) {
+    c.push(sql`${deliveryAttempts.webhookId} in (select id from webhooks where tenant_id = ${scope.tenantId}
+      and owner_type = 'user' and owner_name = ${scope.ownerName})`);
+  }
   const [row] = await db
     .select()
     .from(deliveryAttempts)
-    .where(and(eq(deliveryAttempts.tenantId, tenantId), eq(deliveryAttempts.id, id)));
+    .where(and(...c));
   return row ? attemptFromRow(row) : null;
 }
 
@@ -136,12 +160,12 @@ const queued: DeliveryStatus[] = ['PENDING', 'AWAITING_RETRY', 'IN_FLIGHT'];
  */
 export async function requeue(
   db: Db,
-  tenantId: string,
+  scope: WebhookScope,
   where:
     | { ids: string[] }
     | { webhookId: string; since?: Date | null; until?: Date | null; status?: DeliveryStatus[] | null },
 ): Promise<Delivery[]> {
-  const c: SQL[] = [eq(deliveries.tenantId, tenantId), notInArray(deliveries.status, queued)];
+  const c: SQL[] = [...deliveryScope(scope), notInArray(deliveries.status, queued)];
   if ('ids' in where) c.push(inArray(deliveries.id, where.ids));
   else {
     c.push(eq(deliveries.webhookId, where.webhookId));

@@ -1,10 +1,11 @@
+import { webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import type { Deliverer } from '../dispatcher/deliver.js';
 import { DomainError, notFound } from '../errors.js';
 import type { HooklineEvent } from '../events/model.js';
 import { TEST_EVENT_TYPE } from '../events/model.js';
-import { findEvents, insertEvents, recordEventTypes } from '../events/repository.js';
+import { insertEvents, recordEventTypes, visibleEvent } from '../events/repository.js';
 import { newEventFrom } from '../events/service.js';
 import { parsePublishEvent } from '../events/validation.js';
 import { buildRequest } from '../dispatcher/request.js';
@@ -46,26 +47,26 @@ export function createDeliveryService({
   const { db } = database;
 
   async function mustFindWebhook(actor: Principal, id: string) {
-    const found = await findWebhook(db, actor.tenantId, { id });
+    const found = await findWebhook(db, webhookScope(actor), { id });
     if (!found) throw notFound('webhook');
     return found;
   }
 
   return {
     list: (actor: Principal, filter: DeliveryFilter, page: DeliveryPage) =>
-      listDeliveries(db, actor.tenantId, filter, page),
-    count: (actor: Principal, filter: DeliveryFilter) => countDeliveries(db, actor.tenantId, filter),
-    get: (actor: Principal, id: string) => findDelivery(db, actor.tenantId, id),
-    ofEvent: (actor: Principal, eventId: string) => deliveriesOfEvent(db, actor.tenantId, eventId),
+      listDeliveries(db, webhookScope(actor), filter, page),
+    count: (actor: Principal, filter: DeliveryFilter) => countDeliveries(db, webhookScope(actor), filter),
+    get: (actor: Principal, id: string) => findDelivery(db, webhookScope(actor), id),
+    ofEvent: (actor: Principal, eventId: string) => deliveriesOfEvent(db, webhookScope(actor), eventId),
     attempts: (delivery: Delivery) => attemptsOf(db, delivery.id),
-    attempt: (actor: Principal, id: string) => findAttempt(db, actor.tenantId, id),
+    attempt: (actor: Principal, id: string) => findAttempt(db, webhookScope(actor), id),
 
     /** Sends any delivery again (failed or not), with the same id and so the same `webhook-id`. */
     async retry(actor: Principal, id: string): Promise<Delivery> {
-      const delivery = await findDelivery(db, actor.tenantId, id);
+      const delivery = await findDelivery(db, webhookScope(actor), id);
       if (!delivery) throw notFound('delivery');
       const [queued] = await db.transaction(async (tx) => {
-        const rows = await requeue(tx, actor.tenantId, { ids: [id] });
+        const rows = await requeue(tx, webhookScope(actor), { ids: [id] });
         if (rows.length) await notifyDispatchers(tx);
         return rows;
       });
@@ -82,7 +83,7 @@ export function createDeliveryService({
     ): Promise<number> {
       await mustFindWebhook(actor, args.webhookId);
       return db.transaction(async (tx) => {
-        const rows = await requeue(tx, actor.tenantId, args);
+        const rows = await requeue(tx, webhookScope(actor), args);
         if (rows.length) await notifyDispatchers(tx);
         return rows.length;
       });
@@ -102,7 +103,7 @@ export function createDeliveryService({
       const now = clock();
       let event: HooklineEvent | undefined;
       if ('eventId' in source) {
-        [event] = await findEvents(db, actor.tenantId, [source.eventId]);
+        event = await visibleEvent(db, webhookScope(actor), source.eventId);
         if (!event) throw notFound('event');
       } else {
         const parsed = newEventFrom(parsePublishEvent(source.input));
@@ -178,7 +179,7 @@ export function createDeliveryService({
       });
       const claimed = delivery as Delivery;
       await deliverer.deliver(stored, [{ delivery: claimed, event }]);
-      return (await findDelivery(db, actor.tenantId, claimed.id)) as Delivery;
+      return (await findDelivery(db, webhookScope(actor), claimed.id)) as Delivery;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { type EventFilter, type EventLevel, eventLevels, type Webhook } from '../webhooks/model.js';
-import { ANY_EVENT_TYPE, type HooklineEvent } from './model.js';
+import { ANY_EVENT_TYPE, AUDIT_MUTATION, AUDIT_QUERY, type HooklineEvent, isAudit } from './model.js';
 
 const ANY = '*';
 
@@ -88,6 +88,49 @@ export function filterMatches(filter: EventFilter, event: HooklineEvent): boolea
 
 const rank = (level: EventLevel) => eventLevels.indexOf(level);
 
+/** Names in an owner/follower value: a name, an entity reference, or a list of them. */
+function namesIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(namesIn);
+  if (typeof value === 'string') return [value];
+  if (value !== null && typeof value === 'object') {
+    const ref = value as Record<string, unknown>;
+    return [ref.name, ref.fullyQualifiedName, ref.id].filter((v): v is string => typeof v === 'string');
+  }
+  return [];
+}
+
+const own = (data: Record<string, unknown>, key: string) => (Object.hasOwn(data, key) ? data[key] : null);
+
+/**
+ * A personal webhook (made by a USER, not made global by an ADMIN) hears only of entities its
+ * owner owns or follows (OpenMetadata's sendToOwners / sendToFollowers; with neither set,
+ * both), as the event's data says in `owner`/`owners` and `followers`.
+ */
+function concernsOwner(webhook: Webhook, event: HooklineEvent): boolean {
+  const name = webhook.owner?.name;
+  if (!name) return false;
+  const data = (event.data !== null && typeof event.data === 'object' ? event.data : {}) as Record<
+    string,
+    unknown
+  >;
+  const { sendToOwners, sendToFollowers } = webhook.config;
+  const either = !sendToOwners && !sendToFollowers;
+  const owners = [...namesIn(own(data, 'owner')), ...namesIn(own(data, 'owners'))];
+  const followers = namesIn(own(data, 'followers'));
+  return (
+    ((either || sendToOwners) && owners.includes(name)) ||
+    ((either || sendToFollowers) && followers.includes(name))
+  );
+}
+
+/** Which audit events a verbosity takes (Kpow's WEBHOOK_VERBOSITY). */
+export function auditTypesFor(verbosity: Webhook['verbosity']): string[] {
+  if (verbosity === 'ALL') return [AUDIT_MUTATION, AUDIT_QUERY];
+  if (verbosity === 'QUERIES') return [AUDIT_QUERY];
+  if (verbosity === 'MUTATIONS') return [AUDIT_MUTATION];
+  return [];
+}
+
 /**
  * Whether `webhook` should receive `event`: enabled and not deleted; at or above its
  * minLevel; allowed by its eventsPolicy (Stalwart); and matched by any one of its filters
@@ -95,6 +138,15 @@ const rank = (level: EventLevel) => eventLevels.indexOf(level);
  */
 export function webhookMatches(webhook: Webhook, event: HooklineEvent): boolean {
   if (!webhook.enabled || webhook.deleted) return false;
+  const personal = webhook.personal && !webhook.global;
+  if (isAudit(event.eventType)) {
+    // Audit records go by verbosity alone; a personal webhook hears only of its owner's actions.
+    return (
+      auditTypesFor(webhook.verbosity).includes(event.eventType) &&
+      (!personal || event.actor?.name === webhook.owner?.name)
+    );
+  }
+  if (personal && !concernsOwner(webhook, event)) return false;
   if (webhook.minLevel && rank(event.level) < rank(webhook.minLevel)) return false;
   const policy = webhook.eventsPolicy;
   if (policy) {

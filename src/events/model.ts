@@ -36,6 +36,11 @@ export type NewEvent = Omit<HooklineEvent, 'id' | 'tenantId' | 'createdAt' | 'oc
 
 export const TEST_EVENT_TYPE = 'hookline.test';
 
+/** Audit records of the API itself (Kpow's audit log); webhooks take them by `verbosity`. */
+export const AUDIT_MUTATION = 'audit.mutation';
+export const AUDIT_QUERY = 'audit.query';
+export const isAudit = (eventType: string) => eventType === AUDIT_MUTATION || eventType === AUDIT_QUERY;
+
 /** Wildcards a filter may use for "every event type" (Immuta calls it ALL_NOTIFICATIONS). */
 export const ANY_EVENT_TYPE = ['*', 'ALL_NOTIFICATIONS'];
 
@@ -47,5 +52,14 @@ export const builtInEventTypes: { name: string; description: string }[] = [
   {
     name: TEST_EVENT_TYPE,
     description: 'Sent by testWebhook to check that an endpoint receives and accepts deliveries.',
+  },
+  {
+    name: AUDIT_MUTATION,
+    description: 'A GraphQL mutation of the API (a Kpow audit record); sent to webhooks by their verbosity.',
+  },
+  {
+    name: AUDIT_QUERY,
+    description:
+      'A GraphQL query of the API (a Kpow audit record); sent to webhooks with verbosity QUERIES or ALL.',
   },
 ];

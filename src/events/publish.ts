@@ -2,9 +2,9 @@ import type { Db } from '../db/client.js';
 import type { Delivery } from '../deliveries/model.js';
 import { insertDeliveries, notifyDispatchers } from '../deliveries/repository.js';
 import { newId } from '../ids.js';
-import { candidateWebhooks } from '../webhooks/repository.js';
+import { auditWebhooks, candidateWebhooks } from '../webhooks/repository.js';
 import { webhookMatches } from './matching.js';
-import type { HooklineEvent, NewEvent } from './model.js';
+import { type HooklineEvent, isAudit, type NewEvent } from './model.js';
 import { eventsByIdempotencyKey, insertEvents, recordEventTypes } from './repository.js';
 
 export interface Published {
@@ -42,12 +42,19 @@ export async function publishIn(
 
   const deliveriesByEvent = new Map<string, Delivery[]>();
   if (inserted.length) {
-    const candidates = await candidateWebhooks(
-      tx,
-      tenantId,
-      distinct(inserted.map((e) => e.eventType)),
-      distinct(inserted.map((e) => e.entityType)),
-    );
+    const ordinary = inserted.filter((e) => !isAudit(e.eventType));
+    const audit = inserted.filter((e) => isAudit(e.eventType));
+    const candidates = [
+      ...(ordinary.length
+        ? await candidateWebhooks(
+            tx,
+            tenantId,
+            distinct(ordinary.map((e) => e.eventType)),
+            distinct(ordinary.map((e) => e.entityType)),
+          )
+        : []),
+      ...(audit.length ? await auditWebhooks(tx, tenantId) : []),
+    ];
     const newDeliveries = inserted.flatMap((event) =>
       candidates
         .filter(({ webhook }) => webhookMatches(webhook, event))

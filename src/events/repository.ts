@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { WebhookScope } from '../auth/policy.js';
 import type { Db } from '../db/client.js';
 import { events, eventTypesSeen } from '../db/schema.js';
 import type { EventLevel } from '../webhooks/model.js';
@@ -64,4 +65,25 @@ export async function findEventsByIds(db: Db, ids: string[]): Promise<HooklineEv
   if (!ids.length) return [];
   const rows = await db.select().from(events).where(inArray(events.id, ids));
   return rows.map(fromRow);
+}
+
+/**
+ * An event as the scope may see it: any of its tenant's, or for a USER only one that was
+ * delivered to a webhook it owns.
+ */
+export async function visibleEvent(
+  db: Db,
+  scope: WebhookScope,
+  id: string,
+): Promise<HooklineEvent | undefined> {
+  const c: SQL[] = [eq(events.tenantId, scope.tenantId), eq(events.id, id)];
+  if (scope.ownerName !== null) {
+    c.push(sql`exists (select 1 from deliveries d join webhooks w on w.id = d.webhook_id
+      where d.event_id = ${events.id} and w.owner_type = 'user' and w.owner_name = ${scope.ownerName})`);
+  }
+  const [row] = await db
+    .select()
+    .from(events)
+    .where(and(...c));
+  return row ? fromRow(row) : undefined;
 }

@@ -1,10 +1,11 @@
+import { allows, demand, webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { badInput, DomainError } from '../errors.js';
 import type { EventLevel } from '../webhooks/model.js';
 import { builtInEventTypes, type NewEvent } from './model.js';
 import { type Published, publishIn } from './publish.js';
-import { findEvents, seenEventTypes } from './repository.js';
+import { seenEventTypes, visibleEvent } from './repository.js';
 import { type PublishEventInput, parsePublishEvent } from './validation.js';
 
 export const MAX_EVENTS_PER_PUBLISH = 1000;
@@ -38,16 +39,17 @@ export function createEventService({
 }) {
   const { db } = database;
 
-  function parseAll(actor: Principal, inputs: unknown[]): NewEvent[] {
+  function parseAll(actor: Principal, inputs: unknown[]): { event: NewEvent; tenantId: string }[] {
     return inputs.map((input, index) => {
       const parsed = parsePublishEvent(input, inputs.length > 1 ? index : undefined);
-      // Until tenants arrive, an event belongs to the caller's tenant and may not name another.
-      if (parsed.tenantId && parsed.tenantId !== actor.tenantId) {
+      // An event belongs to the caller's tenant; only the installation's operator names another.
+      if (parsed.tenantId && parsed.tenantId !== actor.tenantId && !allows(actor, 'tenants:cross')) {
         throw new DomainError('FORBIDDEN', 'events can only be published to your own tenant', {
           field: 'tenantId',
+          ...(inputs.length > 1 ? { index } : {}),
         });
       }
-      return newEventFrom(parsed);
+      return { event: newEventFrom(parsed), tenantId: parsed.tenantId ?? actor.tenantId };
     });
   }
 
@@ -57,13 +59,25 @@ export function createEventService({
       if (inputs.length > MAX_EVENTS_PER_PUBLISH) {
         throw badInput('inputs', `publishEvents takes at most ${MAX_EVENTS_PER_PUBLISH} events at once`);
       }
-      const events = parseAll(actor, inputs);
-      return db.transaction((tx) => publishIn(tx, actor.tenantId, events, clock()));
+      demand(actor, 'events:publish', 'publish events');
+      const parsed = parseAll(actor, inputs);
+      const now = clock();
+      return db.transaction(async (tx) => {
+        const out: Published[] = new Array(parsed.length);
+        for (const tenantId of new Set(parsed.map((p) => p.tenantId))) {
+          const positions = parsed.flatMap((p, i) => (p.tenantId === tenantId ? [i] : []));
+          const events = positions.map((i) => (parsed[i] as (typeof parsed)[number]).event);
+          const published = await publishIn(tx, tenantId, events, now);
+          positions.forEach((position, k) => {
+            out[position] = published[k] as Published;
+          });
+        }
+        return out;
+      });
     },
 
     async get(actor: Principal, id: string) {
-      const [event] = await findEvents(db, actor.tenantId, [id]);
-      return event ?? null;
+      return (await visibleEvent(db, webhookScope(actor), id)) ?? null;
     },
 
     /** The built-in types, then every other type published so far, by name. */

@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import type { TokenService } from '../auth/service.js';
 import type { DeliveryService } from '../deliveries/service.js';
 import type { EventService } from '../events/service.js';
 import type { Disconnect, LiveService } from '../pubsub/subscriptions.js';
@@ -11,6 +12,9 @@ export interface Context {
   events: EventService;
   deliveries: DeliveryService;
   live: LiveService;
+  tokens: TokenService;
+  /** Where the request came from, for audit records. */
+  via?: 'api' | 'ui';
   /** Set by transports that can drop a subscriber (graphql-ws). */
   disconnect?: Disconnect;
   /** Base of `href` links, e.g. `http://127.0.0.1:4000`. */

@@ -5,6 +5,7 @@ import './types/webhook.js';
 import './types/event.js';
 import './types/delivery.js';
 import './types/live.js';
+import './types/token.js';
 
 export const schema = builder.toSchema();
 

@@ -1,4 +1,4 @@
-import type { ChangedField, HooklineEvent } from '../events/model.js';
+import { type ChangedField, type HooklineEvent, isAudit } from '../events/model.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Webhook } from '../webhooks/model.js';
 import type { Renderer } from './renderer.js';
@@ -36,6 +36,7 @@ export function envelope(event: HooklineEvent, webhook: Webhook) {
 
 /** A webhook that batches always gets `{"events": [...]}`, even with one event in it. */
 export const renderGeneric: Renderer = ({ webhook, events }) => {
-  const envelopes = events.map((e) => envelope(e, webhook));
+  // An audit record is sent as Kpow sends it: the record itself.
+  const envelopes = events.map((e) => (isAudit(e.eventType) ? e.data : envelope(e, webhook)));
   return { body: JSON.stringify(webhook.batchSize > 1 ? { events: envelopes } : envelopes[0]) };
 };

@@ -18,23 +18,38 @@ export type LiveMessage =
       attemptId: string;
       status: DeliveryStatus;
     }
-  | { kind: 'webhookStatus'; tenantId: string; webhookId: string; status: WebhookStatus };
+  | { kind: 'webhookStatus'; tenantId: string; webhookId: string; status: WebhookStatus }
+  | { kind: 'tokenRevoked'; tenantId: string; tokenId: string };
 
 export const LIVE_CHANNEL = 'hookline_live';
 
 // Compact tuples: about 150 bytes an attempt, so 40 of them fit well inside one NOTIFY.
-type Wire = ['a', string, string, string, string, DeliveryStatus] | ['s', string, string, WebhookStatus];
+type Wire =
+  | ['a', string, string, string, string, DeliveryStatus]
+  | ['s', string, string, WebhookStatus]
+  | ['r', string, string];
 const PER_NOTIFY = 40;
 
-const encode = (m: LiveMessage): Wire =>
-  m.kind === 'attempt'
-    ? ['a', m.tenantId, m.webhookId, m.deliveryId, m.attemptId, m.status]
-    : ['s', m.tenantId, m.webhookId, m.status];
+function encode(m: LiveMessage): Wire {
+  if (m.kind === 'attempt') return ['a', m.tenantId, m.webhookId, m.deliveryId, m.attemptId, m.status];
+  if (m.kind === 'webhookStatus') return ['s', m.tenantId, m.webhookId, m.status];
+  return ['r', m.tenantId, m.tokenId];
+}
 
-const decode = (w: Wire): LiveMessage =>
-  w[0] === 'a'
-    ? { kind: 'attempt', tenantId: w[1], webhookId: w[2], deliveryId: w[3], attemptId: w[4], status: w[5] }
-    : { kind: 'webhookStatus', tenantId: w[1], webhookId: w[2], status: w[3] };
+function decode(w: Wire): LiveMessage {
+  if (w[0] === 'a') {
+    return {
+      kind: 'attempt',
+      tenantId: w[1],
+      webhookId: w[2],
+      deliveryId: w[3],
+      attemptId: w[4],
+      status: w[5],
+    };
+  }
+  if (w[0] === 's') return { kind: 'webhookStatus', tenantId: w[1], webhookId: w[2], status: w[3] };
+  return { kind: 'tokenRevoked', tenantId: w[1], tokenId: w[2] };
+}
 
 /**
  * Announces messages to every Hookline process. Called inside the transaction that records

@@ -17,7 +17,7 @@ export interface LiveServiceDeps {
 }
 
 /** Lets a transport drop a subscriber it should no longer serve (graphql-ws: close the socket). */
-export type Disconnect = (reason: string) => void;
+export type Disconnect = (reason: string, code?: number) => void;
 
 // Subscribers of one process ask for an attempt within moments of each other, so a short
 // memory is enough to read it once; a long one would hold megabytes of request bodies.
@@ -31,18 +31,45 @@ export type LiveService = ReturnType<typeof createLiveService>;
  * through the subscriber's tenant, so nobody receives what they could not query.
  */
 export function createLiveService({ database, feed, webhooks, bufferSize }: LiveServiceDeps) {
-  const open = new Set<{ end(): void }>();
+  const open = new Map<{ end(): void }, { tokenId: string; disconnect: Disconnect | undefined }>();
+
+  // A revoked token loses its open subscriptions in every process at once.
+  feed.subscribe((m) => {
+    if (m.kind !== 'tokenRevoked') return;
+    for (const [s, owner] of [...open]) {
+      if (owner.tokenId !== m.tokenId) continue;
+      s.end();
+      owner.disconnect?.('token revoked', 4403);
+    }
+  });
   const loaded = new Map<string, Promise<DeliveryAttempt | null>>();
 
+  /** Read once per process whoever asks; who may see it is decided per subscriber after. */
   function loadAttempt(id: string, tenantId: string): Promise<DeliveryAttempt | null> {
     let attempt = loaded.get(id);
     if (!attempt) {
-      attempt = findAttempt(database.db, tenantId, id);
+      attempt = findAttempt(database.db, { tenantId, ownerName: null }, id);
       loaded.set(id, attempt);
       // Insertion order makes the first key the oldest.
       if (loaded.size > LOADED_KEPT) loaded.delete(loaded.keys().next().value as string);
     }
-    return attempt.then((a) => (a && a.tenantId === tenantId ? a : null));
+    return attempt;
+  }
+
+  /**
+   * Whether a subscriber may see what happens to a webhook: the same answer as a query for
+   * it, remembered per subscription (a webhook rarely changes hands).
+   */
+  function webhookVisibility(principal: Principal) {
+    const known = new Map<string, Promise<boolean>>();
+    return (webhookId: string) => {
+      let visible = known.get(webhookId);
+      if (!visible) {
+        visible = webhooks.get(principal, { id: webhookId }).then((w) => w !== null);
+        known.set(webhookId, visible);
+      }
+      return visible;
+    };
   }
 
   const tooSlow = () =>
@@ -52,6 +79,7 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
     );
 
   function stream<R>(
+    principal: Principal,
     accept: (m: LiveMessage) => boolean,
     load: (m: LiveMessage) => Promise<R | null>,
     disconnect?: Disconnect,
@@ -64,7 +92,7 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
       onOverflow: () => disconnect?.(`subscriber too slow: more than ${bufferSize} messages behind`),
       onEnd: () => open.delete(s),
     });
-    open.add(s);
+    open.set(s, { tokenId: principal.tokenId, disconnect });
     return s;
   }
 
@@ -74,13 +102,16 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
       filter: { webhookId?: string | null; status?: DeliveryStatus[] | null },
       disconnect?: Disconnect,
     ): AsyncIterableIterator<DeliveryAttempt> {
+      const visible = webhookVisibility(principal);
       return stream(
+        principal,
         (m) =>
           m.kind === 'attempt' &&
           m.tenantId === principal.tenantId &&
           (!filter.webhookId || m.webhookId === filter.webhookId) &&
           (!filter.status?.length || filter.status.includes(m.status)),
-        (m) => (m.kind === 'attempt' ? loadAttempt(m.attemptId, principal.tenantId) : Promise.resolve(null)),
+        async (m) =>
+          m.kind === 'attempt' && (await visible(m.webhookId)) ? loadAttempt(m.attemptId, m.tenantId) : null,
         disconnect,
       );
     },
@@ -91,11 +122,13 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
       disconnect?: Disconnect,
     ): AsyncIterableIterator<Webhook> {
       return stream(
+        principal,
         (m) =>
           m.kind === 'webhookStatus' &&
           m.tenantId === principal.tenantId &&
           (!filter.webhookId || m.webhookId === filter.webhookId),
-        (m) => webhooks.get(principal, { id: m.webhookId }),
+        (m) =>
+          m.kind === 'webhookStatus' ? webhooks.get(principal, { id: m.webhookId }) : Promise.resolve(null),
         disconnect,
       );
     },
@@ -104,7 +137,7 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
 
     /** Ends every subscription of this process (shutdown). */
     closeAll() {
-      for (const s of [...open]) s.end();
+      for (const s of [...open.keys()]) s.end();
     },
   };
 }

@@ -152,6 +152,7 @@ function checkWhole(w: Webhook) {
 export interface Actor {
   name: string;
   tenantId: string;
+  role: 'ADMIN' | 'OPS' | 'USER';
 }
 
 export function buildWebhook(input: CreateWebhookInput, actor: Actor, id: string, now: Date): StoredWebhook {
@@ -179,6 +180,9 @@ export function buildWebhook(input: CreateWebhookInput, actor: Actor, id: string
       : null,
     tags: uniq(input.tags ?? []),
     domain: input.domain ?? null,
+    global: input.global ?? false,
+    personal: actor.role === 'USER',
+    verbosity: input.verbosity ?? null,
     versionSeq: 1,
     changeDescription: null,
     deleted: false,
@@ -225,6 +229,8 @@ export function applyUpdate(current: StoredWebhook, patch: UpdateWebhookInput): 
         : patch.owner && { type: patch.owner.type, name: patch.owner.name, id: patch.owner.id ?? null },
     tags: patch.tags === undefined ? w.tags : uniq(patch.tags ?? []),
     domain: clear(patch.domain, w.domain),
+    global: keep(patch.global, w.global),
+    verbosity: clear(patch.verbosity, w.verbosity),
   };
   checkWhole(next);
   return { webhook: next, secrets };

@@ -76,6 +76,8 @@ function tracked(w: Webhook, s: WebhookSecrets): Map<string, Tracked> {
     ['retryPolicy.throttleMs', plain(w.retryPolicy.throttleMs)],
     ['owner', plain(w.owner)],
     ['domain', plain(w.domain)],
+    ['global', plain(w.global)],
+    ['verbosity', plain(w.verbosity)],
     ['deleted', plain(w.deleted)],
   ]);
 }

@@ -30,6 +30,9 @@ export const httpAuthTypes = ['NONE', 'BASIC', 'BEARER'] as const;
 export type HttpAuthType = (typeof httpAuthTypes)[number];
 
 export const ownerTypes = ['user', 'team'] as const;
+
+export const verbosities = ['MUTATIONS', 'QUERIES', 'ALL'] as const;
+export type Verbosity = (typeof verbosities)[number];
 export type OwnerType = (typeof ownerTypes)[number];
 
 export interface EventFilter {
@@ -139,6 +142,12 @@ export interface Webhook {
   owner: EntityReference | null;
   tags: string[];
   domain: string | null;
+  /** Receives every event of its tenant even though a USER owns it (only an ADMIN sets it). */
+  global: boolean;
+  /** Made by a USER: gets only events about entities its owner owns or follows, unless global. */
+  personal: boolean;
+  /** Which audit events of the API it receives (Kpow's WEBHOOK_VERBOSITY); none when null. */
+  verbosity: Verbosity | null;
   /** The version in tenths (1 is 0.1), so that versions add up without float drift. */
   versionSeq: number;
   changeDescription: ChangeDescription | null;

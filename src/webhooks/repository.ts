@@ -8,11 +8,13 @@ import {
   gt,
   ilike,
   inArray,
+  isNotNull,
   lt,
   or,
   type SQL,
   sql,
 } from 'drizzle-orm';
+import type { WebhookScope } from '../auth/policy.js';
 import type { Database, Db } from '../db/client.js';
 import { matchKeys } from '../events/matching.js';
 import { webhooks, webhookVersions } from '../db/schema.js';
@@ -20,6 +22,7 @@ import {
   type EventLevel,
   hasSecret,
   type OwnerType,
+  type Verbosity,
   type Webhook,
   type WebhookSecrets,
   type WebhookStatus,
@@ -61,6 +64,9 @@ export function fromRow(row: Row): StoredWebhook {
           : null,
       tags: row.tags,
       domain: row.domain,
+      global: row.global,
+      personal: row.personal,
+      verbosity: row.verbosity as Verbosity | null,
       versionSeq: row.versionSeq,
       changeDescription: row.changeDescription,
       deleted: row.deleted,
@@ -97,6 +103,9 @@ export function toRow({ webhook: w, secrets }: StoredWebhook): typeof webhooks.$
     ownerId: w.owner?.id ?? null,
     tags: w.tags,
     domain: w.domain,
+    global: w.global,
+    personal: w.personal,
+    verbosity: w.verbosity,
     versionSeq: w.versionSeq,
     changeDescription: w.changeDescription,
     deleted: w.deleted,
@@ -110,9 +119,18 @@ export async function insertWebhooks(db: Db, stored: StoredWebhook[]): Promise<v
   if (stored.length) await db.insert(webhooks).values(stored.map(toRow));
 }
 
+/** Only what the scope lets its principal see: its tenant's webhooks, and a USER's own. */
+function scoped(scope: WebhookScope): SQL[] {
+  const c: SQL[] = [eq(webhooks.tenantId, scope.tenantId)];
+  if (scope.ownerName !== null) {
+    c.push(eq(webhooks.ownerType, 'user'), eq(webhooks.ownerName, scope.ownerName));
+  }
+  return c;
+}
+
 export async function findWebhook(
   db: Db,
-  tenantId: string,
+  scope: WebhookScope,
   by: { id: string } | { name: string },
   options: { forUpdate?: boolean } = {},
 ): Promise<StoredWebhook | null> {
@@ -120,7 +138,7 @@ export async function findWebhook(
   const query = db
     .select()
     .from(webhooks)
-    .where(and(eq(webhooks.tenantId, tenantId), key));
+    .where(and(...scoped(scope), key));
   const [row] = options.forUpdate ? await query.for('update') : await query;
   return row ? fromRow(row) : null;
 }
@@ -158,8 +176,8 @@ export interface WebhookFilter {
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-function filterConditions(tenantId: string, f: WebhookFilter): SQL[] {
-  const conditions: SQL[] = [eq(webhooks.tenantId, tenantId)];
+function filterConditions(scope: WebhookScope, f: WebhookFilter): SQL[] {
+  const conditions: SQL[] = scoped(scope);
   if (!f.includeDeleted) conditions.push(eq(webhooks.deleted, false));
   if (f.status?.length) conditions.push(inArray(webhooks.status, f.status));
   if (f.webhookType?.length) conditions.push(inArray(webhooks.webhookType, f.webhookType));
@@ -187,8 +205,8 @@ export interface Page {
 }
 
 /** Keyset pagination over the UUIDv7 primary key, which is creation order. */
-export async function listWebhooks(db: Db, tenantId: string, filter: WebhookFilter, page: Page) {
-  const conditions = filterConditions(tenantId, filter);
+export async function listWebhooks(db: Db, scope: WebhookScope, filter: WebhookFilter, page: Page) {
+  const conditions = filterConditions(scope, filter);
   if (page.after) conditions.push(gt(webhooks.id, page.after));
   if (page.before) conditions.push(lt(webhooks.id, page.before));
   const rows = await db
@@ -200,11 +218,11 @@ export async function listWebhooks(db: Db, tenantId: string, filter: WebhookFilt
   return rows.map((row) => fromRow(row).webhook);
 }
 
-export async function countWebhooks(db: Db, tenantId: string, filter: WebhookFilter): Promise<number> {
+export async function countWebhooks(db: Db, scope: WebhookScope, filter: WebhookFilter): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(webhooks)
-    .where(and(...filterConditions(tenantId, filter)));
+    .where(and(...filterConditions(scope, filter)));
   return Number(row?.n ?? 0);
 }
 
@@ -241,6 +259,22 @@ export async function candidateWebhooks(
         eq(webhooks.deleted, false),
         arrayOverlaps(webhooks.matchEventTypes, ['*', ...eventTypes]),
         arrayOverlaps(webhooks.matchEntities, ['*', ...entityTypes]),
+      ),
+    );
+  return rows.map(fromRow);
+}
+
+/** Webhooks that take audit records at all (a verbosity is set); matching decides which. */
+export async function auditWebhooks(db: Db, tenantId: string): Promise<StoredWebhook[]> {
+  const rows = await db
+    .select()
+    .from(webhooks)
+    .where(
+      and(
+        eq(webhooks.tenantId, tenantId),
+        eq(webhooks.enabled, true),
+        eq(webhooks.deleted, false),
+        isNotNull(webhooks.verbosity),
       ),
     );
   return rows.map(fromRow);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { allows, demand, webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { sqlState } from '../db/client.js';
@@ -31,8 +32,10 @@ import {
   checkWebhookFilter,
   isWebhookName,
   MAX_BULK_WEBHOOKS,
+  type CreateWebhookInput,
   parseCreateWebhook,
   parseUpdateWebhook,
+  type UpdateWebhookInput,
 } from './validation.js';
 import { snapshotOf } from './view.js';
 
@@ -50,6 +53,35 @@ const nameTaken = (name: string, index?: number) =>
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
 const SECRET_OVERLAP_MS = 24 * 3600 * 1000;
+
+const forbidden = (field: string, message: string, index?: number) =>
+  new DomainError('FORBIDDEN', message, { field, ...(index === undefined ? {} : { index }) });
+
+/** A USER owns what it creates; only an ADMIN makes a webhook global. */
+function allowedCreate(actor: Principal, input: CreateWebhookInput, index?: number): CreateWebhookInput {
+  demand(actor, 'webhooks:create', 'create webhooks');
+  if (input.global && !allows(actor, 'webhooks:makeGlobal')) {
+    throw forbidden('global', `a ${actor.role} token may not make a webhook global`, index);
+  }
+  if (actor.role !== 'USER') return input;
+  if (input.owner && !(input.owner.type === 'user' && input.owner.name === actor.name)) {
+    throw forbidden('owner', 'a USER token may only create webhooks it owns', index);
+  }
+  return { ...input, owner: { type: 'user', name: actor.name, id: input.owner?.id ?? null } };
+}
+
+function checkUpdateAllowed(actor: Principal, current: Webhook, patch: UpdateWebhookInput) {
+  if (patch.global != null && patch.global !== current.global && !allows(actor, 'webhooks:makeGlobal')) {
+    throw forbidden('global', `a ${actor.role} token may not change whether a webhook is global`);
+  }
+  if (
+    actor.role === 'USER' &&
+    patch.owner !== undefined &&
+    !(patch.owner?.type === 'user' && patch.owner.name === actor.name)
+  ) {
+    throw forbidden('owner', 'a USER token may not give its webhook away');
+  }
+}
 
 /** The webhook's own lifecycle is an event like any other (entity type `webhook`). */
 function lifecycleEvent(
@@ -111,7 +143,7 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
   }
 
   async function mustFind(tx: typeof db, actor: Principal, id: string): Promise<StoredWebhook> {
-    const found = await findWebhook(tx, actor.tenantId, { id }, { forUpdate: true });
+    const found = await findWebhook(tx, webhookScope(actor), { id }, { forUpdate: true });
     if (!found) throw notFound('webhook');
     return found;
   }
@@ -157,7 +189,7 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
 
   return {
     async create(actor: Principal, input: unknown): Promise<Webhook> {
-      const parsed = parseCreateWebhook(input);
+      const parsed = allowedCreate(actor, parseCreateWebhook(input));
       const now = clock();
       const stored = buildWebhook(parsed, actor, newId(), now);
       await writing([parsed.name], () =>
@@ -183,7 +215,12 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
       const now = clock();
       const built = inputs.map((input, index) => {
         try {
-          return buildWebhook(parseCreateWebhook(input, index), actor, newId(), now);
+          return buildWebhook(
+            allowedCreate(actor, parseCreateWebhook(input, index), index),
+            actor,
+            newId(),
+            now,
+          );
         } catch (error) {
           if (error instanceof DomainError && error.extensions.index === undefined) {
             error.extensions.index = index;
@@ -228,6 +265,7 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
               field: 'id',
             });
           }
+          checkUpdateAllowed(actor, current.webhook, patch);
           return commitChange(tx, actor, current, applyUpdate(current, patch));
         }),
       );
@@ -290,15 +328,15 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
 
     async get(actor: Principal, by: { id: string } | { name: string }): Promise<Webhook | null> {
       if ('name' in by && !isWebhookName(by.name)) return null;
-      return (await findWebhook(db, actor.tenantId, by))?.webhook ?? null;
+      return (await findWebhook(db, webhookScope(actor), by))?.webhook ?? null;
     },
 
     list(actor: Principal, filter: WebhookFilter, page: Page) {
       checkWebhookFilter(filter);
-      return listWebhooks(db, actor.tenantId, filter, page);
+      return listWebhooks(db, webhookScope(actor), filter, page);
     },
 
-    count: (actor: Principal, filter: WebhookFilter) => countWebhooks(db, actor.tenantId, filter),
+    count: (actor: Principal, filter: WebhookFilter) => countWebhooks(db, webhookScope(actor), filter),
 
     /** Newest first, the current version included. */
     async versions(webhook: Webhook): Promise<WebhookVersion[]> {

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { templateProblem } from '../providers/custom.js';
 import { jsonValue, nonEmptyText, parseInput, storable, text } from '../validation.js';
-import { eventLevels, eventsPolicyModes, httpAuthTypes, ownerTypes, webhookTypes } from './model.js';
+import {
+  verbosities,
+  eventLevels,
+  eventsPolicyModes,
+  httpAuthTypes,
+  ownerTypes,
+  webhookTypes,
+} from './model.js';
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 // RFC 9110 section 5.6.2: a field name is a token.
@@ -213,6 +220,8 @@ const webhookFields = {
   owner: owner.nullish(),
   tags: tags.nullish(),
   domain: nonEmptyText(256).nullish(),
+  global: z.boolean().nullish(),
+  verbosity: oneOf(verbosities).nullish(),
 };
 
 // secretKey and secretFrom are two sources for one secret; naming both is a contradiction.

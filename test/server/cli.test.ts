@@ -23,6 +23,8 @@ describe('the hookline command', () => {
     ['PORT', '70000', true],
     ['PORT', '0x10', true],
     ['HOST', '[', true],
+    ['WEBHOOK_PROVIDER', 'discord', true],
+    ['WEBHOOK_VERBOSITY', 'LOUD', true],
     ['LOG_LEVEL', 'loud', true],
     ['DATABASE_URL', 'mysql://root:hunter2@db/x', false],
     ['HOOKLINE_ADMIN_TOKEN', 'short', false],
@@ -37,6 +39,18 @@ describe('the hookline command', () => {
       assert.equal(run.stdout(), '');
     });
   }
+
+  it('stops at start when WEBHOOK_URL comes without WEBHOOK_PROVIDER, naming the missing one', async () => {
+    const run = runHookline(['serve'], {
+      HOOKLINE_DATA_DIR: join(dir, 'never'),
+      WEBHOOK_URL: 'https://hooks.example.com/x',
+    });
+    assert.equal(await run.exited, 1);
+    assert.equal(
+      run.stderr().trim(),
+      'hookline: invalid configuration: WEBHOOK_PROVIDER is required when WEBHOOK_URL is set',
+    );
+  });
 
   it('refuses an unknown command', async () => {
     const run = runHookline(['frobnicate'], {});

@@ -13,6 +13,7 @@ import {
   httpAuthTypes,
   type RetryPolicy,
   type StoredConfig,
+  verbosities,
   versionFromSeq,
   type Webhook,
   type WebhookVersion,
@@ -32,6 +33,7 @@ export const EventLevelEnum = builder.enumType('EventLevel', {
 });
 const EventsPolicyModeEnum = builder.enumType('EventsPolicyMode', { values: eventsPolicyModes });
 const HttpAuthTypeEnum = builder.enumType('HttpAuthType', { values: httpAuthTypes });
+const VerbosityEnum = builder.enumType('Verbosity', { values: verbosities });
 
 // ---- output types -------------------------------------------------------------------------
 
@@ -194,6 +196,19 @@ builder.node(WebhookRef, {
     owner: t.field({ type: EntityReferenceRef, nullable: true, resolve: (w) => w.owner }),
     tags: t.field({ type: [TagLabelRef], resolve: (w) => w.tags.map((tagFQN) => ({ tagFQN })) }),
     domain: t.exposeString('domain', { nullable: true }),
+    global: t.exposeBoolean('global', {
+      description: 'Receives all events of its tenant though a USER owns it; only an ADMIN sets it.',
+    }),
+    personal: t.exposeBoolean('personal', {
+      description:
+        'Made by a USER: gets only events about entities its owner owns or follows, unless global.',
+    }),
+    verbosity: t.field({
+      type: VerbosityEnum,
+      nullable: true,
+      description: 'Which audit events of the API it receives (none when null).',
+      resolve: (w) => w.verbosity,
+    }),
     version: t.float({ resolve: (w) => versionFromSeq(w.versionSeq) }),
     createdAt: t.field({ type: 'DateTime', resolve: (w) => w.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (w) => w.updatedAt }),
@@ -318,6 +333,11 @@ const webhookInputFields = (create: boolean) =>
     owner: t.field({ type: EntityReferenceInput }),
     tags: t.stringList(),
     domain: t.string(),
+    global: t.boolean({ description: 'Only an ADMIN may set it.' }),
+    verbosity: t.field({
+      type: VerbosityEnum,
+      description: 'Audit events to receive: MUTATIONS, QUERIES or ALL (Kpow WEBHOOK_VERBOSITY).',
+    }),
   })) satisfies Parameters<typeof builder.inputType>[1]['fields'];
 
 const CreateWebhookInput = builder.inputType('CreateWebhookInput', { fields: webhookInputFields(true) });

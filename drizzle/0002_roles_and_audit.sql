@@ -1,0 +1,3 @@
+ALTER TABLE "webhooks" ADD COLUMN "global" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "webhooks" ADD COLUMN "personal" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "webhooks" ADD COLUMN "verbosity" text;

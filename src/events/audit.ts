@@ -1,0 +1,104 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Principal } from '../auth/principal.js';
+import type { Database } from '../db/client.js';
+import { webhooks } from '../db/schema.js';
+import { newId } from '../ids.js';
+import { AUDIT_MUTATION, AUDIT_QUERY } from './model.js';
+import { publishIn } from './publish.js';
+
+/** Kpow's audit record (the JSON Schema in its webhook documentation). */
+export interface AuditRecord {
+  via: 'api' | 'ui';
+  cluster_id: string;
+  is_staged: boolean;
+  request_type: 'kpow' | 'flex' | 'platform';
+  ts: number;
+  id: string;
+  tenant_id: string;
+  subjects: string[];
+  event_type: string;
+  user: { name: string; roles: string[] };
+  resource_id: string;
+  error?: { type: string; message: string };
+}
+
+export interface AuditEntry {
+  principal: Principal;
+  kind: 'mutation' | 'query';
+  via: 'api' | 'ui';
+  /** The root fields of the operation, e.g. ['createWebhook']. */
+  fields: string[];
+  /** The id the operation was about, when it names one. */
+  resourceId: string | null;
+  error: { type: string; message: string } | null;
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;
+
+/**
+ * Publishes every mutation, and each query when some webhook of the tenant asks for queries,
+ * as an audit event whose data is a Kpow audit record. Only names and ids go in: never
+ * variables or results, so a secret sent in a mutation cannot reach an audit webhook.
+ */
+export function createAuditLog({ database, clusterId }: { database: Database; clusterId: string }) {
+  async function someoneListensToQueries(tenantId: string): Promise<boolean> {
+    const rows = await database.db
+      .select({ one: sql`1` })
+      .from(webhooks)
+      .where(
+        and(
+          eq(webhooks.tenantId, tenantId),
+          eq(webhooks.enabled, true),
+          eq(webhooks.deleted, false),
+          inArray(webhooks.verbosity, ['QUERIES', 'ALL']),
+        ),
+      )
+      .limit(1);
+    return rows.length > 0;
+  }
+
+  return {
+    async record(entry: AuditEntry): Promise<void> {
+      const { principal } = entry;
+      if (entry.kind === 'query' && !(await someoneListensToQueries(principal.tenantId))) return;
+      const now = new Date();
+      const record: AuditRecord = {
+        via: entry.via,
+        cluster_id: clusterId,
+        is_staged: false,
+        request_type: 'platform',
+        ts: now.getTime(),
+        id: newId(),
+        tenant_id: principal.tenantId,
+        subjects: entry.fields,
+        event_type: entry.fields[0] ?? entry.kind,
+        user: { name: principal.name, roles: [principal.role] },
+        resource_id: entry.resourceId ?? '',
+        ...(entry.error ? { error: entry.error } : {}),
+      };
+      await database.db.transaction((tx) =>
+        publishIn(
+          tx,
+          principal.tenantId,
+          [
+            {
+              eventType: entry.kind === 'mutation' ? AUDIT_MUTATION : AUDIT_QUERY,
+              entityType: 'graphql',
+              entityId: record.resource_id || null,
+              entityFqn: record.event_type,
+              cluster: clusterId,
+              namespace: null,
+              actor: record.user,
+              level: entry.error ? 'WARN' : 'INFO',
+              changedFields: [],
+              data: record,
+              occurredAt: now,
+              idempotencyKey: null,
+            },
+          ],
+          now,
+        ),
+      );
+    },
+  };
+}
