@@ -46,7 +46,12 @@ export async function benchMatching(databaseUrl: string, sizes = [10, 1000, 10_0
   for (const size of sizes) {
     const database = await freshDatabase(databaseUrl);
     const running = await serve(
-      parseConfig({ DATABASE_URL: database.url, PORT: '0', HOOKLINE_ADMIN_TOKEN: TOKEN }),
+      parseConfig({
+        DATABASE_URL: database.url,
+        PORT: '0',
+        HOOKLINE_ADMIN_TOKEN: TOKEN,
+        HOOKLINE_ALLOW_PRIVATE_TARGETS: '127.0.0.1',
+      }),
       createLogger('silent'),
       'api',
     );

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError, type execute as graphqlExecute, type subscribe as graphqlSubscribe } from 'graphql';
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { createYoga, maskError, type YogaLogger } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from './auth/principal.js';
@@ -12,6 +12,8 @@ import { migrationsApplied } from './db/migrate.js';
 import type { Context } from './graphql/context.js';
 import { useAuditLog } from './graphql/audit-plugin.js';
 import { useInputErrorCodes } from './graphql/input-errors.js';
+import { MAX_BODY_BYTES, useDocumentLimits } from './graphql/limits.js';
+import { useRequestIds } from './graphql/request-ids.js';
 import type { AuditLog } from './events/audit.js';
 import { schema } from './graphql/schema.js';
 import { idOf } from './ids.js';
@@ -44,6 +46,8 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
 };
+
+const graphqlError = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
 
 const unauthenticated = (res: ServerResponse) =>
   json(
@@ -95,8 +99,23 @@ export function buildApp(deps: AppDeps): App {
     },
     // isDev would copy the original error (drizzle's message holds the query parameters, and
     // so a webhook's secrets) into the response when NODE_ENV=development.
-    maskedErrors: { isDev: false },
-    plugins: [useInputErrorCodes(), useAuditLog(deps.audit, logger.child({ component: 'audit' }))],
+    maskedErrors: {
+      isDev: false,
+      // The request id survives masking, so the client can quote it.
+      maskError: (error, message) => {
+        const masked = maskError(error, message, false) as GraphQLError;
+        const requestId = (error as GraphQLError).extensions?.requestId;
+        if (masked !== error && requestId)
+          (masked.extensions as Record<string, unknown>).requestId = requestId;
+        return masked;
+      },
+    },
+    plugins: [
+      ...useDocumentLimits(),
+      useInputErrorCodes(),
+      useRequestIds(logger.child({ component: 'graphql' })),
+      useAuditLog(deps.audit, logger.child({ component: 'audit' })),
+    ],
     context: ({ principal, disconnect, via }) => ({
       principal,
       via: via ?? 'api',
@@ -143,6 +162,20 @@ export function buildApp(deps: AppDeps): App {
     const resource = /^\/webhooks\/([^/]+)$/.exec(path);
     if (resource?.[1] && req.method === 'GET') return webhookResource(req, res, resource[1]);
     if (path !== '/graphql') return json(res, 404, { error: 'not found' });
+    if (req.method === 'POST') {
+      // Refused before a byte is read: the body must say how long it is, within the limit.
+      const length = Number(req.headers['content-length']);
+      if (!req.headers['content-length'] || !Number.isFinite(length)) {
+        return json(res, 411, graphqlError('a POST needs a Content-Length header', 'BAD_REQUEST'));
+      }
+      if (length > MAX_BODY_BYTES) {
+        return json(
+          res,
+          413,
+          graphqlError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, 'BAD_REQUEST'),
+        );
+      }
+    }
     // Neither a CORS preflight nor the GraphiQL page executes anything, so no principal is needed.
     if (req.method === 'OPTIONS' || wantsGraphiQL(req))
       return yoga(req, res, { principal: undefined as never });

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { validateAllowList } from './dispatcher/targets.js';
 
 export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
 
@@ -18,6 +19,8 @@ export interface Config {
     url: string;
     verbosity: 'MUTATIONS' | 'QUERIES' | 'ALL';
   } | null;
+  /** Private addresses that endpoints may use anyway (see dispatcher/targets.ts). */
+  allowPrivateTargets: string | undefined;
   /** `cluster_id` of the Kpow audit records this installation publishes. */
   clusterId: string;
   /** Messages a subscription may have waiting before it is dropped as too slow. */
@@ -87,6 +90,12 @@ const environment = z.object({
   WEBHOOK_VERBOSITY: z
     .enum(['MUTATIONS', 'QUERIES', 'ALL'], { message: 'must be one of MUTATIONS, QUERIES, ALL' })
     .default('MUTATIONS'),
+  HOOKLINE_ALLOW_PRIVATE_TARGETS: z
+    .string()
+    .refine((v) => validateAllowList(v) === null, {
+      message: 'must be true, or a comma-separated list of CIDRs and host names',
+    })
+    .optional(),
   HOOKLINE_CLUSTER_ID: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'must be 1-128 letters, digits, "_", ".", ":" or "-"' })
@@ -146,6 +155,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     publicUrl: v.HOOKLINE_PUBLIC_URL?.replace(/\/+$/, ''),
     subscriberBuffer: v.HOOKLINE_SUBSCRIBER_BUFFER,
     clusterId: v.HOOKLINE_CLUSTER_ID,
+    allowPrivateTargets: v.HOOKLINE_ALLOW_PRIVATE_TARGETS,
     envWebhook:
       v.WEBHOOK_PROVIDER && v.WEBHOOK_URL
         ? { provider: v.WEBHOOK_PROVIDER, url: v.WEBHOOK_URL, verbosity: v.WEBHOOK_VERBOSITY }

@@ -9,6 +9,7 @@ import { createDeliveryService } from './deliveries/service.js';
 import { createDeliverer } from './dispatcher/deliver.js';
 import { createDispatcher, type Dispatcher } from './dispatcher/dispatcher.js';
 import { createSender } from './dispatcher/send.js';
+import { createTargetPolicy } from './dispatcher/targets.js';
 import { createAuditLog } from './events/audit.js';
 import { createEventService } from './events/service.js';
 import { newId } from './ids.js';
@@ -49,7 +50,8 @@ export async function serve(
 ): Promise<Running> {
   const database = await openDatabase(config.database);
   const workerId = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
-  const sender = createSender();
+  const targets = createTargetPolicy(config.allowPrivateTargets);
+  const sender = createSender(targets);
   let dispatcher: Dispatcher | undefined;
   let app: ReturnType<typeof buildApp> | undefined;
   let feed: LiveFeed | undefined;
@@ -60,7 +62,7 @@ export async function serve(
     await migrate(database, config.database);
     await analyzeWebhooks(database);
     if (config.envWebhook) {
-      const env = await applyEnvWebhook(createWebhookService({ database }), config.envWebhook);
+      const env = await applyEnvWebhook(createWebhookService({ database, targets }), config.envWebhook);
       logger.info({ webhookId: `wh_${env.id}`, provider: config.envWebhook.provider }, 'env webhook ready');
     }
     const deliverer = createDeliverer({
@@ -82,7 +84,7 @@ export async function serve(
       }
       feed = createLiveFeed(database, logger.child({ component: 'live' }));
       await feed.start();
-      const webhooks = createWebhookService({ database });
+      const webhooks = createWebhookService({ database, targets });
       live = createLiveService({ database, feed, webhooks, bufferSize: config.subscriberBuffer });
       app = buildApp({
         metrics,

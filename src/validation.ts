@@ -68,3 +68,10 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, index?: numb
     ...(issues.length > 1 ? { issues } : {}),
   });
 }
+
+/** A JSON value of at most `maxBytes` once serialised (event data, templates). */
+export const jsonOfAtMost = (maxBytes: number, maxDepth = 32) =>
+  jsonValue(maxDepth).refine(
+    (value) => value === undefined || Buffer.byteLength(JSON.stringify(value), 'utf8') <= maxBytes,
+    { message: `must be at most ${maxBytes / 1024} KiB as JSON` },
+  );

@@ -8,7 +8,14 @@ export const deliveryStatuses = [
 ] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
-export const errorKinds = ['TIMEOUT', 'CONNECTION', 'TLS', 'HTTP_STATUS', 'CONFIGURATION'] as const;
+export const errorKinds = [
+  'TIMEOUT',
+  'CONNECTION',
+  'TLS',
+  'HTTP_STATUS',
+  'CONFIGURATION',
+  'TARGET_NOT_ALLOWED',
+] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 
 export interface Delivery {

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { Agent, errors, request } from 'undici';
 import type { ErrorKind } from '../deliveries/model.js';
+import type { TargetPolicy } from './targets.js';
 
 export const RESPONSE_BODY_LIMIT = 4096;
 
@@ -39,6 +41,7 @@ function classify(error: unknown, timedOut: boolean): { kind: ErrorKind; message
   ) {
     return { kind: 'TIMEOUT', message: timedOut ? 'no complete response within the timeout' : message };
   }
+  if (code === 'TARGET_NOT_ALLOWED') return { kind: 'TARGET_NOT_ALLOWED', message };
   if (TLS_CODES.test(code)) return { kind: 'TLS', message: `${code}: ${message}` };
   return { kind: 'CONNECTION', message: code ? `${code}: ${message}` : message };
 }
@@ -57,8 +60,14 @@ function flatten(headers: Record<string, string | string[] | undefined>): Record
  * bounded by the webhook's timeout, and at most 4 KiB of the response is read before the
  * socket is let go, so a receiver that trickles or floods cannot hold a worker.
  */
-export function createSender(): Sender {
-  const options = { keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 10_000 } };
+export function createSender(targets: TargetPolicy): Sender {
+  // Every connection resolves its host through the target policy and connects to the address
+  // it checked, so a name cannot be re-pointed at a private address between check and use.
+  const options = {
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+    connect: { timeout: 10_000, lookup: targets.lookup },
+  };
   const strict = new Agent(options);
   const insecure = new Agent({ ...options, connect: { ...options.connect, rejectUnauthorized: false } });
 
@@ -67,6 +76,18 @@ export function createSender(): Sender {
       const started = performance.now();
       const signal = AbortSignal.timeout(req.timeoutMs);
       const elapsed = () => Math.round(performance.now() - started);
+      // An IP literal is never looked up, so it is checked here (http://2130706433/ arrives as 127.0.0.1).
+      const host = new URL(req.url).hostname.replace(/^\[|\]$/g, '');
+      const refused = isIP(host) ? targets.checkAddress(host) : null;
+      if (refused) {
+        return {
+          statusCode: null,
+          headers: null,
+          body: null,
+          durationMs: 0,
+          error: { kind: 'TARGET_NOT_ALLOWED', message: refused },
+        };
+      }
       try {
         const res = await request(req.url, {
           method: 'POST',

@@ -5,6 +5,7 @@ import type { Database } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import { currentSecret } from '../dispatcher/signing.js';
+import { assertTargetAllowed, type TargetPolicy } from '../dispatcher/targets.js';
 import type { NewEvent } from '../events/model.js';
 import { publishIn } from '../events/publish.js';
 import { notifyLive } from '../pubsub/live.js';
@@ -41,6 +42,8 @@ import { snapshotOf } from './view.js';
 
 export interface WebhookServiceDeps {
   database: Database;
+  /** Endpoints are checked against it when saved (and again, by address, at each send). */
+  targets?: TargetPolicy;
   clock?: () => Date;
 }
 
@@ -115,7 +118,7 @@ function lifecycleEvent(
 /** New webhooks between two refreshes of the planner's statistics (see analyzeWebhooks). */
 const ANALYZE_EVERY = 100;
 
-export function createWebhookService({ database, clock = () => new Date() }: WebhookServiceDeps) {
+export function createWebhookService({ database, targets, clock = () => new Date() }: WebhookServiceDeps) {
   const { db } = database;
   let createdSinceAnalyze = 0;
   let analyzing: Promise<void> | null = null;
@@ -190,6 +193,7 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
   return {
     async create(actor: Principal, input: unknown): Promise<Webhook> {
       const parsed = allowedCreate(actor, parseCreateWebhook(input));
+      if (targets) await assertTargetAllowed(targets, parsed.config.endpoint);
       const now = clock();
       const stored = buildWebhook(parsed, actor, newId(), now);
       await writing([parsed.name], () =>
@@ -228,6 +232,14 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
           throw error;
         }
       });
+      if (targets) {
+        for (const [index, { webhook }] of built.entries()) {
+          await assertTargetAllowed(targets, webhook.config.endpoint).catch((error) => {
+            error.extensions.index = index;
+            throw error;
+          });
+        }
+      }
       const seen = new Map<string, number>();
       built.forEach(({ webhook }, index) => {
         if (seen.has(webhook.name)) throw nameTaken(webhook.name, index);
@@ -249,6 +261,7 @@ export function createWebhookService({ database, clock = () => new Date() }: Web
 
     async update(actor: Principal, id: string, input: unknown, expectedVersion?: number | null) {
       const patch = parseUpdateWebhook(input);
+      if (targets && patch.config?.endpoint) await assertTargetAllowed(targets, patch.config.endpoint);
       return writing([patch.name ?? ''], () =>
         db.transaction(async (tx) => {
           const current = await mustFind(tx, actor, id);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { templateProblem } from '../providers/custom.js';
-import { jsonValue, nonEmptyText, parseInput, storable, text } from '../validation.js';
+import { jsonOfAtMost, nonEmptyText, parseInput, storable, text } from '../validation.js';
 import {
   verbosities,
   eventLevels,
@@ -162,7 +162,7 @@ const httpAuth = z.strictObject({
   token: text(4096).nullish(),
 });
 
-const template = jsonValue()
+const template = jsonOfAtMost(64 * 1024)
   .refine((t) => t === null || t === undefined || (typeof t === 'object' && t !== null), {
     message: 'must be a JSON object or array',
   })

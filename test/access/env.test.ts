@@ -35,6 +35,7 @@ for (const backend of backends()) {
         ...(database.url ? { DATABASE_URL: database.url } : { HOOKLINE_DATA_DIR: dir }),
         PORT: '0',
         HOOKLINE_ADMIN_TOKEN: ADMIN_TOKEN,
+        HOOKLINE_ALLOW_PRIVATE_TARGETS: '127.0.0.1',
         ...env,
       });
       const running = await serve(config, createLogger('silent'));

@@ -37,6 +37,7 @@ describe(
       const env = {
         DATABASE_URL: database.url,
         HOOKLINE_ADMIN_TOKEN: ADMIN_TOKEN,
+        HOOKLINE_ALLOW_PRIVATE_TARGETS: '127.0.0.1',
         PORT: '0',
         HOOKLINE_WEBHOOK_CONCURRENCY: String(PER_WEBHOOK),
         // Leases of a killed process expire this long after their timeout (1 s) instead of 15 s.

@@ -52,6 +52,8 @@ export async function startServer(backend: Backend, env: Record<string, string> 
     DATABASE_URL: database.url,
     PORT: '0',
     HOOKLINE_ADMIN_TOKEN: ADMIN_TOKEN,
+    // The receivers of the tests listen on 127.0.0.1, which Hookline refuses by default.
+    HOOKLINE_ALLOW_PRIVATE_TARGETS: '127.0.0.1',
     ...env,
   });
   let running: Running;

@@ -29,7 +29,12 @@ describe(
     });
 
     it('streams to a subscriber of a --role api process every attempt a --role worker process makes', async () => {
-      const env = { DATABASE_URL: database.url, HOOKLINE_ADMIN_TOKEN: ADMIN_TOKEN, PORT: '0' };
+      const env = {
+        DATABASE_URL: database.url,
+        HOOKLINE_ADMIN_TOKEN: ADMIN_TOKEN,
+        HOOKLINE_ALLOW_PRIVATE_TARGETS: '127.0.0.1',
+        PORT: '0',
+      };
       const api = runHookline(['serve', '--role', 'api'], env);
       processes.push(api);
       const url = await api.listening;
