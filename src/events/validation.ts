@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonOfAtMost, jsonValue, nonEmptyText, parseInput } from '../validation.js';
+import { jsonOfAtMost, nonEmptyText, parseInput } from '../validation.js';
 import { eventLevels } from '../webhooks/model.js';
 
 const text = nonEmptyText;
@@ -25,8 +25,8 @@ const publishEventSchema = z.strictObject({
     .array(
       z.strictObject({
         name: text(512),
-        oldValue: jsonValue().optional(),
-        newValue: jsonValue().optional(),
+        oldValue: jsonOfAtMost(64 * 1024).optional(),
+        newValue: jsonOfAtMost(64 * 1024).optional(),
       }),
     )
     .max(1000, { message: 'must have at most 1000 changed fields' })

@@ -145,5 +145,16 @@ export function useInputErrorCodes(): Plugin {
         },
       };
     },
+    // Whatever still has no code here (graphql-armor's limits report through their own path)
+    // was refused before execution: a validation failure.
+    onResultProcess({ result }) {
+      const r = result as ExecutionResult;
+      if (Array.isArray(result) || !r || typeof r !== 'object' || !Array.isArray(r.errors)) return;
+      for (const error of r.errors) {
+        if (error instanceof GraphQLError && !error.extensions.code) {
+          (error.extensions as Record<string, unknown>).code = 'GRAPHQL_VALIDATION_FAILED';
+        }
+      }
+    },
   };
 }
