@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { cutEscaped, linkTarget, subjectOf } from './markdown.js';
 import type { Renderer } from './renderer.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
 import { CUT_MARKER, escapeMarkdown, truncate } from './text.js';
@@ -32,19 +33,7 @@ const tiers: Limits[] = [
  */
 const md = (text: string) => escapeMarkdown(text).replace(/</g, '<\u200b');
 
-/**
- * Cut to `max` characters of source text, then escaped, so that no escape is split; the
- * marker (this cut's or the summary's) is left unescaped.
- */
-function cut(text: string, max: number): string {
-  const short = truncate(text, max);
-  return short.endsWith(CUT_MARKER) ? md(short.slice(0, -CUT_MARKER.length)) + CUT_MARKER : md(short);
-}
-
-/** Markdown link targets end at ")", so those (and "(") are percent-encoded. */
-const linkTarget = (url: string) => url.replace(/\(/g, '%28').replace(/\)/g, '%29');
-
-const subjectOf = (s: EventSummary) => [s.entity.type, s.entity.fqn ?? s.entity.id].filter(Boolean).join(' ');
+const cut = (text: string, max: number) => cutEscaped(text, max, md);
 
 function factsOf(s: EventSummary, l: Limits) {
   const facts: [string, string | null][] = [

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { EventLevel } from '../webhooks/model.js';
+import { cutEscaped, linkTarget, subjectOf } from './markdown.js';
 import type { Renderer } from './renderer.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
 import { CUT_MARKER, escapeMarkdown, truncate, utf8Length } from './text.js';
@@ -41,21 +42,9 @@ const templateOf = (level: EventLevel) =>
  */
 const md = (text: string) => escapeMarkdown(text.replace(/</g, '&lt;').replace(/>/g, '&gt;'));
 
-/**
- * Cut to `max` characters of source text, then escaped, so that no escape is split; the
- * marker (this cut's or the summary's) is left unescaped.
- */
-function cut(text: string, max: number): string {
-  const short = truncate(text, max);
-  return short.endsWith(CUT_MARKER) ? md(short.slice(0, -CUT_MARKER.length)) + CUT_MARKER : md(short);
-}
+const cut = (text: string, max: number) => cutEscaped(text, max, md);
 
 const larkMd = (content: string) => ({ tag: 'lark_md', content });
-
-const subjectOf = (s: EventSummary) => [s.entity.type, s.entity.fqn ?? s.entity.id].filter(Boolean).join(' ');
-
-/** Markdown link targets end at ")", so those (and "(") are percent-encoded. */
-const linkTarget = (url: string) => url.replace(/\(/g, '%28').replace(/\)/g, '%29');
 
 function factsOf(s: EventSummary, l: Limits): Element {
   const facts: [string, string | null][] = [

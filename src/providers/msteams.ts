@@ -1,4 +1,5 @@
 import type { EventLevel } from '../webhooks/model.js';
+import { linkTarget, subjectOf } from './markdown.js';
 import type { Renderer } from './renderer.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
 import { truncate, utf8Length } from './text.js';
@@ -38,8 +39,6 @@ const textBlock = (text: string, style: Element = {}): Element => ({
   wrap: true,
   ...style,
 });
-
-const subjectOf = (s: EventSummary) => [s.entity.type, s.entity.fqn ?? s.entity.id].filter(Boolean).join(' ');
 
 function factsOf(s: EventSummary, l: Limits) {
   const facts: [string, string | null][] = [
@@ -83,9 +82,6 @@ function singleCard(s: EventSummary, l: Limits) {
   const actions = url ? [{ type: 'Action.OpenUrl', title: `Open ${s.entity.type ?? 'entity'}`, url }] : [];
   return { body, actions };
 }
-
-/** Markdown link targets end at ")", so those (and "(") are percent-encoded. */
-const linkTarget = (url: string) => url.replace(/\(/g, '%28').replace(/\)/g, '%29');
 
 function batchItem(s: EventSummary, l: Limits): Element {
   const changed = s.changes.length ? ` · changed: ${s.changes.map((c) => c.name).join(', ')}` : '';

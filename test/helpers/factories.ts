@@ -27,3 +27,31 @@ export const WEBHOOK_FIELDS = `
   changeDescription { previousVersion fieldsAdded { name oldValue newValue }
     fieldsUpdated { name oldValue newValue } fieldsDeleted { name oldValue newValue } }
 `;
+
+export const TABLE_URL = 'https://catalog.example.com/table/snowflake_prod.sales.public.customers';
+
+/**
+ * A realistic change to a table for the platform formats: who, when, two changed fields, a
+ * description and a link; `cluster` keeps each test's webhook to its own events.
+ */
+export const tableUpdated = (
+  cluster: string,
+  overrides: Record<string, unknown> = {},
+  data: Record<string, unknown> = { url: TABLE_URL, description: 'Customer information table' },
+) => ({
+  eventType: 'entityUpdated',
+  entityType: 'table',
+  entityId: 't-42',
+  entityFqn: 'snowflake_prod.sales.public.customers',
+  cluster,
+  namespace: 'sales',
+  actor: { name: 'john.doe', roles: ['DataSteward'] },
+  level: 'WARN',
+  occurredAt: '2026-03-05T10:23:00Z',
+  changedFields: [
+    { name: 'tags', oldValue: [], newValue: [{ tagFQN: 'PII.Sensitive' }] },
+    { name: 'retention', oldValue: '30d', newValue: '90d' },
+  ],
+  data,
+  ...overrides,
+});

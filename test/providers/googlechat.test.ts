@@ -1,35 +1,33 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createWebhook, publish } from '../helpers/api.js';
+import { CUT_MARKER } from '../../src/providers/text.js';
 import { backends } from '../helpers/db.js';
+import { tableUpdated as makeTableUpdated, TABLE_URL } from '../helpers/factories.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-const CUT_MARKER = '… [truncated]';
-const TABLE_URL = 'https://catalog.example.com/table/snowflake_prod.sales.public.customers';
 const PUBLISH_MANY = `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`;
 // Google Chat refuses messages over 32,000 bytes and ignores widgets past 100 a card.
 const CHAT_LIMIT_BYTES = 32_000;
 const WIDGET_TEXT_MAX = 4000;
 
 /** A realistic change to a table: who, when, two changed fields, a description and a link. */
-const tableUpdated = (cluster: string, overrides: Record<string, unknown> = {}) => ({
-  eventType: 'entityUpdated',
-  entityType: 'table',
-  entityId: 't-42',
-  entityFqn: 'snowflake_prod.sales.public.customers',
-  cluster,
-  namespace: 'sales',
-  actor: { name: 'john.doe', roles: ['DataSteward'] },
-  level: 'WARN',
-  occurredAt: '2026-03-05T10:23:00Z',
-  changedFields: [
-    { name: 'tags', oldValue: [], newValue: [{ tagFQN: 'PII.Sensitive' }] },
-    { name: 'retentionPeriod', oldValue: '30d', newValue: '90d' },
-  ],
-  data: { url: TABLE_URL, description: 'Customers <b>and</b> prospects & leads' },
-  ...overrides,
-});
+const tableUpdated = (cluster: string, overrides: Record<string, unknown> = {}) =>
+  makeTableUpdated(
+    cluster,
+    {
+      changedFields: [
+        { name: 'tags', oldValue: [], newValue: [{ tagFQN: 'PII.Sensitive' }] },
+        { name: 'retentionPeriod', oldValue: '30d', newValue: '90d' },
+      ],
+      ...overrides,
+    },
+    {
+      url: TABLE_URL,
+      description: 'Customers <b>and</b> prospects & leads',
+    },
+  );
 
 type Node = Record<string, any>;
 

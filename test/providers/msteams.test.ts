@@ -2,37 +2,32 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AdaptiveCard, SerializationContext } from 'adaptivecards';
 import { createWebhook, publish } from '../helpers/api.js';
+import { CUT_MARKER } from '../../src/providers/text.js';
 import { backends } from '../helpers/db.js';
+import { tableUpdated as makeTableUpdated, TABLE_URL } from '../helpers/factories.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-const CUT_MARKER = '… [truncated]';
-const TABLE_URL = 'https://catalog.example.com/table/snowflake_prod.sales.public.customers';
 // Teams refuses messages over about 28 KB.
 const TEAMS_LIMIT_BYTES = 28 * 1024;
 
 /** A realistic change to a table: who, when, two changed fields and a link. */
-const tableUpdated = (cluster: string, overrides: Record<string, unknown> = {}) => ({
-  eventType: 'entityUpdated',
-  entityType: 'table',
-  entityId: 't-42',
-  entityFqn: 'snowflake_prod.sales.public.customers',
-  cluster,
-  namespace: 'sales',
-  actor: { name: 'john.doe', roles: ['DataSteward'] },
-  level: 'WARN',
-  occurredAt: '2026-03-05T10:23:00Z',
-  changedFields: [
-    { name: 'tags', oldValue: [], newValue: [{ tagFQN: 'PII.Sensitive' }] },
+const tableUpdated = (cluster: string, overrides: Record<string, unknown> = {}) =>
+  makeTableUpdated(
+    cluster,
     {
-      name: 'owner',
-      oldValue: { type: 'team', name: 'Sales' },
-      newValue: { type: 'user', name: 'john.doe' },
+      changedFields: [
+        { name: 'tags', oldValue: [], newValue: [{ tagFQN: 'PII.Sensitive' }] },
+        {
+          name: 'owner',
+          oldValue: { type: 'team', name: 'Sales' },
+          newValue: { type: 'user', name: 'john.doe' },
+        },
+      ],
+      ...overrides,
     },
-  ],
-  data: { url: TABLE_URL, description: 'Customer information table' },
-  ...overrides,
-});
+    { url: TABLE_URL, description: 'Customer information table' },
+  );
 
 /** Every parse warning and validation failure the Adaptive Cards SDK reports for a card. */
 function cardProblems(content: unknown): string[] {

@@ -1,33 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createWebhook, publish } from '../helpers/api.js';
+import { CUT_MARKER } from '../../src/providers/text.js';
 import { backends } from '../helpers/db.js';
+import { tableUpdated as makeTableUpdated, TABLE_URL } from '../helpers/factories.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-const CUT_MARKER = '… [truncated]';
-const TABLE_URL = 'https://catalog.example.com/table/snowflake_prod.sales.public.customers';
 // WeCom refuses markdown content over 4096 bytes of UTF-8.
 const WECOM_LIMIT_BYTES = 4096;
 
 /** A realistic change to a table: who, when, two changed fields and a link. */
-const tableUpdated = (cluster: string, overrides: Record<string, unknown> = {}) => ({
-  eventType: 'entityUpdated',
-  entityType: 'table',
-  entityId: 't-42',
-  entityFqn: 'snowflake_prod.sales.public.customers',
-  cluster,
-  namespace: 'sales',
-  actor: { name: 'john.doe', roles: ['DataSteward'] },
-  level: 'WARN',
-  occurredAt: '2026-03-05T10:23:00Z',
-  changedFields: [
-    { name: 'tags', oldValue: [], newValue: [{ tagFQN: 'PII.Sensitive' }] },
-    { name: 'retention', oldValue: '30d', newValue: '90d' },
-  ],
-  data: { url: TABLE_URL, description: '客户信息表' },
-  ...overrides,
-});
+const tableUpdated = (cluster: string, overrides: Record<string, unknown> = {}) =>
+  makeTableUpdated(cluster, overrides, { url: TABLE_URL, description: '客户信息表' });
 
 /** The markdown content WeCom expects, after checking the message around it. */
 function contentOf(json: Record<string, any>): string {
