@@ -11,7 +11,7 @@ import { ping } from './db/client.js';
 import { migrationsApplied } from './db/migrate.js';
 import type { Context } from './graphql/context.js';
 import { useAuditLog } from './graphql/audit-plugin.js';
-import { useInputErrorCodes } from './graphql/input-errors.js';
+import { useInputErrorCodes, useParseGuard } from './graphql/input-errors.js';
 import { MAX_BODY_BYTES, useDocumentLimits } from './graphql/limits.js';
 import { useRequestIds } from './graphql/request-ids.js';
 import type { AuditLog } from './events/audit.js';
@@ -113,6 +113,7 @@ export function buildApp(deps: AppDeps): App {
     plugins: [
       ...useDocumentLimits(),
       useInputErrorCodes(),
+      useParseGuard(),
       useRequestIds(logger.child({ component: 'graphql' })),
       useAuditLog(deps.audit, logger.child({ component: 'audit' })),
     ],
@@ -234,10 +235,22 @@ export function buildApp(deps: AppDeps): App {
             principal,
             disconnect,
           });
+          let document: ReturnType<typeof parse>;
+          try {
+            document = parse(payload.query);
+          } catch (error) {
+            // A bad document fails this subscription, not the socket and its other subscriptions.
+            if (error instanceof GraphQLError) return [error];
+            return [
+              new GraphQLError('the document could not be parsed', {
+                extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+              }),
+            ];
+          }
           const args = {
             schema,
             operationName: payload.operationName,
-            document: parse(payload.query),
+            document,
             variableValues: payload.variables,
             contextValue: await contextFactory(),
             rootValue: { execute, subscribe },

@@ -75,3 +75,10 @@ export const jsonOfAtMost = (maxBytes: number, maxDepth = 32) =>
     (value) => value === undefined || Buffer.byteLength(JSON.stringify(value), 'utf8') <= maxBytes,
     { message: `must be at most ${maxBytes / 1024} KiB as JSON` },
   );
+
+/** PostgreSQL has no year 0 and JavaScript dates reach far past what anyone means: years 1 to 9999. */
+export const inDateRange = (d: Date) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
+
+export const storableDate = zod
+  .date({ message: 'must be an RFC 3339 date-time' })
+  .refine(inDateRange, { message: 'must be a date between the years 1 and 9999' });

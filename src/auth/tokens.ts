@@ -4,6 +4,7 @@ import type { Database, Db } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { apiTokens } from '../db/schema.js';
 import { newId } from '../ids.js';
+import { notifyLive } from '../pubsub/live.js';
 import { DEFAULT_TENANT, type Principal, type Role } from './principal.js';
 
 /** 256 random bits; the prefix lets secret scanners recognise a leaked token. */
@@ -89,11 +90,17 @@ export async function ensureBootstrapToken(database: Database): Promise<string |
 export async function resetBootstrapToken(database: Database): Promise<string> {
   const token = generateToken();
   await database.db.transaction(async (tx) => {
-    await tx
+    const revoked = await tx
       .update(apiTokens)
       .set({ revokedAt: new Date() })
-      .where(and(eq(apiTokens.bootstrap, true), isNull(apiTokens.revokedAt)));
+      .where(and(eq(apiTokens.bootstrap, true), isNull(apiTokens.revokedAt)))
+      .returning({ id: apiTokens.id, tenantId: apiTokens.tenantId });
     await tx.insert(apiTokens).values(bootstrapRow(token));
+    // Its open subscriptions close too, in every running process.
+    await notifyLive(
+      tx,
+      revoked.map((r) => ({ kind: 'tokenRevoked' as const, tenantId: r.tenantId, tokenId: r.id })),
+    );
   });
   return token;
 }

@@ -177,6 +177,8 @@ export const deliveries = pgTable(
     attemptCount: integer('attempt_count').notNull().default(0),
     /** Attempts made before the current retry schedule began (a manual retry starts it anew). */
     scheduleStart: integer('schedule_start').notNull().default(0),
+    /** Where discardAfterSeconds counts from: creation, or the last manual retry or replay. */
+    discardFrom: timestamp('discard_from', { withTimezone: true, mode: 'date' }),
     /** When the next attempt is due; null once the delivery is finished. */
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
     /** An IN_FLIGHT delivery whose lease has passed belongs to whichever dispatcher claims it next. */

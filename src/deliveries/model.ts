@@ -26,6 +26,7 @@ export interface Delivery {
   status: DeliveryStatus;
   attemptCount: number;
   scheduleStart: number;
+  discardFrom: Date | null;
   nextAttemptAt: Date | null;
   leaseUntil: Date | null;
   leasedBy: string | null;

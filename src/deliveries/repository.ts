@@ -179,6 +179,7 @@ export async function requeue(
       status: 'PENDING',
       nextAttemptAt: sql`now()`,
       scheduleStart: sql`${deliveries.attemptCount}`,
+      discardFrom: sql`now()`,
       leaseUntil: null,
       leasedBy: null,
       completedAt: null,

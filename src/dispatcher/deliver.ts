@@ -54,6 +54,9 @@ function toAttemptResult(sent: SendResult, now: Date): AttemptResult {
   };
 }
 
+/** A manual retry or replay starts the discard window again. */
+const discardBase = (job: DeliveryJob) => job.delivery.discardFrom ?? job.delivery.createdAt;
+
 const groupBy = <T>(items: T[], key: (t: T) => string) => {
   const groups = new Map<string, T[]>();
   for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
@@ -68,7 +71,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
   async function discardExpired(stored: StoredWebhook, jobs: DeliveryJob[], now: Date) {
     const limit = stored.webhook.retryPolicy.discardAfterSeconds;
     if (limit === null) return jobs;
-    const expired = jobs.filter((j) => now.getTime() > j.delivery.createdAt.getTime() + limit * 1000);
+    const expired = jobs.filter((j) => now.getTime() > discardBase(j).getTime() + limit * 1000);
     if (expired.length) {
       await finishDeliveries(database.db, {
         ids: expired.map((j) => j.delivery.id),
@@ -127,7 +130,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
           const outcome = decideOutcome({
             result,
             attemptInSchedule: job.delivery.attemptCount - job.delivery.scheduleStart + 1,
-            createdAt: job.delivery.createdAt,
+            createdAt: discardBase(job),
             policy: webhook.retryPolicy,
             now,
           });

@@ -82,7 +82,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     let delay = pollMs;
     try {
       const next = await nextDueAt(database);
-      if (next) delay = Math.min(pollMs, Math.max(0, next.getTime() - Date.now()) + 5);
+      // Something already overdue was left only because its webhook has no free slot here; the
+      // request that frees one wakes the loop.
+      if (next && next.getTime() > Date.now()) delay = Math.min(pollMs, next.getTime() - Date.now() + 5);
     } catch (error) {
       logger.warn({ err: error }, 'could not read the next due time');
     }

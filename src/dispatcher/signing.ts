@@ -13,7 +13,10 @@ const fileCache = new Map<string, { mtimeMs: number; value: string }>();
 /** A secret file is re-read only when it changes, so rotating it on disk needs no restart. */
 async function readSecretFile(path: string): Promise<string> {
   try {
-    const { mtimeMs } = await stat(path);
+    const info = await stat(path);
+    // A regular, small file only: never a FIFO or a device, which could block a worker.
+    if (!info.isFile() || info.size > 4096) throw new Error('not a small regular file');
+    const { mtimeMs } = info;
     const cached = fileCache.get(path);
     if (cached && cached.mtimeMs === mtimeMs) return cached.value;
     const value = (await readFile(path, 'utf8')).trim();

@@ -68,9 +68,15 @@ export function createTargetPolicy(allow: string | undefined): TargetPolicy {
     if (host && allowed.hosts.has(host.toLowerCase())) return null;
     if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
     let ip = ipaddr.parse(address);
-    // ::ffff:127.0.0.1 is 127.0.0.1.
-    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress())
-      ip = (ip as ipaddr.IPv6).toIPv4Address();
+    // ::ffff:127.0.0.1 is 127.0.0.1; the deprecated IPv4-compatible ::127.0.0.1 is refused.
+    if (ip.kind() === 'ipv6') {
+      const v6 = ip as ipaddr.IPv6;
+      const parts = v6.parts;
+      if (v6.isIPv4MappedAddress()) ip = v6.toIPv4Address();
+      else if (parts.slice(0, 6).every((p) => p === 0) && (parts[6] !== 0 || (parts[7] ?? 0) > 1)) {
+        return `${address} is an IPv4-compatible address, which Hookline does not send to`;
+      }
+    }
     for (const [range, bits] of allowed.cidrs) {
       if (range.kind() === ip.kind() && ip.match(range, bits)) return null;
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonOfAtMost, nonEmptyText, parseInput } from '../validation.js';
+import { jsonOfAtMost, nonEmptyText, parseInput, storableDate } from '../validation.js';
 import { eventLevels } from '../webhooks/model.js';
 
 const text = nonEmptyText;
@@ -32,7 +32,7 @@ const publishEventSchema = z.strictObject({
     .max(1000, { message: 'must have at most 1000 changed fields' })
     .nullish(),
   data: jsonOfAtMost(256 * 1024).optional(),
-  occurredAt: z.date({ message: 'must be an RFC 3339 date-time' }).nullish(),
+  occurredAt: storableDate.nullish(),
   idempotencyKey: text(256).nullish(),
 });
 

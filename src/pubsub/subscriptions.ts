@@ -22,6 +22,7 @@ export type Disconnect = (reason: string, code?: number) => void;
 // Subscribers of one process ask for an attempt within moments of each other, so a short
 // memory is enough to read it once; a long one would hold megabytes of request bodies.
 const LOADED_KEPT = 256;
+const VISIBILITY_TTL_MS = 5000;
 
 export type LiveService = ReturnType<typeof createLiveService>;
 
@@ -61,14 +62,19 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
    * it, remembered per subscription (a webhook rarely changes hands).
    */
   function webhookVisibility(principal: Principal) {
-    const known = new Map<string, Promise<boolean>>();
+    const known = new Map<string, { visible: Promise<boolean>; until: number }>();
     return (webhookId: string) => {
-      let visible = known.get(webhookId);
-      if (!visible) {
-        visible = webhooks.get(principal, { id: webhookId }).then((w) => w !== null);
-        known.set(webhookId, visible);
+      const now = Date.now();
+      let entry = known.get(webhookId);
+      // Asked again after a few seconds, so a webhook given to someone else stops flowing.
+      if (!entry || entry.until < now) {
+        entry = {
+          visible: webhooks.get(principal, { id: webhookId }).then((w) => w !== null),
+          until: now + VISIBILITY_TTL_MS,
+        };
+        known.set(webhookId, entry);
       }
-      return visible;
+      return entry.visible;
     };
   }
 

@@ -68,6 +68,25 @@ function mergeConfig(
   };
   const config: StoredConfig = { ...base };
   if (patch.endpoint != null) config.endpoint = patch.endpoint;
+  // Credentials go to one host: pointing the webhook elsewhere must not carry them along
+  // unseen (whoever may edit the endpoint could otherwise collect someone else's token).
+  const moved =
+    current !== null &&
+    patch.endpoint != null &&
+    new URL(patch.endpoint).origin !== new URL(current.endpoint).origin;
+  if (moved && patch.httpAuth === undefined && base.httpAuthType !== 'NONE') {
+    throw badInput(
+      'config.httpAuth',
+      'config.httpAuth must be given again when the endpoint moves to another host',
+    );
+  }
+  if (moved && patch.headers === undefined && base.headers.some((h) => h.secret)) {
+    throw badInput(
+      'config.headers',
+      'secret headers must be given again when the endpoint moves to another host',
+    );
+  }
+  const keptSecrets = moved ? {} : secrets;
 
   if (patch.secretKey !== undefined) {
     if (patch.secretKey === null) delete next.secretKey;
@@ -86,7 +105,7 @@ function mergeConfig(
   }
 
   if (patch.headers !== undefined) {
-    const { headers, secretValues } = splitHeaders(patch.headers ?? [], secrets.headers);
+    const { headers, secretValues } = splitHeaders(patch.headers ?? [], keptSecrets.headers);
     config.headers = headers;
     if (Object.keys(secretValues).length) next.headers = secretValues;
     else delete next.headers;
@@ -101,7 +120,7 @@ function mergeConfig(
       delete next.httpAuthSecret;
     } else if (auth.type === 'BASIC') {
       const username = auth.username ?? (sameType ? base.httpAuthUsername : null);
-      const password = auth.password ?? (sameType ? secrets.httpAuthSecret : undefined);
+      const password = auth.password ?? (sameType ? keptSecrets.httpAuthSecret : undefined);
       if (!username)
         throw badInput('config.httpAuth.username', 'config.httpAuth.username is required for BASIC');
       if (!password)
@@ -110,7 +129,7 @@ function mergeConfig(
       config.httpAuthUsername = username;
       next.httpAuthSecret = password;
     } else {
-      const token = auth.token ?? (sameType ? secrets.httpAuthSecret : undefined);
+      const token = auth.token ?? (sameType ? keptSecrets.httpAuthSecret : undefined);
       if (!token) throw badInput('config.httpAuth.token', 'config.httpAuth.token is required for BEARER');
       config.httpAuthType = 'BEARER';
       config.httpAuthUsername = null;
@@ -214,7 +233,9 @@ export function applyUpdate(current: StoredWebhook, patch: UpdateWebhookInput): 
     description: clear(patch.description, w.description),
     webhookType: keep(patch.webhookType, w.webhookType),
     enabled,
-    status: enabled === w.enabled ? w.status : enabled ? 'ACTIVE' : 'DISABLED',
+    // A webhook marked FAILED (410 Gone) waits for its user: any change starts it again.
+    status:
+      enabled !== w.enabled ? (enabled ? 'ACTIVE' : 'DISABLED') : w.status === 'FAILED' ? 'ACTIVE' : w.status,
     batchSize: keep(patch.batchSize, w.batchSize),
     eventFilters:
       patch.eventFilters === undefined ? w.eventFilters : (patch.eventFilters ?? []).map(compactFilter),

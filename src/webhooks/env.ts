@@ -1,7 +1,7 @@
 import { DEFAULT_TENANT, type Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { WebhookType } from './model.js';
-import type { WebhookService } from './service.js';
+import { ENV_WEBHOOK_NAME, type WebhookService } from './service.js';
 
 const types: Record<'slack' | 'teams' | 'generic', WebhookType> = {
   slack: 'SLACK',
@@ -26,10 +26,12 @@ export async function applyEnvWebhook(webhooks: WebhookService, setup: NonNullab
     enabled: true,
     eventsPolicy: { mode: 'INCLUDE', eventTypes: [] },
     description: 'Audit events of the API, set up from WEBHOOK_PROVIDER and WEBHOOK_URL.',
+    // Whoever it was, nobody but the operator owns it (the name is reserved for it).
+    owner: null,
   };
-  const existing = await webhooks.get(operator, { name: 'env' });
+  const existing = await webhooks.get(operator, { name: ENV_WEBHOOK_NAME });
   if (!existing) {
-    return webhooks.create(operator, { name: 'env', ...wanted, config: { endpoint: setup.url } });
+    return webhooks.create(operator, { name: ENV_WEBHOOK_NAME, ...wanted, config: { endpoint: setup.url } });
   }
   if (existing.deleted) await webhooks.restore(operator, existing.id);
   return webhooks.update(operator, existing.id, { ...wanted, config: { endpoint: setup.url } });

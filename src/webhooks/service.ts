@@ -60,9 +60,35 @@ const SECRET_OVERLAP_MS = 24 * 3600 * 1000;
 const forbidden = (field: string, message: string, index?: number) =>
   new DomainError('FORBIDDEN', message, { field, ...(index === undefined ? {} : { index }) });
 
+/** The name the Kpow environment set-up owns (see env.ts). */
+export const ENV_WEBHOOK_NAME = 'env';
+
+/**
+ * What only the installation's operator may set: reading a secret from the server's own
+ * environment or files, and the name of the environment webhook.
+ */
+function checkOperatorOnly(
+  actor: Principal,
+  input: { name?: string | null; config?: { secretFrom?: unknown } | null },
+  index?: number,
+) {
+  if (allows(actor, 'tenants:cross')) return;
+  if (input.config?.secretFrom) {
+    throw forbidden(
+      'config.secretFrom',
+      'only the operator may read a secret from the environment or a file; use config.secretKey',
+      index,
+    );
+  }
+  if (input.name === ENV_WEBHOOK_NAME) {
+    throw forbidden('name', `the name "${ENV_WEBHOOK_NAME}" is reserved for the environment set-up`, index);
+  }
+}
+
 /** A USER owns what it creates; only an ADMIN makes a webhook global. */
 function allowedCreate(actor: Principal, input: CreateWebhookInput, index?: number): CreateWebhookInput {
   demand(actor, 'webhooks:create', 'create webhooks');
+  checkOperatorOnly(actor, input, index);
   if (input.global && !allows(actor, 'webhooks:makeGlobal')) {
     throw forbidden('global', `a ${actor.role} token may not make a webhook global`, index);
   }
@@ -74,6 +100,11 @@ function allowedCreate(actor: Principal, input: CreateWebhookInput, index?: numb
 }
 
 function checkUpdateAllowed(actor: Principal, current: Webhook, patch: UpdateWebhookInput) {
+  checkOperatorOnly(actor, patch);
+  // Once an ADMIN made it global it hears the whole tenant: its endpoint is the ADMIN's call.
+  if (actor.role === 'USER' && current.global) {
+    throw forbidden('global', 'a USER token may not change a global webhook');
+  }
   if (patch.global != null && patch.global !== current.global && !allows(actor, 'webhooks:makeGlobal')) {
     throw forbidden('global', `a ${actor.role} token may not change whether a webhook is global`);
   }
@@ -313,6 +344,10 @@ export function createWebhookService({ database, targets, clock = () => new Date
      */
     async rotateSecret(actor: Principal, id: string): Promise<string> {
       const secret = `whsec_${randomBytes(32).toString('base64')}`;
+      // Read before the transaction: a secret file or variable must never hold a row lock.
+      const found = await findWebhook(db, webhookScope(actor), { id });
+      if (!found) throw notFound('webhook');
+      const previous = await currentSecret(found.webhook.config, found.secrets).catch(() => null);
       await db.transaction(async (tx) => {
         const current = await mustFind(tx, actor, id);
         if (current.webhook.deleted) {
@@ -320,8 +355,10 @@ export function createWebhookService({ database, targets, clock = () => new Date
             field: 'id',
           });
         }
+        if (actor.role === 'USER' && current.webhook.global) {
+          throw forbidden('global', 'a USER token may not change a global webhook');
+        }
         const now = clock();
-        const previous = await currentSecret(current.webhook.config, current.secrets).catch(() => null);
         const secrets = {
           ...current.secrets,
           secretKey: secret,

@@ -70,9 +70,17 @@ const endpoint = z
     { message: 'must be an absolute http or https URL' },
   )
   // Credentials in the URL would be shown to everyone who can read the webhook.
-  .refine((value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), {
-    message: 'must not hold credentials; set them in config.httpAuth',
-  });
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return url.username === '' && url.password === '';
+      } catch {
+        return true;
+      }
+    },
+    { message: 'must not hold credentials; set them in config.httpAuth' },
+  );
 
 const eventFilter = z.strictObject(
   {

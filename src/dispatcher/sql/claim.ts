@@ -34,18 +34,25 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<str
     with saturated as (
       select jsonb_array_elements_text(${JSON.stringify(saturated)}::jsonb)::uuid as id
     ),
+    sendable as (
+      -- Webhooks that may be sent to: checked before the limits below, so that a backlog of a
+      -- disabled, deleted or FAILED webhook can never crowd out everyone else's deliveries.
+      select w.id from webhooks w
+       where w.enabled and not w.deleted and w.status <> 'FAILED'
+         and w.id not in (select id from saturated)
+    ),
     due as (
       (select d.id, d.webhook_id, d.next_attempt_at as due_at
          from deliveries d
         where d.status in ('PENDING', 'AWAITING_RETRY') and d.next_attempt_at <= now()
-          and d.webhook_id not in (select id from saturated)
+          and d.webhook_id in (select id from sendable)
         order by d.next_attempt_at
         limit 1000)
       union all
       (select d.id, d.webhook_id, d.lease_until as due_at
          from deliveries d
         where d.status = 'IN_FLIGHT' and d.lease_until < now()
-          and d.webhook_id not in (select id from saturated)
+          and d.webhook_id in (select id from sendable)
         order by d.lease_until
         limit 1000)
     ),
@@ -87,12 +94,20 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<str
   return rows.map((r) => r.id);
 }
 
-/** When the dispatcher should look again: the earliest retry or lease expiry, if any. */
+/**
+ * When the dispatcher should look again: the earliest retry or lease expiry of a webhook it
+ * may send to (a disabled webhook's overdue rows must not make it spin).
+ */
 export async function nextDueAt(database: Database): Promise<Date | null> {
   const [row] = await database.rows<{ at: string | Date | null }>(sql`
+    with sendable as (
+      select id from webhooks where enabled and not deleted and status <> 'FAILED'
+    )
     select least(
-      (select min(next_attempt_at) from deliveries where status in ('PENDING', 'AWAITING_RETRY')),
-      (select min(lease_until) from deliveries where status = 'IN_FLIGHT')
+      (select min(next_attempt_at) from deliveries
+        where status in ('PENDING', 'AWAITING_RETRY') and webhook_id in (select id from sendable)),
+      (select min(lease_until) from deliveries
+        where status = 'IN_FLIGHT' and webhook_id in (select id from sendable))
     ) as at
   `);
   return row?.at ? new Date(row.at) : null;

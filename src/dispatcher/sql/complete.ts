@@ -65,12 +65,12 @@ export async function updateWebhookHealth(
   const [before] = await tx
     .select({ status: webhooks.status })
     .from(webhooks)
-    .where(eq(webhooks.id, args.webhookId));
-  await tx
-    .update(webhooks)
-    .set(set)
-    .where(and(eq(webhooks.id, args.webhookId), ne(webhooks.status, 'DISABLED')));
-  return before && args.status && before.status !== args.status && before.status !== 'DISABLED'
-    ? args.status
-    : null;
+    .where(eq(webhooks.id, args.webhookId))
+    .for('update');
+  if (!before || before.status === 'DISABLED') return null;
+  // FAILED (410 Gone) is final until a user changes the webhook: a success that finishes
+  // after it does not bring the webhook back.
+  if (before.status === 'FAILED' && args.status !== 'FAILED') return null;
+  await tx.update(webhooks).set(set).where(eq(webhooks.id, args.webhookId));
+  return args.status && before.status !== args.status ? args.status : null;
 }

@@ -6,6 +6,7 @@ import {
   errorKinds,
 } from '../../deliveries/model.js';
 import { badInput } from '../../errors.js';
+import { inDateRange } from '../../validation.js';
 import { idOf } from '../../ids.js';
 import { builder } from '../builder.js';
 import { keysetConnection } from '../pagination.js';
@@ -212,6 +213,11 @@ builder.mutationFields((t) => ({
       status: t.arg({ type: [DeliveryStatusEnum] }),
     },
     resolve: (_root, args, ctx) => {
+      for (const field of ['since', 'until'] as const) {
+        const value = args[field];
+        if (value && !inDateRange(value))
+          throw badInput(field, `${field} must be a date between the years 1 and 9999`);
+      }
       if (args.since && args.until && args.since >= args.until)
         throw badInput('until', 'until must be after since');
       return ctx.deliveries.replay(ctx.principal, {

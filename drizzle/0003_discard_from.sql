@@ -1,0 +1,1 @@
+ALTER TABLE "deliveries" ADD COLUMN "discard_from" timestamp with time zone;
