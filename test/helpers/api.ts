@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { makeWebhookInput } from './factories.js';
-import { eventually } from './receiver.js';
+import { eventually, type Receiver, startReceiver } from './receiver.js';
 import type { TestServer } from './server.js';
 
 /** Creates a webhook through the API and returns its id. */
@@ -61,4 +61,28 @@ export function deliveryWhen(
     timeoutMs,
     `delivery ${id} to reach the expected state`,
   );
+}
+
+/**
+ * A real receiver and a webhook of `webhookType` sending to it (at `path`), that gets only the
+ * entityUpdated events of tables in `cluster`; `overrides.config` adds to the config.
+ */
+export async function platformWebhook(
+  server: TestServer,
+  receivers: Receiver[],
+  webhookType: string,
+  path: string,
+  cluster: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Receiver> {
+  const receiver = await startReceiver();
+  receivers.push(receiver);
+  const { config, ...rest } = overrides;
+  await createWebhook(server, {
+    webhookType,
+    config: { endpoint: `${receiver.url}${path}`, ...(config as object | undefined) },
+    eventFilters: [{ eventTypes: ['entityUpdated'], entities: ['table'], clusters: [cluster] }],
+    ...rest,
+  });
+  return receiver;
 }

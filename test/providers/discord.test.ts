@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createWebhook, publish } from '../helpers/api.js';
+import { platformWebhook, publish } from '../helpers/api.js';
 import { CUT_MARKER } from '../../src/providers/text.js';
 import { backends } from '../helpers/db.js';
 import { tableUpdated as makeTableUpdated, TABLE_URL } from '../helpers/factories.js';
-import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import type { Receiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const PUBLISH_MANY = `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`;
@@ -80,18 +80,11 @@ for (const backend of backends()) {
     });
 
     /** A receiver and a Discord webhook that gets only the events of `cluster`. */
-    async function discordWebhook(cluster: string, overrides: Record<string, unknown> = {}) {
-      const receiver = await startReceiver();
-      receivers.push(receiver);
-      await createWebhook(server, {
+    const discordWebhook = (cluster: string, overrides: Record<string, unknown> = {}) =>
+      platformWebhook(server, receivers, 'DISCORD', '/api/webhooks/123/abc', cluster, {
         name: `discord-${cluster}`,
-        webhookType: 'DISCORD',
-        config: { endpoint: `${receiver.url}/api/webhooks/123/abc` },
-        eventFilters: [{ eventTypes: ['entityUpdated'], entities: ['table'], clusters: [cluster] }],
         ...overrides,
       });
-      return receiver;
-    }
 
     it('says what happened, to which entity, by whom, when and what changed, with a link', async () => {
       const receiver = await discordWebhook('discord-one');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createWebhook, publish } from '../helpers/api.js';
+import { platformWebhook, publish } from '../helpers/api.js';
 import { CUT_MARKER } from '../../src/providers/text.js';
 import { backends } from '../helpers/db.js';
 import { tableUpdated as makeTableUpdated, TABLE_URL } from '../helpers/factories.js';
-import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import type { Receiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const SECRET = 'SEC0123456789abcdef';
@@ -68,18 +68,8 @@ for (const backend of backends()) {
     });
 
     /** A receiver standing in for Feishu and a webhook that gets only the events of `cluster`. */
-    async function feishuWebhook(cluster: string, overrides: Record<string, unknown> = {}) {
-      const receiver = await startReceiver();
-      receivers.push(receiver);
-      const { config, ...rest } = overrides;
-      await createWebhook(server, {
-        webhookType: 'FEISHU',
-        config: { endpoint: `${receiver.url}/open-apis/bot/v2/hook/abc`, ...(config as object) },
-        eventFilters: [{ eventTypes: ['entityUpdated'], entities: ['table'], clusters: [cluster] }],
-        ...rest,
-      });
-      return receiver;
-    }
+    const feishuWebhook = (cluster: string, overrides: Record<string, unknown> = {}) =>
+      platformWebhook(server, receivers, 'FEISHU', '/open-apis/bot/v2/hook/abc', cluster, overrides);
 
     it('says what happened, to which entity, by whom, when and what changed, with a link', async () => {
       const receiver = await feishuWebhook('feishu-one');

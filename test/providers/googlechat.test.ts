@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createWebhook, publish } from '../helpers/api.js';
+import { platformWebhook, publish } from '../helpers/api.js';
 import { CUT_MARKER } from '../../src/providers/text.js';
 import { backends } from '../helpers/db.js';
 import { tableUpdated as makeTableUpdated, TABLE_URL } from '../helpers/factories.js';
-import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import type { Receiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const PUBLISH_MANY = `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`;
@@ -75,18 +75,11 @@ for (const backend of backends()) {
     });
 
     /** A receiver and a Google Chat webhook that gets only the events of `cluster`. */
-    async function chatWebhook(cluster: string, overrides: Record<string, unknown> = {}) {
-      const receiver = await startReceiver();
-      receivers.push(receiver);
-      await createWebhook(server, {
+    const chatWebhook = (cluster: string, overrides: Record<string, unknown> = {}) =>
+      platformWebhook(server, receivers, 'GOOGLECHAT', '/v1/spaces/AAA/messages?key=k&token=t', cluster, {
         name: `chat-${cluster}`,
-        webhookType: 'GOOGLECHAT',
-        config: { endpoint: `${receiver.url}/v1/spaces/AAA/messages?key=k&token=t` },
-        eventFilters: [{ eventTypes: ['entityUpdated'], entities: ['table'], clusters: [cluster] }],
         ...overrides,
       });
-      return receiver;
-    }
 
     it('says what happened, to which entity, by whom, when and what changed, with a link', async () => {
       const receiver = await chatWebhook('chat-one');

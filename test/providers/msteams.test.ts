@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AdaptiveCard, SerializationContext } from 'adaptivecards';
-import { createWebhook, publish } from '../helpers/api.js';
+import { platformWebhook, publish } from '../helpers/api.js';
 import { CUT_MARKER } from '../../src/providers/text.js';
 import { backends } from '../helpers/db.js';
 import { tableUpdated as makeTableUpdated, TABLE_URL } from '../helpers/factories.js';
-import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import type { Receiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 // Teams refuses messages over about 28 KB.
@@ -85,17 +85,8 @@ for (const backend of backends()) {
     });
 
     /** A receiver and a Teams webhook that gets only the events of `cluster`. */
-    async function teamsWebhook(cluster: string, overrides: Record<string, unknown> = {}) {
-      const receiver = await startReceiver();
-      receivers.push(receiver);
-      await createWebhook(server, {
-        webhookType: 'MSTEAMS',
-        config: { endpoint: `${receiver.url}/workflows/teams` },
-        eventFilters: [{ eventTypes: ['entityUpdated'], entities: ['table'], clusters: [cluster] }],
-        ...overrides,
-      });
-      return receiver;
-    }
+    const teamsWebhook = (cluster: string, overrides: Record<string, unknown> = {}) =>
+      platformWebhook(server, receivers, 'MSTEAMS', '/workflows/teams', cluster, overrides);
 
     it('says what happened, to which entity, by whom, when and what changed, with a link', async () => {
       const receiver = await teamsWebhook('teams-one');

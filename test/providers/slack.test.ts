@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createWebhook, publish } from '../helpers/api.js';
+import { platformWebhook, publish } from '../helpers/api.js';
 import { CUT_MARKER } from '../../src/providers/text.js';
 import { backends } from '../helpers/db.js';
 import { tableUpdated as makeTableUpdated } from '../helpers/factories.js';
-import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import type { Receiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const TABLE_URL = 'https://catalog.example.com/table/t-42?tab=schema&version=3';
@@ -99,18 +99,11 @@ for (const backend of backends()) {
     });
 
     /** A receiver and a Slack webhook that gets only the events of `cluster`. */
-    async function slackWebhook(cluster: string, overrides: Record<string, unknown> = {}) {
-      const receiver = await startReceiver();
-      receivers.push(receiver);
-      await createWebhook(server, {
+    const slackWebhook = (cluster: string, overrides: Record<string, unknown> = {}) =>
+      platformWebhook(server, receivers, 'SLACK', '/services/T000/B000/XXXX', cluster, {
         name: `slack-${cluster}`,
-        webhookType: 'SLACK',
-        config: { endpoint: `${receiver.url}/services/T000/B000/XXXX` },
-        eventFilters: [{ eventTypes: ['entityUpdated'], entities: ['table'], clusters: [cluster] }],
         ...overrides,
       });
-      return receiver;
-    }
 
     it('says what happened, to which entity, by whom, when and what changed, with a link', async () => {
       const receiver = await slackWebhook('slack-one');

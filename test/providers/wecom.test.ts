@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createWebhook, publish } from '../helpers/api.js';
+import { platformWebhook, publish } from '../helpers/api.js';
 import { CUT_MARKER } from '../../src/providers/text.js';
 import { backends } from '../helpers/db.js';
 import { tableUpdated as makeTableUpdated, TABLE_URL } from '../helpers/factories.js';
-import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import type { Receiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 // WeCom refuses markdown content over 4096 bytes of UTF-8.
@@ -39,17 +39,8 @@ for (const backend of backends()) {
     });
 
     /** A receiver standing in for WeCom and a webhook that gets only the events of `cluster`. */
-    async function weComWebhook(cluster: string, overrides: Record<string, unknown> = {}) {
-      const receiver = await startReceiver();
-      receivers.push(receiver);
-      await createWebhook(server, {
-        webhookType: 'WECOM',
-        config: { endpoint: `${receiver.url}/cgi-bin/webhook/send?key=abc` },
-        eventFilters: [{ eventTypes: ['entityUpdated'], entities: ['table'], clusters: [cluster] }],
-        ...overrides,
-      });
-      return receiver;
-    }
+    const weComWebhook = (cluster: string, overrides: Record<string, unknown> = {}) =>
+      platformWebhook(server, receivers, 'WECOM', '/cgi-bin/webhook/send?key=abc', cluster, overrides);
 
     it('says what happened, to which entity, by whom, when and what changed, with a link', async () => {
       const receiver = await weComWebhook('wecom-one');
