@@ -7,9 +7,8 @@ import { WebSocketServer } from 'ws';
 import type { Principal } from './auth/principal.js';
 import type { Authenticator } from './auth/tokens.js';
 import type { Database } from './db/client.js';
-import { ping } from './db/client.js';
-import { migrationsApplied } from './db/migrate.js';
 import type { Context } from './graphql/context.js';
+import { handleOps, json } from './http/ops.js';
 import { useAuditLog } from './graphql/audit-plugin.js';
 import { useInputErrorCodes, useParseGuard } from './graphql/input-errors.js';
 import { MAX_BODY_BYTES, useDocumentLimits } from './graphql/limits.js';
@@ -41,11 +40,6 @@ export interface App {
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
 }
-
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(body));
-};
 
 const graphqlError = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
 
@@ -126,17 +120,6 @@ export function buildApp(deps: AppDeps): App {
     }),
   });
 
-  async function readiness(res: ServerResponse) {
-    try {
-      await ping(database);
-      if (!(await migrationsApplied(database))) return json(res, 503, { status: 'migrations pending' });
-      return json(res, 200, { status: 'ready' });
-    } catch (error) {
-      logger.warn({ err: error }, 'readiness check failed');
-      return json(res, 503, { status: 'database unavailable' });
-    }
-  }
-
   /** `href` of a webhook resolves here: the same view the GraphQL API gives, as JSON. */
   async function webhookResource(req: IncomingMessage, res: ServerResponse, globalId: string) {
     const principal = await authenticator.authenticate(req.headers.authorization);
@@ -154,12 +137,7 @@ export function buildApp(deps: AppDeps): App {
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path === '/healthz') return json(res, 200, { status: 'ok' });
-    if (path === '/readyz') return readiness(res);
-    if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
-      return res.end(await deps.metrics.registry.metrics());
-    }
+    if (await handleOps(path, res, deps)) return;
     const resource = /^\/webhooks\/([^/]+)$/.exec(path);
     if (resource?.[1] && req.method === 'GET') return webhookResource(req, res, resource[1]);
     if (path !== '/graphql') return json(res, 404, { error: 'not found' });

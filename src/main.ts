@@ -8,11 +8,13 @@ import { migrate } from './db/migrate.js';
 import { createDeliveryService } from './deliveries/service.js';
 import { createDeliverer } from './dispatcher/deliver.js';
 import { createDispatcher, type Dispatcher } from './dispatcher/dispatcher.js';
+import { queueStats } from './dispatcher/sql/claim.js';
 import { createSender } from './dispatcher/send.js';
 import { createTargetPolicy } from './dispatcher/targets.js';
 import { createAuditLog } from './events/audit.js';
 import { createEventService } from './events/service.js';
 import { newId } from './ids.js';
+import { startOpsServer } from './http/ops.js';
 import { createMetrics } from './metrics.js';
 import { createLiveFeed, type LiveFeed } from './pubsub/live.js';
 import { createLiveService, type LiveService } from './pubsub/subscriptions.js';
@@ -56,7 +58,11 @@ export async function serve(
   let app: ReturnType<typeof buildApp> | undefined;
   let feed: LiveFeed | undefined;
   let live: LiveService | undefined;
-  const metrics = createMetrics({ openSubscriptions: () => live?.openSubscriptions() ?? 0 });
+  let ops: { url: string; stop(): Promise<void> } | undefined;
+  const metrics = createMetrics({
+    openSubscriptions: () => live?.openSubscriptions() ?? 0,
+    queue: () => queueStats(database),
+  });
   try {
     logger.info({ database: config.database.kind, role }, 'applying migrations');
     await migrate(database, config.database);
@@ -105,6 +111,10 @@ export async function serve(
       });
       url = (await app.start()).url;
     }
+    if (role === 'worker') {
+      ops = await startOpsServer({ database, metrics, logger, host: config.host, port: config.port });
+      url = ops.url;
+    }
     if (role !== 'api') {
       dispatcher = createDispatcher({
         database,
@@ -120,9 +130,10 @@ export async function serve(
     return {
       url,
       async stop() {
-        if (app) {
+        if (app || ops) {
           logger.info('stopping: http server');
-          await app.stop();
+          await app?.stop();
+          await ops?.stop();
         }
         if (dispatcher) {
           logger.info('stopping: dispatcher');

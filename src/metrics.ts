@@ -8,7 +8,12 @@ export interface Metrics {
 }
 
 /** One registry per process; `/metrics` serves it as Prometheus text. */
-export function createMetrics(probes: { openSubscriptions?: () => number } = {}): Metrics {
+export interface Probes {
+  openSubscriptions?: () => number;
+  queue?: () => Promise<{ due: number; oldestDueSeconds: number; inFlight: number }>;
+}
+
+export function createMetrics(probes: Probes = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hookline_' });
   const attempts = new Counter({
@@ -31,6 +36,41 @@ export function createMetrics(probes: { openSubscriptions?: () => number } = {})
       this.set(probes.openSubscriptions?.() ?? 0);
     },
   });
+  // One read of the queue per scrape, shared by its three gauges.
+  let reading: Promise<{ due: number; oldestDueSeconds: number; inFlight: number }> | null = null;
+  const queue = () => {
+    reading ??= (probes.queue?.() ?? Promise.resolve({ due: 0, oldestDueSeconds: 0, inFlight: 0 })).finally(
+      () =>
+        setImmediate(() => {
+          reading = null;
+        }),
+    );
+    return reading;
+  };
+  const queueGauge = (name: string, help: string, pick: (q: Awaited<ReturnType<typeof queue>>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set(pick(await queue()));
+      },
+    });
+  queueGauge(
+    'hookline_queue_due',
+    'Deliveries due now, waiting for a dispatcher (all processes).',
+    (q) => q.due,
+  );
+  queueGauge(
+    'hookline_queue_oldest_due_seconds',
+    'How long the oldest due delivery has waited.',
+    (q) => q.oldestDueSeconds,
+  );
+  queueGauge(
+    'hookline_queue_in_flight',
+    'Deliveries claimed by a dispatcher and being sent (all processes).',
+    (q) => q.inFlight,
+  );
   return {
     registry,
     recordReport(report) {

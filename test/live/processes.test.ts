@@ -74,6 +74,14 @@ describe(
       const worker = runHookline(['serve', '--role', 'worker'], env);
       processes.push(worker);
       await worker.logged(/"msg":"dispatcher started"/);
+      // A worker serves only the operator's endpoints.
+      const workerUrl = /"url":"(http:\/\/[^"]+)","msg":"serving health and metrics"/.exec(
+        worker.stdout(),
+      )?.[1];
+      assert.ok(workerUrl);
+      assert.equal((await fetch(`${workerUrl}/readyz`)).status, 200);
+      assert.match(await (await fetch(`${workerUrl}/metrics`)).text(), /hookline_delivery_attempts_total/);
+      assert.equal((await fetch(`${workerUrl}/graphql`)).status, 404);
       await receiver.waitFor(() => receiver.received.length >= EVENTS, 30_000);
       await eventually(
         async () => (logs.items.length >= EVENTS ? true : undefined),
@@ -82,7 +90,7 @@ describe(
       );
       assert.deepEqual(logs.items.map((x: any) => x.deliveryLogs.delivery.event.id).sort(), [...ids].sort());
       assert.ok(logs.items.every((x: any) => x.deliveryLogs.status === 'SUCCEEDED'));
-      assert.equal(/"msg":"listening"/.test(worker.stdout()), false, 'the worker serves no HTTP');
+      assert.equal(/"msg":"listening"/.test(worker.stdout()), false, 'the worker serves no API');
       logs.stop();
       await client.dispose();
       assert.equal(await worker.kill('SIGTERM'), 0);

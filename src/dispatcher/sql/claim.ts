@@ -124,3 +124,26 @@ export async function releaseClaims(database: Database, workerId: string): Promi
   `);
   return rows.length;
 }
+
+/** What /metrics reports of the queue: deliveries due now, the oldest one's wait, and those in flight. */
+export async function queueStats(
+  database: Database,
+): Promise<{ due: number; oldestDueSeconds: number; inFlight: number }> {
+  const [row] = await database.rows<{
+    due: number | string;
+    oldest: number | string | null;
+    in_flight: number | string;
+  }>(sql`
+    select
+      (select count(*) from deliveries
+        where status in ('PENDING', 'AWAITING_RETRY') and next_attempt_at <= now()) as due,
+      (select extract(epoch from now() - min(next_attempt_at)) from deliveries
+        where status in ('PENDING', 'AWAITING_RETRY') and next_attempt_at <= now()) as oldest,
+      (select count(*) from deliveries where status = 'IN_FLIGHT') as in_flight
+  `);
+  return {
+    due: Number(row?.due ?? 0),
+    oldestDueSeconds: Number(row?.oldest ?? 0),
+    inFlight: Number(row?.in_flight ?? 0),
+  };
+}
