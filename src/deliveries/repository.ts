@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gte, inArray, lt, notInArray, type SQL, sql } from 'drizzle-orm';
 import type { WebhookScope } from '../auth/policy.js';
 import type { Db } from '../db/client.js';
+import { webhookInScope } from '../webhooks/repository.js';
 import { deliveries, deliveryAttempts } from '../db/schema.js';
 import {
   DELIVERIES_CHANNEL,
@@ -61,10 +62,7 @@ export interface DeliveryPage {
  */
 export function deliveryScope(scope: WebhookScope): SQL[] {
   const c: SQL[] = [eq(deliveries.tenantId, scope.tenantId)];
-  if (scope.ownerName !== null) {
-    c.push(sql`${deliveries.webhookId} in (select id from webhooks where tenant_id = ${scope.tenantId}
-      and owner_type = 'user' and owner_name = ${scope.ownerName})`);
-  }
+  if (scope.ownerName !== null) c.push(webhookInScope(deliveries.webhookId, scope));
   return c;
 }
 
@@ -137,10 +135,7 @@ export async function attemptsOf(db: Db, deliveryId: string): Promise<DeliveryAt
 
 export async function findAttempt(db: Db, scope: WebhookScope, id: string): Promise<DeliveryAttempt | null> {
   const c: SQL[] = [eq(deliveryAttempts.tenantId, scope.tenantId), eq(deliveryAttempts.id, id)];
-  if (scope.ownerName !== null) {
-    c.push(sql`${deliveryAttempts.webhookId} in (select id from webhooks where tenant_id = ${scope.tenantId}
-      and owner_type = 'user' and owner_name = ${scope.ownerName})`);
-  }
+  if (scope.ownerName !== null) c.push(webhookInScope(deliveryAttempts.webhookId, scope));
   const [row] = await db
     .select()
     .from(deliveryAttempts)

@@ -1,8 +1,7 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
-import { webhooks } from '../db/schema.js';
 import { newId } from '../ids.js';
+import { hasQueryAuditors } from '../webhooks/repository.js';
 import { AUDIT_MUTATION, AUDIT_QUERY } from './model.js';
 import { publishIn } from './publish.js';
 
@@ -41,26 +40,10 @@ export type AuditLog = ReturnType<typeof createAuditLog>;
  * variables or results, so a secret sent in a mutation cannot reach an audit webhook.
  */
 export function createAuditLog({ database, clusterId }: { database: Database; clusterId: string }) {
-  async function someoneListensToQueries(tenantId: string): Promise<boolean> {
-    const rows = await database.db
-      .select({ one: sql`1` })
-      .from(webhooks)
-      .where(
-        and(
-          eq(webhooks.tenantId, tenantId),
-          eq(webhooks.enabled, true),
-          eq(webhooks.deleted, false),
-          inArray(webhooks.verbosity, ['QUERIES', 'ALL']),
-        ),
-      )
-      .limit(1);
-    return rows.length > 0;
-  }
-
   return {
     async record(entry: AuditEntry): Promise<void> {
       const { principal } = entry;
-      if (entry.kind === 'query' && !(await someoneListensToQueries(principal.tenantId))) return;
+      if (entry.kind === 'query' && !(await hasQueryAuditors(database.db, principal.tenantId))) return;
       const now = new Date();
       const record: AuditRecord = {
         via: entry.via,

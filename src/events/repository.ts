@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { WebhookScope } from '../auth/policy.js';
 import type { Db } from '../db/client.js';
-import { events, eventTypesSeen } from '../db/schema.js';
+import { deliveries, events, eventTypesSeen } from '../db/schema.js';
+import { webhookInScope } from '../webhooks/repository.js';
 import type { EventLevel } from '../webhooks/model.js';
 import type { HooklineEvent } from './model.js';
 
@@ -78,8 +79,8 @@ export async function visibleEvent(
 ): Promise<HooklineEvent | undefined> {
   const c: SQL[] = [eq(events.tenantId, scope.tenantId), eq(events.id, id)];
   if (scope.ownerName !== null) {
-    c.push(sql`exists (select 1 from deliveries d join webhooks w on w.id = d.webhook_id
-      where d.event_id = ${events.id} and w.owner_type = 'user' and w.owner_name = ${scope.ownerName})`);
+    c.push(sql`exists (select 1 from ${deliveries}
+      where ${deliveries.eventId} = ${events.id} and ${webhookInScope(deliveries.webhookId, scope)})`);
   }
   const [row] = await db
     .select()

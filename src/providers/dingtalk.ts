@@ -1,23 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { cutEscaped, linkTarget, subjectOf } from './markdown.js';
+import { cutEscaped, factsOf, linkTarget } from './markdown.js';
 import type { Renderer } from './renderer.js';
+import { firstThatFits, type Limits } from './tiers.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
-import { CUT_MARKER, escapeMarkdown, truncate } from './text.js';
+import { escapeMarkdown, truncate } from './text.js';
 
 // DingTalk publishes no firm markdown limit and refuses very long messages; 5,000 characters
 // is a screenful or two, and a safe size even when every character is Chinese.
 const MAX_TEXT = 5000;
 // The title is what the notification and the chat list show.
 const MAX_TITLE = 64;
-
-/** How much of each part a message may hold; a tier is tried only when the one before was too long. */
-interface Limits {
-  events: number;
-  fields: number;
-  value: number;
-  text: number;
-  line: number;
-}
 
 // Past the last tier the whole text is cut with the marker, so the tiers only decide what
 // is worth keeping: the facts and the link before the long description.
@@ -35,18 +27,8 @@ const md = (text: string) => escapeMarkdown(text).replace(/</g, '<\u200b');
 
 const cut = (text: string, max: number) => cutEscaped(text, max, md);
 
-function factsOf(s: EventSummary, l: Limits) {
-  const facts: [string, string | null][] = [
-    ['Event', s.eventType],
-    ['Entity', subjectOf(s) || null],
-    ['By', s.actor],
-    ['When', s.at],
-    ['Level', s.level],
-    ['Cluster', s.cluster],
-    ['Namespace', s.namespace],
-  ];
-  return facts
-    .filter((f): f is [string, string] => Boolean(f[1]))
+function factLines(s: EventSummary, l: Limits) {
+  return factsOf(s)
     .map(([title, value]) => `- **${title}:** ${cut(value, l.line)}`)
     .join('\n');
 }
@@ -62,7 +44,7 @@ function changesOf(s: EventSummary, l: Limits): string[] {
 }
 
 function single(s: EventSummary, l: Limits): string[] {
-  const blocks = [`### ${cut(s.headline, l.line)}`, factsOf(s, l), ...changesOf(s, l)];
+  const blocks = [`### ${cut(s.headline, l.line)}`, factLines(s, l), ...changesOf(s, l)];
   if (s.entity.url) blocks.push(`[Open ${s.entity.type ?? 'entity'}](${linkTarget(s.entity.url)})`);
   if (s.text) blocks.push(cut(s.text, l.text));
   return blocks;
@@ -116,11 +98,11 @@ export const renderDingTalk: Renderer = ({ webhook, events, now, secret }) => {
     summaries.length === 1 && only ? only.headline : `${summaries.length} events`,
     MAX_TITLE,
   );
-  let text = '';
-  for (const limits of tiers) {
-    text = textOf(summaries, limits);
-    if (text.length <= MAX_TEXT) break;
-  }
+  const text = firstThatFits(
+    tiers,
+    (limits) => textOf(summaries, limits),
+    (t) => t.length <= MAX_TEXT,
+  );
   const body = JSON.stringify({ msgtype: 'markdown', markdown: { title, text: truncate(text, MAX_TEXT) } });
   return secret ? { body, url: signedUrl(webhook.config.endpoint, secret, now) } : { body };
 };

@@ -1,24 +1,15 @@
 import { createHmac } from 'node:crypto';
 import type { EventLevel } from '../webhooks/model.js';
-import { cutEscaped, linkTarget, subjectOf } from './markdown.js';
+import { cutEscaped, factsOf, linkTarget } from './markdown.js';
 import type { Renderer } from './renderer.js';
+import { firstThatFits, type Limits } from './tiers.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
-import { CUT_MARKER, escapeMarkdown, truncate, utf8Length } from './text.js';
+import { escapeMarkdown, truncate, utf8Length } from './text.js';
 
 // Feishu refuses a card over about 30 KB; the margin covers the signature fields and the
 // bytes JSON escaping adds.
 const MAX_BODY_BYTES = 25_000;
 const MAX_TITLE = 100;
-
-/** How much of each part a card may hold; a tier is tried only when the one before was too big. */
-interface Limits {
-  events: number;
-  fields: number;
-  value: number;
-  text: number;
-  line: number;
-  links: boolean;
-}
 
 // The last tier fits whatever the event holds: about 2,200 characters at most, under the
 // budget even at 6 bytes each (control characters JSON-escaped). It drops links because a
@@ -46,24 +37,13 @@ const cut = (text: string, max: number) => cutEscaped(text, max, md);
 
 const larkMd = (content: string) => ({ tag: 'lark_md', content });
 
-function factsOf(s: EventSummary, l: Limits): Element {
-  const facts: [string, string | null][] = [
-    ['Event', s.eventType],
-    ['Entity', subjectOf(s) || null],
-    ['By', s.actor],
-    ['When', s.at],
-    ['Level', s.level],
-    ['Cluster', s.cluster],
-    ['Namespace', s.namespace],
-  ];
+function factLines(s: EventSummary, l: Limits): Element {
   return {
     tag: 'div',
-    fields: facts
-      .filter((f): f is [string, string] => Boolean(f[1]))
-      .map(([title, value]) => ({
-        is_short: true,
-        text: larkMd(`**${title}**\n${cut(value, l.line)}`),
-      })),
+    fields: factsOf(s).map(([title, value]) => ({
+      is_short: true,
+      text: larkMd(`**${title}**\n${cut(value, l.line)}`),
+    })),
   };
 }
 
@@ -80,7 +60,7 @@ function changesOf(s: EventSummary, l: Limits): Element[] {
 const note = (content: string): Element => ({ tag: 'note', elements: [{ tag: 'plain_text', content }] });
 
 function singleCard(s: EventSummary, l: Limits) {
-  const elements: Element[] = [factsOf(s, l), ...changesOf(s, l)];
+  const elements: Element[] = [factLines(s, l), ...changesOf(s, l)];
   if (s.text) elements.push({ tag: 'hr' }, { tag: 'div', text: larkMd(cut(s.text, l.text)) });
   const url = l.links ? s.entity.url : null;
   if (url) {
@@ -138,10 +118,10 @@ function feishuSignature(secret: string, now: Date) {
 export const renderFeishu: Renderer = ({ events, now, secret }) => {
   const summaries = events.map(summarize);
   const signature = secret ? feishuSignature(secret, now) : {};
-  let body = '';
-  for (const limits of tiers) {
-    body = JSON.stringify({ ...signature, msg_type: 'interactive', card: card(summaries, limits) });
-    if (utf8Length(body) <= MAX_BODY_BYTES) break;
-  }
+  const body = firstThatFits(
+    tiers,
+    (limits) => JSON.stringify({ ...signature, msg_type: 'interactive', card: card(summaries, limits) }),
+    (b) => utf8Length(b) <= MAX_BODY_BYTES,
+  );
   return { body };
 };

@@ -16,3 +16,20 @@ export function cutEscaped(text: string, max: number, escape: (text: string) => 
   const short = truncate(text, max);
   return short.endsWith(CUT_MARKER) ? escape(short.slice(0, -CUT_MARKER.length)) + CUT_MARKER : escape(short);
 }
+
+/**
+ * The facts a message lists about an event, as title and value, leaving out those the event
+ * does not have. `level: false` for a platform that shows the level some other way.
+ */
+export function factsOf(s: EventSummary, options: { level?: boolean } = {}): [string, string][] {
+  const facts: [string, string | null][] = [
+    ['Event', s.eventType],
+    ['Entity', subjectOf(s) || null],
+    ['By', s.actor],
+    ['When', s.at],
+    ...(options.level === false ? [] : [['Level', s.level] as [string, string]]),
+    ['Cluster', s.cluster],
+    ['Namespace', s.namespace],
+  ];
+  return facts.filter((f): f is [string, string] => Boolean(f[1]));
+}

@@ -1,22 +1,13 @@
 import type { EventLevel } from '../webhooks/model.js';
-import { linkTarget, subjectOf } from './markdown.js';
+import { factsOf, linkTarget } from './markdown.js';
 import type { Renderer } from './renderer.js';
+import { firstThatFits, type Limits } from './tiers.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
 import { truncate, utf8Length } from './text.js';
 
 // Teams rejects a message over about 28 KB; staying well below leaves room for the envelope
 // Teams wraps around the card and for JSON escaping we did not count as characters.
 const MAX_BODY_BYTES = 24_000;
-
-/** How much of each part a card may hold; a tier is tried only when the one before was too big. */
-interface Limits {
-  events: number;
-  fields: number;
-  value: number;
-  text: number;
-  line: number;
-  links: boolean;
-}
 
 // The last tier fits whatever the event holds: about 2,200 characters at most, and even at
 // 6 bytes each (control characters JSON-escaped as \uXXXX) that is under MAX_BODY_BYTES.
@@ -40,19 +31,8 @@ const textBlock = (text: string, style: Element = {}): Element => ({
   ...style,
 });
 
-function factsOf(s: EventSummary, l: Limits) {
-  const facts: [string, string | null][] = [
-    ['Event', s.eventType],
-    ['Entity', subjectOf(s) || null],
-    ['By', s.actor],
-    ['When', s.at],
-    ['Level', s.level],
-    ['Cluster', s.cluster],
-    ['Namespace', s.namespace],
-  ];
-  return facts
-    .filter((f): f is [string, string] => Boolean(f[1]))
-    .map(([title, value]) => ({ title, value: truncate(value, l.line) }));
+function factLines(s: EventSummary, l: Limits) {
+  return factsOf(s).map(([title, value]) => ({ title, value: truncate(value, l.line) }));
 }
 
 function changesOf(s: EventSummary, l: Limits): Element[] {
@@ -72,7 +52,7 @@ function changesOf(s: EventSummary, l: Limits): Element[] {
 function singleCard(s: EventSummary, l: Limits) {
   const body: Element[] = [
     textBlock(truncate(s.headline, l.line), { size: 'Medium', weight: 'Bolder', color: colorOf(s.level) }),
-    { type: 'FactSet', facts: factsOf(s, l) },
+    { type: 'FactSet', facts: factLines(s, l) },
     ...changesOf(s, l),
   ];
   if (s.text) {
@@ -129,10 +109,10 @@ function message(summaries: EventSummary[], l: Limits): string {
 /** A message with one Adaptive Card, as Teams workflows and incoming webhooks take it. */
 export const renderMsTeams: Renderer = ({ events }) => {
   const summaries = events.map(summarize);
-  let body = '';
-  for (const limits of tiers) {
-    body = message(summaries, limits);
-    if (utf8Length(body) <= MAX_BODY_BYTES) break;
-  }
+  const body = firstThatFits(
+    tiers,
+    (limits) => message(summaries, limits),
+    (b) => utf8Length(b) <= MAX_BODY_BYTES,
+  );
   return { body };
 };

@@ -1,20 +1,12 @@
 import type { EventLevel } from '../webhooks/model.js';
-import { cutEscaped, linkTarget, subjectOf } from './markdown.js';
+import { cutEscaped, factsOf, linkTarget } from './markdown.js';
 import type { Renderer } from './renderer.js';
+import { firstThatFits, type Limits } from './tiers.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
-import { CUT_MARKER, escapeMarkdown, truncate, truncateBytes, utf8Length } from './text.js';
+import { escapeMarkdown, truncateBytes, utf8Length } from './text.js';
 
 // WeCom refuses markdown content over 4,096 bytes of UTF-8.
 const MAX_BYTES = 4096;
-
-/** How much of each part a message may hold; a tier is tried only when the one before was too long. */
-interface Limits {
-  events: number;
-  fields: number;
-  value: number;
-  text: number;
-  line: number;
-}
 
 // Past the last tier the content is cut to the byte limit with the marker, so the tiers only
 // decide what is worth keeping: the facts and the link before the long description. A
@@ -38,19 +30,11 @@ const levelText = (level: EventLevel) =>
   level === 'ERROR' || level === 'WARN' ? `<font color="warning">${level}</font>` : level;
 
 // WeCom markdown has no lists; its own examples use quoted lines for key-value facts.
-function factsOf(s: EventSummary, l: Limits): string {
-  const facts: [string, string | null][] = [
-    ['Event', s.eventType],
-    ['Entity', subjectOf(s) || null],
-    ['By', s.actor],
-    ['When', s.at],
-    ['Cluster', s.cluster],
-    ['Namespace', s.namespace],
-  ];
+function factLines(s: EventSummary, l: Limits): string {
   return [
-    ...facts
-      .filter((f): f is [string, string] => Boolean(f[1]))
-      .map(([title, value]) => `>${title}: <font color="comment">${cut(value, l.line)}</font>`),
+    ...factsOf(s, { level: false }).map(
+      ([title, value]) => `>${title}: <font color="comment">${cut(value, l.line)}</font>`,
+    ),
     `>Level: ${levelText(s.level)}`,
   ].join('\n');
 }
@@ -66,7 +50,7 @@ function changesOf(s: EventSummary, l: Limits): string[] {
 }
 
 function single(s: EventSummary, l: Limits): string[] {
-  const blocks = [`### ${cut(s.headline, l.line)}`, factsOf(s, l), ...changesOf(s, l)];
+  const blocks = [`### ${cut(s.headline, l.line)}`, factLines(s, l), ...changesOf(s, l)];
   if (s.entity.url) blocks.push(`[Open ${s.entity.type ?? 'entity'}](${linkTarget(s.entity.url)})`);
   if (s.text) blocks.push(cut(s.text, l.text));
   return blocks;
@@ -96,11 +80,11 @@ const contentOf = (summaries: EventSummary[], l: Limits) => {
 /** A markdown message for a WeCom group robot, within its byte limit. */
 export const renderWeCom: Renderer = ({ events }) => {
   const summaries = events.map(summarize);
-  let content = '';
-  for (const limits of tiers) {
-    content = contentOf(summaries, limits);
-    if (utf8Length(content) <= MAX_BYTES) break;
-  }
+  const content = firstThatFits(
+    tiers,
+    (limits) => contentOf(summaries, limits),
+    (c) => utf8Length(c) <= MAX_BYTES,
+  );
   return {
     body: JSON.stringify({ msgtype: 'markdown', markdown: { content: truncateBytes(content, MAX_BYTES) } }),
   };

@@ -14,6 +14,7 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { WebhookScope } from '../auth/policy.js';
 import type { Database, Db } from '../db/client.js';
 import { matchKeys } from '../events/matching.js';
@@ -127,6 +128,21 @@ function scoped(scope: WebhookScope): SQL[] {
   }
   return c;
 }
+
+/**
+ * `column` (a webhook id of another table) names a webhook in the scope: what deliveries,
+ * attempts and events use, so that who sees what is decided by this one rule.
+ */
+export function webhookInScope(column: AnyPgColumn | SQL, scope: WebhookScope): SQL {
+  return sql`${column} in (select ${webhooks.id} from ${webhooks} where ${and(...scoped(scope))})`;
+}
+
+/** Webhooks that receive events now: enabled and not deleted. */
+const receiving = (tenantId: string): SQL[] => [
+  eq(webhooks.tenantId, tenantId),
+  eq(webhooks.enabled, true),
+  eq(webhooks.deleted, false),
+];
 
 export async function findWebhook(
   db: Db,
@@ -254,9 +270,7 @@ export async function candidateWebhooks(
     .from(webhooks)
     .where(
       and(
-        eq(webhooks.tenantId, tenantId),
-        eq(webhooks.enabled, true),
-        eq(webhooks.deleted, false),
+        ...receiving(tenantId),
         arrayOverlaps(webhooks.matchEventTypes, ['*', ...eventTypes]),
         arrayOverlaps(webhooks.matchEntities, ['*', ...entityTypes]),
       ),
@@ -269,15 +283,18 @@ export async function auditWebhooks(db: Db, tenantId: string): Promise<StoredWeb
   const rows = await db
     .select()
     .from(webhooks)
-    .where(
-      and(
-        eq(webhooks.tenantId, tenantId),
-        eq(webhooks.enabled, true),
-        eq(webhooks.deleted, false),
-        isNotNull(webhooks.verbosity),
-      ),
-    );
+    .where(and(...receiving(tenantId), isNotNull(webhooks.verbosity)));
   return rows.map(fromRow);
+}
+
+/** Whether any webhook of the tenant takes audit records of queries (verbosity QUERIES or ALL). */
+export async function hasQueryAuditors(db: Db, tenantId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: webhooks.id })
+    .from(webhooks)
+    .where(and(...receiving(tenantId), inArray(webhooks.verbosity, ['QUERIES', 'ALL'])))
+    .limit(1);
+  return rows.length > 0;
 }
 
 export async function findWebhooksByIds(db: Db, ids: string[]): Promise<StoredWebhook[]> {
