@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
 import { validateAllowList } from './dispatcher/targets.js';
 
 export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
@@ -33,6 +34,10 @@ export interface Config {
     leaseMarginMs: number;
     pollMs: number;
   };
+  /** How long SIGTERM lets requests in flight finish before giving the rest back. */
+  shutdownGraceMs: number;
+  /** The endpoint-health rule (auto-disable and `delivery.failing`). */
+  health: HealthPolicy;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -80,6 +85,10 @@ const environment = z.object({
   HOOKLINE_WEBHOOK_CONCURRENCY: count(1, 1000).default(4),
   HOOKLINE_LEASE_MARGIN_MS: count(100, 3_600_000).default(15_000),
   HOOKLINE_POLL_MS: count(10, 600_000).default(2000),
+  HOOKLINE_SHUTDOWN_GRACE_MS: count(0, 3_600_000).default(10_000),
+  HOOKLINE_DISABLE_AFTER_SECONDS: count(0, 365 * 24 * 3600).default(defaultHealthPolicy.disableAfterSeconds),
+  HOOKLINE_DISABLE_ERROR_RATE: count(1, 100).default(defaultHealthPolicy.disableErrorRate * 100),
+  HOOKLINE_FAILING_AFTER_ATTEMPTS: count(1, 100).default(defaultHealthPolicy.failingAfterAttempts),
   WEBHOOK_PROVIDER: z
     .enum(['slack', 'teams', 'generic'], { message: 'must be one of slack, teams, generic' })
     .optional(),
@@ -165,6 +174,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       perWebhook: v.HOOKLINE_WEBHOOK_CONCURRENCY,
       leaseMarginMs: v.HOOKLINE_LEASE_MARGIN_MS,
       pollMs: v.HOOKLINE_POLL_MS,
+    },
+    shutdownGraceMs: v.HOOKLINE_SHUTDOWN_GRACE_MS,
+    health: {
+      disableAfterSeconds: v.HOOKLINE_DISABLE_AFTER_SECONDS,
+      disableErrorRate: v.HOOKLINE_DISABLE_ERROR_RATE / 100,
+      failingAfterAttempts: v.HOOKLINE_FAILING_AFTER_ATTEMPTS,
     },
   };
 }

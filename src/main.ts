@@ -76,6 +76,7 @@ export async function serve(
       sender,
       workerId,
       logger: logger.child({ component: 'delivery' }),
+      health: config.health,
     });
 
     let url: string | null = null;
@@ -137,7 +138,7 @@ export async function serve(
         }
         if (dispatcher) {
           logger.info('stopping: dispatcher');
-          await dispatcher.stop();
+          await dispatcher.stop(config.shutdownGraceMs);
         }
         await feed?.stop();
         logger.info('stopping: database');

@@ -76,3 +76,28 @@ export function sqlState(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+const connectionCodes = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/**
+ * Whether an error means the database could not be reached (the server restarting, a network
+ * drop) rather than that the statement was wrong: worth trying again after a pause.
+ */
+export function isConnectionError(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; i++) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now.
+    if (connectionCodes.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}

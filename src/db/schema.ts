@@ -70,6 +70,12 @@ export const webhooks = pgTable(
     global: boolean('global').notNull().default(false),
     personal: boolean('personal').notNull().default(false),
     verbosity: text('verbosity'),
+    /** Requests per second at most, enforced across processes (null: no limit). */
+    rateLimit: integer('rate_limit'),
+    /** When the rate limit lets the next request start (a GCRA "theoretical arrival time"). */
+    rateNextAt: timestamp('rate_next_at', { withTimezone: true, mode: 'date' }),
+    /** One request at a time, in publish order; a retrying delivery holds back the later ones. */
+    fifo: boolean('fifo').notNull().default(false),
     versionSeq: integer('version_seq').notNull().default(1),
     changeDescription: jsonb('change_description').$type<ChangeDescription>(),
     deleted: boolean('deleted').notNull().default(false),
@@ -195,6 +201,10 @@ export const deliveries = pgTable(
     index('deliveries_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`${t.status} in ('PENDING', 'AWAITING_RETRY')`),
+    // A FIFO webhook's open deliveries in order, without walking its whole history.
+    index('deliveries_open_idx')
+      .on(t.webhookId, t.id)
+      .where(sql`${t.status} in ('PENDING', 'AWAITING_RETRY', 'IN_FLIGHT')`),
     index('deliveries_lease_idx')
       .on(t.leaseUntil)
       .where(sql`${t.status} = 'IN_FLIGHT'`),
@@ -224,5 +234,9 @@ export const deliveryAttempts = pgTable(
     errorKind: text('error_kind'),
     errorMessage: text('error_message'),
   },
-  (t) => [index('delivery_attempts_delivery_idx').on(t.deliveryId, t.attemptNumber)],
+  (t) => [
+    index('delivery_attempts_delivery_idx').on(t.deliveryId, t.attemptNumber),
+    // The error rate of a webhook over the auto-disable window.
+    index('delivery_attempts_webhook_started_idx').on(t.webhookId, t.startedAt),
+  ],
 );

@@ -147,6 +147,18 @@ export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<v
   if (rows.length) await db.insert(deliveryAttempts).values(rows);
 }
 
+/** The share of a webhook's attempts since `since` that failed (0 when there were none). */
+export async function failedShareSince(db: Db, webhookId: string, since: Date): Promise<number> {
+  const [row] = await db
+    .select({
+      all: count(),
+      failed: sql<number>`count(*) filter (where ${deliveryAttempts.status} <> 'SUCCEEDED')`.mapWith(Number),
+    })
+    .from(deliveryAttempts)
+    .where(and(eq(deliveryAttempts.webhookId, webhookId), gte(deliveryAttempts.startedAt, since)));
+  return row && row.all > 0 ? row.failed / row.all : 0;
+}
+
 const queued: DeliveryStatus[] = ['PENDING', 'AWAITING_RETRY', 'IN_FLIGHT'];
 
 /**

@@ -1,14 +1,17 @@
-import type { Database } from '../db/client.js';
+import { type Database, isConnectionError } from '../db/client.js';
 import type { Delivery, DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
 import { insertAttempts } from '../deliveries/repository.js';
-import { type HooklineEvent, TEST_EVENT_TYPE } from '../events/model.js';
+import { type HooklineEvent, isOperational, TEST_EVENT_TYPE } from '../events/model.js';
+import { publishIn } from '../events/publish.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { renderers as allRenderers } from '../providers/index.js';
 import { type LiveMessage, notifyLive } from '../pubsub/live.js';
 import type { RendererRegistry } from '../providers/renderer.js';
 import type { WebhookStatus } from '../webhooks/model.js';
-import type { StoredWebhook } from '../webhooks/repository.js';
+import { findWebhooksByIds, type StoredWebhook } from '../webhooks/repository.js';
+import { disableUnhealthy } from '../webhooks/service.js';
+import { defaultHealthPolicy, deliveryFailingEvent, type HealthPolicy, reportsFailing } from './health.js';
 import { type AttemptResult, decideOutcome, type Outcome, parseRetryAfter } from './outcome.js';
 import type { OutboundRequest, Sender, SendResult } from './send.js';
 import { buildRequest, type PreparedRequest } from './request.js';
@@ -39,6 +42,7 @@ export interface DelivererDeps {
   logger: Logger;
   renderers?: RendererRegistry;
   clock?: () => Date;
+  health?: HealthPolicy;
 }
 
 function toAttemptResult(sent: SendResult, now: Date): AttemptResult {
@@ -54,6 +58,23 @@ function toAttemptResult(sent: SendResult, now: Date): AttemptResult {
   };
 }
 
+/** Runs `work`, trying again with a growing pause while the database cannot be reached (60 s at most). */
+async function retryingConnection<T>(logger: Logger, work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (let pause = 250; ; pause = Math.min(pause * 2, 5000)) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isConnectionError(error) || Date.now() + pause > deadline) throw error;
+      logger.warn(
+        { err: error, retryInMs: pause },
+        'database unreachable while recording an attempt; retrying',
+      );
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 /** A manual retry or replay starts the discard window again. */
 const discardBase = (job: DeliveryJob) => job.delivery.discardFrom ?? job.delivery.createdAt;
 
@@ -67,6 +88,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
   const { database, sender, workerId, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const renderers = deps.renderers ?? allRenderers;
+  const healthPolicy = deps.health ?? defaultHealthPolicy;
 
   async function discardExpired(stored: StoredWebhook, jobs: DeliveryJob[], now: Date) {
     const limit = stored.webhook.retryPolicy.discardAfterSeconds;
@@ -168,59 +190,98 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
         .filter((d): d is Date => d instanceof Date)
         .sort((a, b) => a.getTime() - b.getTime());
       let webhookStatus: WebhookStatus | null = null;
-      await database.db.transaction(async (tx) => {
-        await insertAttempts(tx, attempts);
-        const groups = groupBy(jobs, (j) => {
-          const o = outcomes.get(j.delivery.id) as Outcome;
-          return `${o.status}|${o.nextAttemptAt?.toISOString() ?? ''}`;
-        });
-        for (const group of groups.values()) {
-          const o = outcomes.get((group[0] as DeliveryJob).delivery.id) as Outcome;
-          await finishDeliveries(tx, {
-            ids: group.map((j) => j.delivery.id),
-            workerId,
-            status: o.status,
-            nextAttemptAt: o.nextAttemptAt,
-            countsAsAttempt: true,
-            statusCode: sent.statusCode,
-            error: result.ok ? null : result.message,
-            now,
+      // The request went out: losing its record to a database blip would send it again later,
+      // so the record is retried for a while before the lease is left to expire.
+      await retryingConnection(logger, () =>
+        database.db.transaction(async (tx) => {
+          await insertAttempts(tx, attempts);
+          const groups = groupBy(jobs, (j) => {
+            const o = outcomes.get(j.delivery.id) as Outcome;
+            return `${o.status}|${o.nextAttemptAt?.toISOString() ?? ''}`;
           });
-        }
-        if (health) {
-          webhookStatus = await updateWebhookHealth(tx, {
-            webhookId: webhook.id,
-            ...(health.webhookStatus ? { status: health.webhookStatus } : {}),
-            ...(result.ok
-              ? { clearNextAttempt: true }
-              : {
-                  failure: {
-                    lastFailedAt: now.toISOString(),
-                    lastFailedStatusCode: sent.statusCode,
-                    lastFailedReason: result.message.slice(0, 1000),
-                    nextAttempt: nextAttempts[0]?.toISOString() ?? null,
+          for (const group of groups.values()) {
+            const o = outcomes.get((group[0] as DeliveryJob).delivery.id) as Outcome;
+            await finishDeliveries(tx, {
+              ids: group.map((j) => j.delivery.id),
+              workerId,
+              status: o.status,
+              nextAttemptAt: o.nextAttemptAt,
+              countsAsAttempt: true,
+              statusCode: sent.statusCode,
+              error: result.ok ? null : result.message,
+              now,
+            });
+          }
+          let disabled = false;
+          if (health) {
+            const verdict = await updateWebhookHealth(tx, {
+              webhookId: webhook.id,
+              now,
+              policy: healthPolicy,
+              ...(health.webhookStatus ? { status: health.webhookStatus } : {}),
+              ...(result.ok
+                ? {}
+                : {
+                    failure: {
+                      lastFailedAt: now.toISOString(),
+                      lastFailedStatusCode: sent.statusCode,
+                      lastFailedReason: result.message.slice(0, 1000),
+                      nextAttempt: nextAttempts[0]?.toISOString() ?? null,
+                    },
+                  }),
+            });
+            webhookStatus = verdict.status;
+            if (verdict.disable) {
+              // Read again under the lock just taken: a user may have changed it since the claim.
+              const [current] = await findWebhooksByIds(tx, [webhook.id]);
+              if (current) {
+                await disableUnhealthy(tx, current, now);
+                disabled = true;
+                webhookStatus = 'DISABLED';
+                logger.warn(
+                  {
+                    webhookId: encodeGlobalId('Webhook', webhook.id),
+                    failingSince: current.webhook.failureDetails?.failingSince,
                   },
-                }),
+                  'webhook disabled: failing for the whole auto-disable window',
+                );
+              }
+            }
+          }
+          const failing = counted.flatMap((job) => {
+            const attempt = attempts.find((a) => a.deliveryId === job.delivery.id) as DeliveryAttempt;
+            return !isOperational(job.event.eventType) && reportsFailing(attempt, healthPolicy)
+              ? [
+                  deliveryFailingEvent(
+                    webhook,
+                    job.event,
+                    attempt,
+                    outcomes.get(job.delivery.id)?.nextAttemptAt ?? null,
+                  ),
+                ]
+              : [];
           });
-        }
-        const live: LiveMessage[] = attempts.map((a) => ({
-          kind: 'attempt',
-          tenantId: a.tenantId,
-          webhookId: a.webhookId,
-          deliveryId: a.deliveryId,
-          attemptId: a.id,
-          status: a.status,
-        }));
-        if (webhookStatus) {
-          live.push({
-            kind: 'webhookStatus',
-            tenantId: webhook.tenantId,
-            webhookId: webhook.id,
-            status: webhookStatus,
-          });
-        }
-        await notifyLive(tx, live);
-      });
+          if (failing.length) await publishIn(tx, webhook.tenantId, failing, now);
+          const live: LiveMessage[] = attempts.map((a) => ({
+            kind: 'attempt',
+            tenantId: a.tenantId,
+            webhookId: a.webhookId,
+            deliveryId: a.deliveryId,
+            attemptId: a.id,
+            status: a.status,
+          }));
+          // disableUnhealthy announced DISABLED itself.
+          if (webhookStatus && !disabled) {
+            live.push({
+              kind: 'webhookStatus',
+              tenantId: webhook.tenantId,
+              webhookId: webhook.id,
+              status: webhookStatus,
+            });
+          }
+          await notifyLive(tx, live);
+        }),
+      );
       logger.debug(
         {
           webhookId: encodeGlobalId('Webhook', webhook.id),

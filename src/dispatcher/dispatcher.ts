@@ -34,6 +34,9 @@ export interface Dispatcher {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** 250 ms doubling to 10 s: quick to recover from a blip, gentle on a database that is down. */
+export const backoff = (failures: number) => Math.min(10_000, 250 * 2 ** Math.max(0, failures - 1));
+
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { database, deliverer, logger, workerId } = options;
   const maxInFlight = options.maxInFlight ?? 64;
@@ -47,6 +50,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let timer: NodeJS.Timeout | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   let inFlight = 0;
+  /** Failed rounds in a row (the database is unreachable): the wait before the next one grows. */
+  let failures = 0;
   const perWebhookInFlight = new Map<string, number>();
   const requests = new Set<Promise<void>>();
   let idle: (() => void) | undefined;
@@ -62,33 +67,46 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function pump() {
     pumping = true;
+    let failed = false;
     try {
       do {
         again = false;
         await claimRound();
       } while (again && running);
     } catch (error) {
-      logger.error({ err: error }, 'dispatcher round failed; retrying on the next wake');
+      failed = true;
+      failures++;
+      const retryInMs = backoff(failures);
+      // Once per outage at error level, then quietly: a down database would flood the log.
+      if (failures === 1) logger.error({ err: error, retryInMs }, 'cannot claim deliveries; backing off');
+      else logger.debug({ err: error, retryInMs, failures }, 'still cannot claim deliveries');
     } finally {
       pumping = false;
     }
-    await arm();
+    if (!failed && failures > 0) {
+      logger.info({ failures }, 'claiming deliveries again');
+      failures = 0;
+    }
+    if (failed) schedule(backoff(failures));
+    else await arm();
+  }
+
+  function schedule(delay: number) {
+    clearTimeout(timer);
+    if (running) timer = setTimeout(wake, delay);
   }
 
   /** Sleeps until the earliest known due time, but never longer than the poll interval. */
   async function arm() {
     if (!running) return;
-    clearTimeout(timer);
     let delay = pollMs;
     try {
       const next = await nextDueAt(database);
-      // Something already overdue was left only because its webhook has no free slot here; the
-      // request that frees one wakes the loop.
-      if (next && next.getTime() > Date.now()) delay = Math.min(pollMs, next.getTime() - Date.now() + 5);
+      if (next) delay = Math.max(0, Math.min(pollMs, next.getTime() - Date.now() + 5));
     } catch (error) {
       logger.warn({ err: error }, 'could not read the next due time');
     }
-    if (running) timer = setTimeout(wake, delay);
+    schedule(delay);
   }
 
   async function claimRound() {

@@ -1,5 +1,12 @@
 import { type EventFilter, type EventLevel, eventLevels, type Webhook } from '../webhooks/model.js';
-import { ANY_EVENT_TYPE, AUDIT_MUTATION, AUDIT_QUERY, type HooklineEvent, isAudit } from './model.js';
+import {
+  ANY_EVENT_TYPE,
+  AUDIT_MUTATION,
+  AUDIT_QUERY,
+  type HooklineEvent,
+  isAudit,
+  isOperational,
+} from './model.js';
 
 const ANY = '*';
 
@@ -77,7 +84,9 @@ function itemMatches(item: string, event: HooklineEvent): boolean {
 /** Within one filter every field that is set must match (KubeVision). */
 export function filterMatches(filter: EventFilter, event: HooklineEvent): boolean {
   return (
-    oneOf(filter.eventTypes, event.eventType, ANY_EVENT_TYPE) &&
+    (isOperational(event.eventType)
+      ? (filter.eventTypes ?? []).includes(event.eventType)
+      : oneOf(filter.eventTypes, event.eventType, ANY_EVENT_TYPE)) &&
     oneOf(filter.entities, event.entityType) &&
     oneOf(filter.clusters, event.cluster) &&
     oneOf(filter.namespaces, event.namespace) &&
@@ -153,5 +162,7 @@ export function webhookMatches(webhook: Webhook, event: HooklineEvent): boolean 
     const listed = policy.eventTypes.includes(event.eventType) || policy.eventTypes.includes(ANY);
     if (listed !== (policy.mode === 'INCLUDE')) return false;
   }
-  return webhook.eventFilters.length === 0 || webhook.eventFilters.some((f) => filterMatches(f, event));
+  // No filters takes every event, except operational ones, which must be named.
+  if (webhook.eventFilters.length === 0) return !isOperational(event.eventType);
+  return webhook.eventFilters.some((f) => filterMatches(f, event));
 }

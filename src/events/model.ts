@@ -41,6 +41,16 @@ export const AUDIT_MUTATION = 'audit.mutation';
 export const AUDIT_QUERY = 'audit.query';
 export const isAudit = (eventType: string) => eventType === AUDIT_MUTATION || eventType === AUDIT_QUERY;
 
+/**
+ * Operational events: Hookline's own reports on endpoint health. A webhook gets them only when
+ * a filter names the type (a `*` filter does not), and none is raised about the delivery of
+ * another one, so a failing endpoint can never feed a loop of reports about itself.
+ */
+export const WEBHOOK_DISABLED = 'webhook.disabled';
+export const DELIVERY_FAILING = 'delivery.failing';
+export const isOperational = (eventType: string) =>
+  eventType === WEBHOOK_DISABLED || eventType === DELIVERY_FAILING;
+
 /** Wildcards a filter may use for "every event type" (Immuta calls it ALL_NOTIFICATIONS). */
 export const ANY_EVENT_TYPE = ['*', 'ALL_NOTIFICATIONS'];
 
@@ -56,6 +66,16 @@ export const builtInEventTypes: { name: string; description: string }[] = [
   {
     name: AUDIT_MUTATION,
     description: 'A GraphQL mutation of the API (a Kpow audit record); sent to webhooks by their verbosity.',
+  },
+  {
+    name: WEBHOOK_DISABLED,
+    description:
+      'A webhook was turned off by the endpoint-health rule (failing for the whole auto-disable window). Sent only to webhooks whose filters name it.',
+  },
+  {
+    name: DELIVERY_FAILING,
+    description:
+      'A delivery has failed several attempts in a row (HOOKLINE_FAILING_AFTER_ATTEMPTS) or ended FAILED before that. Sent only to webhooks whose filters name it.',
   },
   {
     name: AUDIT_QUERY,

@@ -187,6 +187,8 @@ export function buildWebhook(input: CreateWebhookInput, actor: Actor, id: string
     status: enabled ? 'ACTIVE' : 'DISABLED',
     enabled,
     batchSize: input.batchSize ?? defaults.batchSize,
+    rateLimit: input.rateLimit ?? null,
+    fifo: input.fifo ?? defaults.fifo,
     eventFilters: (input.eventFilters ?? []).map(compactFilter),
     eventsPolicy: input.eventsPolicy ?? null,
     minLevel: input.minLevel ?? null,
@@ -237,6 +239,8 @@ export function applyUpdate(current: StoredWebhook, patch: UpdateWebhookInput): 
     status:
       enabled !== w.enabled ? (enabled ? 'ACTIVE' : 'DISABLED') : w.status === 'FAILED' ? 'ACTIVE' : w.status,
     batchSize: keep(patch.batchSize, w.batchSize),
+    rateLimit: clear(patch.rateLimit, w.rateLimit),
+    fifo: keep(patch.fifo, w.fifo),
     eventFilters:
       patch.eventFilters === undefined ? w.eventFilters : (patch.eventFilters ?? []).map(compactFilter),
     eventsPolicy: clear(patch.eventsPolicy, w.eventsPolicy),
@@ -252,6 +256,9 @@ export function applyUpdate(current: StoredWebhook, patch: UpdateWebhookInput): 
     domain: clear(patch.domain, w.domain),
     global: keep(patch.global, w.global),
     verbosity: clear(patch.verbosity, w.verbosity),
+    // Turning a webhook back on gives it a fresh auto-disable window.
+    failureDetails:
+      enabled && !w.enabled && w.failureDetails ? { ...w.failureDetails, failingSince: null } : w.failureDetails,
   };
   checkWhole(next);
   return { webhook: next, secrets };

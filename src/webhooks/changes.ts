@@ -53,6 +53,8 @@ function tracked(w: Webhook, s: WebhookSecrets): Map<string, Tracked> {
     ['webhookType', plain(w.webhookType)],
     ['enabled', plain(w.enabled)],
     ['batchSize', plain(w.batchSize)],
+    ['rateLimit', plain(w.rateLimit)],
+    ['fifo', plain(w.fifo)],
     ['eventFilters', plain(w.eventFilters)],
     ['eventsPolicy', plain(w.eventsPolicy)],
     ['minLevel', plain(w.minLevel)],

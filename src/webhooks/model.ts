@@ -100,6 +100,11 @@ export interface FailureDetails {
   lastFailedStatusCode: number | null;
   lastFailedReason: string | null;
   nextAttempt: string | null;
+  /**
+   * When the current run of failures began: set by the first failure, cleared once the error
+   * rate over the auto-disable window drops below its threshold (a success, at the default).
+   */
+  failingSince?: string | null;
 }
 
 export interface EntityReference {
@@ -132,6 +137,10 @@ export interface Webhook {
   status: WebhookStatus;
   enabled: boolean;
   batchSize: number;
+  /** Requests per second at most, across every process; null for no limit. */
+  rateLimit: number | null;
+  /** One request at a time in publish order: a retrying delivery holds back the later ones. */
+  fifo: boolean;
   eventFilters: EventFilter[];
   eventsPolicy: EventsPolicy | null;
   minLevel: EventLevel | null;
@@ -174,6 +183,7 @@ export const defaults = {
   // One event per request unless asked otherwise: receivers written for single events
   // (most of them) never see a batch envelope by surprise.
   batchSize: 1,
+  fifo: false,
   timeoutMs: 10_000,
   retryPolicy: {
     scheduleSeconds: defaultRetrySchedule,

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { allows, demand, webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
-import type { Database } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import { currentSecret } from '../dispatcher/signing.js';
 import { assertTargetAllowed, type TargetPolicy } from '../dispatcher/targets.js';
-import type { NewEvent } from '../events/model.js';
+import { type NewEvent, WEBHOOK_DISABLED } from '../events/model.js';
 import { publishIn } from '../events/publish.js';
 import { notifyLive } from '../pubsub/live.js';
 import { encodeGlobalId, newId } from '../ids.js';
@@ -146,6 +146,66 @@ function lifecycleEvent(
   };
 }
 
+/**
+ * Stores `next` as a new version of `current` when it differs, and publishes `eventType`
+ * about it in the same transaction; returns what is now stored.
+ */
+async function commitChangeAt(
+  tx: Db,
+  actor: Principal,
+  current: StoredWebhook,
+  next: StoredWebhook,
+  eventType: string,
+  now: Date,
+): Promise<Webhook> {
+  const change = describeChange(current, next);
+  if (!change) return current.webhook;
+  await insertVersion(tx, {
+    webhookId: current.webhook.id,
+    versionSeq: current.webhook.versionSeq,
+    snapshot: snapshotOf(current.webhook),
+    changeDescription: current.webhook.changeDescription,
+    updatedAt: current.webhook.updatedAt,
+    updatedBy: current.webhook.updatedBy,
+  });
+  const webhook: Webhook = {
+    ...next.webhook,
+    versionSeq: current.webhook.versionSeq + 1,
+    changeDescription: change,
+    updatedAt: now,
+    updatedBy: actor.name,
+  };
+  await replaceWebhook(tx, { webhook, secrets: next.secrets });
+  if (webhook.status !== current.webhook.status) {
+    await notifyLive(tx, [
+      { kind: 'webhookStatus', tenantId: webhook.tenantId, webhookId: webhook.id, status: webhook.status },
+    ]);
+  }
+  await publishIn(tx, actor.tenantId, [lifecycleEvent(eventType, actor, webhook, change)], now);
+  return webhook;
+}
+
+/** Hookline itself, as the author of the changes its health rule makes. */
+const systemActor = (tenantId: string): Principal => ({
+  tokenId: 'system',
+  name: 'hookline',
+  role: 'ADMIN',
+  tenantId,
+});
+
+/**
+ * The endpoint-health rule turned the webhook off (see dispatcher/health.ts): a versioned change
+ * by `hookline`, announced as a `webhook.disabled` event in the same transaction. Its
+ * deliveries wait, as for any disabled webhook, until a user enables it again.
+ */
+export async function disableUnhealthy(tx: Db, current: StoredWebhook, now: Date): Promise<Webhook> {
+  const next: StoredWebhook = {
+    ...current,
+    webhook: { ...current.webhook, enabled: false, status: 'DISABLED' },
+  };
+  return commitChangeAt(tx, systemActor(current.webhook.tenantId), current, next, WEBHOOK_DISABLED, now);
+}
+
 /** New webhooks between two refreshes of the planner's statistics (see analyzeWebhooks). */
 const ANALYZE_EVERY = 100;
 
@@ -182,44 +242,13 @@ export function createWebhookService({ database, targets, clock = () => new Date
     return found;
   }
 
-  /**
-   * Stores `next` as a new version of `current` when it differs, and publishes `eventType`
-   * about it in the same transaction; returns what is now stored.
-   */
-  async function commitChange(
-    tx: typeof db,
+  const commitChange = (
+    tx: Db,
     actor: Principal,
     current: StoredWebhook,
     next: StoredWebhook,
     eventType = 'entityUpdated',
-  ) {
-    const change = describeChange(current, next);
-    if (!change) return current.webhook;
-    const now = clock();
-    await insertVersion(tx, {
-      webhookId: current.webhook.id,
-      versionSeq: current.webhook.versionSeq,
-      snapshot: snapshotOf(current.webhook),
-      changeDescription: current.webhook.changeDescription,
-      updatedAt: current.webhook.updatedAt,
-      updatedBy: current.webhook.updatedBy,
-    });
-    const webhook: Webhook = {
-      ...next.webhook,
-      versionSeq: current.webhook.versionSeq + 1,
-      changeDescription: change,
-      updatedAt: now,
-      updatedBy: actor.name,
-    };
-    await replaceWebhook(tx, { webhook, secrets: next.secrets });
-    if (webhook.status !== current.webhook.status) {
-      await notifyLive(tx, [
-        { kind: 'webhookStatus', tenantId: webhook.tenantId, webhookId: webhook.id, status: webhook.status },
-      ]);
-    }
-    await publishIn(tx, actor.tenantId, [lifecycleEvent(eventType, actor, webhook, change)], now);
-    return webhook;
-  }
+  ) => commitChangeAt(tx, actor, current, next, eventType, clock());
 
   return {
     async create(actor: Principal, input: unknown): Promise<Webhook> {

@@ -221,6 +221,8 @@ const webhookFields = {
   webhookType: oneOf(webhookTypes),
   enabled: z.boolean().nullish(),
   batchSize: int(1, 1000).nullish(),
+  rateLimit: int(1, 10_000).nullish(),
+  fifo: z.boolean().nullish(),
   eventFilters: eventFilters.nullish(),
   eventsPolicy: eventsPolicy.nullish(),
   minLevel: oneOf(eventLevels).nullish(),

@@ -22,6 +22,8 @@ export function snapshotOf(w: Webhook): Record<string, unknown> {
     status: w.status,
     enabled: w.enabled,
     batchSize: w.batchSize,
+    rateLimit: w.rateLimit,
+    fifo: w.fifo,
     eventFilters: w.eventFilters,
     eventsPolicy: w.eventsPolicy,
     minLevel: w.minLevel,

@@ -123,6 +123,12 @@ const FailureDetailsRef = builder.objectRef<FailureDetails>('FailureDetails').im
     lastFailedStatusCode: t.exposeInt('lastFailedStatusCode', { nullable: true }),
     lastFailedReason: t.exposeString('lastFailedReason', { nullable: true }),
     nextAttempt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.nextAttempt }),
+    failingSince: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the current run of failures began; the auto-disable window counts from it.',
+      resolve: (f) => f.failingSince ?? null,
+    }),
   }),
 });
 
@@ -187,6 +193,14 @@ builder.node(WebhookRef, {
     status: t.expose('status', { type: WebhookStatusEnum }),
     enabled: t.exposeBoolean('enabled'),
     batchSize: t.exposeInt('batchSize'),
+    rateLimit: t.exposeInt('rateLimit', {
+      nullable: true,
+      description: 'Requests per second at most, across every Hookline process; null for no limit.',
+    }),
+    fifo: t.exposeBoolean('fifo', {
+      description:
+        'Deliveries go one request at a time in publish order; one awaiting a retry holds back the later ones until it ends.',
+    }),
     eventFilters: t.field({ type: [EventFilterRef], resolve: (w) => w.eventFilters }),
     eventsPolicy: t.field({ type: EventsPolicyRef, nullable: true, resolve: (w) => w.eventsPolicy }),
     minLevel: t.field({ type: EventLevelEnum, nullable: true, resolve: (w) => w.minLevel }),
@@ -323,6 +337,8 @@ const webhookInputFields = (create: boolean) =>
     webhookType: t.field({ type: WebhookTypeEnum, required: create }),
     enabled: t.boolean(),
     batchSize: t.int(),
+    rateLimit: t.int({ description: 'Requests per second at most (1-10000); null for no limit.' }),
+    fifo: t.boolean({ description: 'One request at a time, in publish order.' }),
     eventFilters: t.field({ type: [EventFilterInput] }),
     eventsPolicy: t.field({ type: EventsPolicyInput }),
     minLevel: t.field({ type: EventLevelEnum }),
