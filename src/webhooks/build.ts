@@ -258,7 +258,9 @@ export function applyUpdate(current: StoredWebhook, patch: UpdateWebhookInput): 
     verbosity: clear(patch.verbosity, w.verbosity),
     // Turning a webhook back on gives it a fresh auto-disable window.
     failureDetails:
-      enabled && !w.enabled && w.failureDetails ? { ...w.failureDetails, failingSince: null } : w.failureDetails,
+      enabled && !w.enabled && w.failureDetails
+        ? { ...w.failureDetails, failingSince: null }
+        : w.failureDetails,
   };
   checkWhole(next);
   return { webhook: next, secrets };

@@ -14,9 +14,13 @@ import {
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const OPERATIONAL = ['webhook.disabled', 'delivery.failing'];
-const failing: Responder = (_req, res) => res.writeHead(500).end('down');
+const failing: Responder = (_req, res) => {
+  res.writeHead(500).end('down');
+};
 /** 500, 200, 500, 200, ...: half the attempts fail. */
-const flapping: Responder = (_req, res, n) => res.writeHead(n % 2 === 0 ? 500 : 200).end();
+const flapping: Responder = (_req, res, n) => {
+  res.writeHead(n % 2 === 0 ? 500 : 200).end();
+};
 
 const HOOK = `id status enabled version updatedBy
   failureDetails { lastFailedStatusCode failingSince }
