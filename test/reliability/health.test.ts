@@ -17,9 +17,9 @@ const OPERATIONAL = ['webhook.disabled', 'delivery.failing'];
 const failing: Responder = (_req, res) => {
   res.writeHead(500).end('down');
 };
-/** 500, 200, 500, 200, ...: half the attempts fail. */
+/** 500, 500, 200, ...: two attempts in three fail. */
 const flapping: Responder = (_req, res, n) => {
-  res.writeHead(n % 2 === 0 ? 500 : 200).end();
+  res.writeHead(n % 3 === 2 ? 200 : 500).end();
 };
 
 const HOOK = `id status enabled version updatedBy
