@@ -41,8 +41,11 @@ export const statuses =
     res.end(status < 300 ? 'ok' : `status ${status}`);
   };
 
-/** A real HTTP server on 127.0.0.1 and a free port that records every request it gets. */
-export async function startReceiver(responder: Responder = ok): Promise<Receiver> {
+/**
+ * A real HTTP server on 127.0.0.1 and a free port (or `port`, to bring a receiver back where
+ * it was) that records every request it gets.
+ */
+export async function startReceiver(responder: Responder = ok, port = 0): Promise<Receiver> {
   const received: Received[] = [];
   let answer = responder;
   const sockets = new Set<import('node:net').Socket>();
@@ -72,10 +75,13 @@ export async function startReceiver(responder: Responder = ok): Promise<Receiver
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   const receiver: Receiver = {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     received,
     respond(next) {
       answer = next;
