@@ -143,6 +143,16 @@ export async function findAttempt(db: Db, scope: WebhookScope, id: string): Prom
   return row ? attemptFromRow(row) : null;
 }
 
+/** Attempts of a tenant by id, in one read (the live feed asks for many at once). */
+export async function findAttemptsByIds(db: Db, tenantId: string, ids: string[]): Promise<DeliveryAttempt[]> {
+  if (!ids.length) return [];
+  const rows = await db
+    .select()
+    .from(deliveryAttempts)
+    .where(and(eq(deliveryAttempts.tenantId, tenantId), inArray(deliveryAttempts.id, ids)));
+  return rows.map(attemptFromRow);
+}
+
 export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<void> {
   if (rows.length) await db.insert(deliveryAttempts).values(rows);
 }

@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import type { DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
-import { findAttempt } from '../deliveries/repository.js';
+import { findAttemptsByIds } from '../deliveries/repository.js';
 import { DomainError } from '../errors.js';
 import type { Webhook } from '../webhooks/model.js';
 import type { WebhookService } from '../webhooks/service.js';
@@ -44,12 +44,38 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
     }
   });
   const loaded = new Map<string, Promise<DeliveryAttempt | null>>();
+  // Ids asked for in the same tick, per tenant, read together in one statement.
+  let batch = new Map<string, Map<string, (attempt: DeliveryAttempt | null) => void>>();
+
+  function flush() {
+    const asked = batch;
+    batch = new Map();
+    for (const [tenantId, waiting] of asked) {
+      findAttemptsByIds(database.db, tenantId, [...waiting.keys()]).then(
+        (rows) => {
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          for (const [id, resolve] of waiting) resolve(byId.get(id) ?? null);
+        },
+        () => {
+          for (const [id, resolve] of waiting) {
+            loaded.delete(id);
+            resolve(null);
+          }
+        },
+      );
+    }
+  }
 
   /** Read once per process whoever asks; who may see it is decided per subscriber after. */
   function loadAttempt(id: string, tenantId: string): Promise<DeliveryAttempt | null> {
     let attempt = loaded.get(id);
     if (!attempt) {
-      attempt = findAttempt(database.db, { tenantId, ownerName: null }, id);
+      attempt = new Promise((resolve) => {
+        if (!batch.size) setImmediate(flush);
+        let waiting = batch.get(tenantId);
+        if (!waiting) batch.set(tenantId, (waiting = new Map()));
+        waiting.set(id, resolve);
+      });
       loaded.set(id, attempt);
       // Insertion order makes the first key the oldest.
       if (loaded.size > LOADED_KEPT) loaded.delete(loaded.keys().next().value as string);
