@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { createTokenService } from './auth/service.js';
 import { createAuthenticator, ensureBootstrapToken } from './auth/tokens.js';
 import type { Config } from './config.js';
-import { openDatabase } from './db/client.js';
+import { DATABASE_POOL_SIZE, openDatabase, ping } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createDeliveryService } from './deliveries/service.js';
 import { createDeliverer } from './dispatcher/deliver.js';
@@ -62,6 +62,14 @@ export async function serve(
   const metrics = createMetrics({
     openSubscriptions: () => live?.openSubscriptions() ?? 0,
     queue: () => queueStats(database),
+    database: {
+      poolMax: database.kind === 'postgres' ? DATABASE_POOL_SIZE : 1,
+      reachable: () =>
+        ping(database).then(
+          () => true,
+          () => false,
+        ),
+    },
   });
   try {
     logger.info({ database: config.database.kind, role }, 'applying migrations');

@@ -11,6 +11,8 @@ export interface Metrics {
 export interface Probes {
   openSubscriptions?: () => number;
   queue?: () => Promise<{ due: number; oldestDueSeconds: number; inFlight: number }>;
+  /** The database pool: its size, and whether the database answers right now. */
+  database?: { poolMax: number; reachable: () => Promise<boolean> };
 }
 
 export function createMetrics(probes: Probes = {}): Metrics {
@@ -36,15 +38,33 @@ export function createMetrics(probes: Probes = {}): Metrics {
       this.set(probes.openSubscriptions?.() ?? 0);
     },
   });
+  new Gauge({
+    name: 'hookline_db_pool_max',
+    help: 'Connections this process may open to the database (PGlite: 1).',
+    registers: [registry],
+    collect() {
+      this.set(probes.database?.poolMax ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'hookline_db_up',
+    help: '1 when the database answered this scrape, 0 when it did not (the dispatcher is backing off).',
+    registers: [registry],
+    async collect() {
+      this.set((await probes.database?.reachable()) ? 1 : 0);
+    },
+  });
   // One read of the queue per scrape, shared by its three gauges.
   let reading: Promise<{ due: number; oldestDueSeconds: number; inFlight: number }> | null = null;
   const queue = () => {
-    reading ??= (probes.queue?.() ?? Promise.resolve({ due: 0, oldestDueSeconds: 0, inFlight: 0 })).finally(
-      () =>
+    reading ??= (probes.queue?.() ?? Promise.resolve({ due: 0, oldestDueSeconds: 0, inFlight: 0 }))
+      // A scrape during a database outage still answers (hookline_db_up says why these are NaN).
+      .catch(() => ({ due: Number.NaN, oldestDueSeconds: Number.NaN, inFlight: Number.NaN }))
+      .finally(() =>
         setImmediate(() => {
           reading = null;
         }),
-    );
+      );
     return reading;
   };
   const queueGauge = (name: string, help: string, pick: (q: Awaited<ReturnType<typeof queue>>) => number) =>

@@ -26,6 +26,8 @@ async function rowsOf<T>(executor: Db, query: SQL): Promise<T[]> {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
+export const DATABASE_POOL_SIZE = 10;
+
 export interface OpenOptions {
   /** Pool size for PostgreSQL; PGlite is one connection whatever this says. */
   maxConnections?: number;
@@ -34,7 +36,7 @@ export interface OpenOptions {
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   if (target.kind === 'postgres') {
     const client = postgres(target.url, {
-      max: options.maxConnections ?? 10,
+      max: options.maxConnections ?? DATABASE_POOL_SIZE,
       onnotice: () => {},
       connection: { application_name: 'hookline' },
     });

@@ -101,7 +101,7 @@ for (const backend of backends()) {
       assert.equal(disabled.failureDetails.lastFailedStatusCode, 500);
       assert.ok(Date.parse(disabled.failureDetails.failingSince) <= Date.now() - 2000);
 
-      await ops.waitFor((r) => r.some((x) => x.json?.eventType === 'webhook.disabled'));
+      await ops.waitFor((r) => OPERATIONAL.every((type) => r.some((x) => x.json?.eventType === type)));
       const notice = ops.received.find((x) => x.json?.eventType === 'webhook.disabled');
       assert.equal(notice?.json.entity.id, id);
       const warning = ops.received.find((x) => x.json?.eventType === 'delivery.failing');

@@ -90,6 +90,8 @@ describe('PostgreSQL restarted mid-run', { skip: skip ?? false }, () => {
         15_000,
         '/readyz to say 503',
       );
+      const scrape = await (await fetch(`${started.url}/metrics`)).text();
+      assert.match(scrape, /^hookline_db_up 0$/m);
       const stalled = receiver.received.length;
       await new Promise((r) => setTimeout(r, 3000));
       assert.ok(receiver.received.length - stalled <= 64, 'sending stopped with the database');

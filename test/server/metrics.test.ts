@@ -70,6 +70,8 @@ for (const backend of backends()) {
       assert.equal(Number(m.get('hookline_queue_due')?.metrics[0]?.value), 0);
       assert.equal(Number(m.get('hookline_queue_in_flight')?.metrics[0]?.value), 0);
       assert.equal(Number(m.get('hookline_open_subscriptions')?.metrics[0]?.value), 0);
+      assert.equal(Number(m.get('hookline_db_up')?.metrics[0]?.value), 1);
+      assert.ok(Number(m.get('hookline_db_pool_max')?.metrics[0]?.value) >= 1);
       assert.ok(m.has('hookline_process_resident_memory_bytes'));
     });
   });
