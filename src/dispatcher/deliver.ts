@@ -1,22 +1,19 @@
-import { type Database, isConnectionError } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import type { Delivery, DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
-import { insertAttempts } from '../deliveries/repository.js';
-import { type HooklineEvent, isOperational, TEST_EVENT_TYPE } from '../events/model.js';
-import { publishIn } from '../events/publish.js';
+import { type HooklineEvent, TEST_EVENT_TYPE } from '../events/model.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { renderers as allRenderers } from '../providers/index.js';
-import { type LiveMessage, notifyLive } from '../pubsub/live.js';
 import type { RendererRegistry } from '../providers/renderer.js';
 import type { WebhookStatus } from '../webhooks/model.js';
-import { findWebhooksByIds, type StoredWebhook } from '../webhooks/repository.js';
-import { disableUnhealthy } from '../webhooks/service.js';
-import { defaultHealthPolicy, deliveryFailingEvent, type HealthPolicy, reportsFailing } from './health.js';
+import type { StoredWebhook } from '../webhooks/repository.js';
+import { defaultHealthPolicy, type HealthPolicy } from './health.js';
 import { type AttemptResult, decideOutcome, type Outcome, parseRetryAfter } from './outcome.js';
-import type { OutboundRequest, Sender, SendResult } from './send.js';
+import type { Sender, SendResult } from './send.js';
 import { buildRequest, type PreparedRequest } from './request.js';
 import { SecretUnavailable } from './signing.js';
-import { finishDeliveries, updateWebhookHealth } from './sql/complete.js';
+import { createRecorder } from './recorder.js';
+import { finishDeliveries } from './sql/complete.js';
 
 export interface DeliveryJob {
   delivery: Delivery;
@@ -31,8 +28,12 @@ export interface DeliveryReport {
 }
 
 export interface Deliverer {
-  /** Sends `jobs` (claimed, IN_FLIGHT, all for `webhook`) as one request and records the outcome. */
-  deliver(webhook: StoredWebhook, jobs: DeliveryJob[]): Promise<DeliveryReport>;
+  /**
+   * Sends `jobs` (claimed, IN_FLIGHT, all for `webhook`) as one request and records the
+   * outcome. `onSent` is called once the endpoint has answered (or failed), before the record
+   * is written: the endpoint is free for the next request from then on.
+   */
+  deliver(webhook: StoredWebhook, jobs: DeliveryJob[], onSent?: () => void): Promise<DeliveryReport>;
 }
 
 export interface DelivererDeps {
@@ -58,37 +59,19 @@ function toAttemptResult(sent: SendResult, now: Date): AttemptResult {
   };
 }
 
-/** Runs `work`, trying again with a growing pause while the database cannot be reached (60 s at most). */
-async function retryingConnection<T>(logger: Logger, work: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (let pause = 250; ; pause = Math.min(pause * 2, 5000)) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!isConnectionError(error) || Date.now() + pause > deadline) throw error;
-      logger.warn(
-        { err: error, retryInMs: pause },
-        'database unreachable while recording an attempt; retrying',
-      );
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  }
-}
-
 /** A manual retry or replay starts the discard window again. */
 const discardBase = (job: DeliveryJob) => job.delivery.discardFrom ?? job.delivery.createdAt;
-
-const groupBy = <T>(items: T[], key: (t: T) => string) => {
-  const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
-  return groups;
-};
 
 export function createDeliverer(deps: DelivererDeps): Deliverer {
   const { database, sender, workerId, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const renderers = deps.renderers ?? allRenderers;
-  const healthPolicy = deps.health ?? defaultHealthPolicy;
+  const recorder = createRecorder({
+    database,
+    workerId,
+    logger,
+    health: deps.health ?? defaultHealthPolicy,
+  });
 
   async function discardExpired(stored: StoredWebhook, jobs: DeliveryJob[], now: Date) {
     const limit = stored.webhook.retryPolicy.discardAfterSeconds;
@@ -110,11 +93,14 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
   }
 
   return {
-    async deliver(stored, claimed) {
+    async deliver(stored, claimed, onSent) {
       const { webhook } = stored;
       const startedAt = clock();
       const jobs = await discardExpired(stored, claimed, startedAt);
-      if (!jobs.length) return { webhookId: webhook.id, attempts: [], webhookStatus: null };
+      if (!jobs.length) {
+        onSent?.();
+        return { webhookId: webhook.id, attempts: [], webhookStatus: null };
+      }
 
       let prepared: PreparedRequest | null = null;
       let sent: SendResult;
@@ -144,6 +130,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
           error: { kind: 'CONFIGURATION', message },
         };
       }
+      onSent?.();
       const now = clock();
       const result = toAttemptResult(sent, now);
       const isTest = (job: DeliveryJob) => job.event.eventType === TEST_EVENT_TYPE;
@@ -184,104 +171,16 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       }));
 
       const counted = jobs.filter((j) => !isTest(j));
-      const health = counted.length ? (outcomes.get(counted[0]!.delivery.id) as Outcome) : null;
-      const nextAttempts = counted
-        .map((j) => outcomes.get(j.delivery.id)?.nextAttemptAt)
-        .filter((d): d is Date => d instanceof Date)
-        .sort((a, b) => a.getTime() - b.getTime());
-      let webhookStatus: WebhookStatus | null = null;
-      // The request went out: losing its record to a database blip would send it again later,
-      // so the record is retried for a while before the lease is left to expire.
-      await retryingConnection(logger, () =>
-        database.db.transaction(async (tx) => {
-          await insertAttempts(tx, attempts);
-          const groups = groupBy(jobs, (j) => {
-            const o = outcomes.get(j.delivery.id) as Outcome;
-            return `${o.status}|${o.nextAttemptAt?.toISOString() ?? ''}`;
-          });
-          for (const group of groups.values()) {
-            const o = outcomes.get((group[0] as DeliveryJob).delivery.id) as Outcome;
-            await finishDeliveries(tx, {
-              ids: group.map((j) => j.delivery.id),
-              workerId,
-              status: o.status,
-              nextAttemptAt: o.nextAttemptAt,
-              countsAsAttempt: true,
-              statusCode: sent.statusCode,
-              error: result.ok ? null : result.message,
-              now,
-            });
-          }
-          let disabled = false;
-          if (health) {
-            const verdict = await updateWebhookHealth(tx, {
-              webhookId: webhook.id,
-              now,
-              policy: healthPolicy,
-              ...(health.webhookStatus ? { status: health.webhookStatus } : {}),
-              ...(result.ok
-                ? {}
-                : {
-                    failure: {
-                      lastFailedAt: now.toISOString(),
-                      lastFailedStatusCode: sent.statusCode,
-                      lastFailedReason: result.message.slice(0, 1000),
-                      nextAttempt: nextAttempts[0]?.toISOString() ?? null,
-                    },
-                  }),
-            });
-            webhookStatus = verdict.status;
-            if (verdict.disable) {
-              // Read again under the lock just taken: a user may have changed it since the claim.
-              const [current] = await findWebhooksByIds(tx, [webhook.id]);
-              if (current) {
-                await disableUnhealthy(tx, current, now);
-                disabled = true;
-                webhookStatus = 'DISABLED';
-                logger.warn(
-                  {
-                    webhookId: encodeGlobalId('Webhook', webhook.id),
-                    failingSince: current.webhook.failureDetails?.failingSince,
-                  },
-                  'webhook disabled: failing for the whole auto-disable window',
-                );
-              }
-            }
-          }
-          const failing = counted.flatMap((job) => {
-            const attempt = attempts.find((a) => a.deliveryId === job.delivery.id) as DeliveryAttempt;
-            return !isOperational(job.event.eventType) && reportsFailing(attempt, healthPolicy)
-              ? [
-                  deliveryFailingEvent(
-                    webhook,
-                    job.event,
-                    attempt,
-                    outcomes.get(job.delivery.id)?.nextAttemptAt ?? null,
-                  ),
-                ]
-              : [];
-          });
-          if (failing.length) await publishIn(tx, webhook.tenantId, failing, now);
-          const live: LiveMessage[] = attempts.map((a) => ({
-            kind: 'attempt',
-            tenantId: a.tenantId,
-            webhookId: a.webhookId,
-            deliveryId: a.deliveryId,
-            attemptId: a.id,
-            status: a.status,
-          }));
-          // disableUnhealthy announced DISABLED itself.
-          if (webhookStatus && !disabled) {
-            live.push({
-              kind: 'webhookStatus',
-              tenantId: webhook.tenantId,
-              webhookId: webhook.id,
-              status: webhookStatus,
-            });
-          }
-          await notifyLive(tx, live);
-        }),
-      );
+      const webhookStatus = await recorder.record({
+        webhook: stored,
+        jobs,
+        attempts,
+        outcomes,
+        result,
+        statusCode: sent.statusCode,
+        counted,
+        now,
+      });
       logger.debug(
         {
           webhookId: encodeGlobalId('Webhook', webhook.id),

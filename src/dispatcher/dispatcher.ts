@@ -139,22 +139,41 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     again = true;
   }
 
+  /**
+   * A finished request wakes the loop only once a quarter of the process's slots are free:
+   * under a backlog one claim round then fills many slots, instead of a round of several
+   * statements for every request. (Every finished request calls this, so the last ones of a
+   * full process always wake it.)
+   */
+  function slotFreed() {
+    if (inFlight <= maxInFlight * 0.75) wake();
+  }
+
   function start(stored: Parameters<Deliverer['deliver']>[0], jobs: DeliveryJob[]) {
     const id = stored.webhook.id;
     inFlight++;
     perWebhookInFlight.set(id, (perWebhookInFlight.get(id) ?? 0) + 1);
+    // The webhook's slot is the request to its endpoint: free once the endpoint has answered,
+    // while the attempt is still being written (the process-wide slot waits for that).
+    let endpointFree = false;
+    const freeEndpoint = () => {
+      if (endpointFree) return;
+      endpointFree = true;
+      const left = (perWebhookInFlight.get(id) ?? 1) - 1;
+      if (left > 0) perWebhookInFlight.set(id, left);
+      else perWebhookInFlight.delete(id);
+      slotFreed();
+    };
     const request = deliverer
-      .deliver(stored, jobs)
+      .deliver(stored, jobs, freeEndpoint)
       .then((report) => options.onReport?.(report))
       .catch((error) => logger.error({ err: error, webhookId: id }, 'recording a delivery attempt failed'))
       .finally(() => {
         inFlight--;
-        const left = (perWebhookInFlight.get(id) ?? 1) - 1;
-        if (left > 0) perWebhookInFlight.set(id, left);
-        else perWebhookInFlight.delete(id);
+        freeEndpoint();
         requests.delete(request);
         if (inFlight === 0) idle?.();
-        wake();
+        slotFreed();
       });
     requests.add(request);
   }

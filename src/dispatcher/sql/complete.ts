@@ -49,7 +49,6 @@ export async function finishDeliveries(
 }
 
 export interface HealthUpdate {
-  webhookId: string;
   status?: WebhookStatus;
   /** The attempt failed: these details replace the last ones. */
   failure?: Omit<FailureDetails, 'failingSince'>;
@@ -57,26 +56,41 @@ export interface HealthUpdate {
   policy: HealthPolicy;
 }
 
+export interface HealthState {
+  status: WebhookStatus;
+  failureDetails: FailureDetails | null;
+}
+
 /**
- * Moves a webhook's status and failure details after an attempt, and keeps the run of
- * failures the health rule measures (`failingSince`). A webhook disabled in the meantime stays
- * DISABLED. Returns the new status when it changed, and whether the health rule now says the
- * webhook should be disabled. The row stays locked until the caller's transaction ends.
+ * Locks the webhooks' rows (in id order, so concurrent recorders never deadlock) and returns
+ * their status and failure details. The locks hold until the caller's transaction ends.
  */
-export async function updateWebhookHealth(
-  tx: Db,
-  args: HealthUpdate,
-): Promise<{ status: WebhookStatus | null; disable: boolean }> {
-  const unchanged = { status: null, disable: false };
-  const [before] = await tx
-    .select({ status: webhooks.status, failureDetails: webhooks.failureDetails })
+export async function lockHealth(tx: Db, ids: string[]): Promise<Map<string, HealthState>> {
+  const rows = await tx
+    .select({ id: webhooks.id, status: webhooks.status, failureDetails: webhooks.failureDetails })
     .from(webhooks)
-    .where(eq(webhooks.id, args.webhookId))
+    .where(inArray(webhooks.id, ids))
+    .orderBy(webhooks.id)
     .for('update');
-  if (!before || before.status === 'DISABLED') return unchanged;
-  // FAILED (410 Gone) is final until a user changes the webhook: a success that finishes
-  // after it does not bring the webhook back.
-  if (before.status === 'FAILED' && args.status !== 'FAILED') return unchanged;
+  return new Map(
+    rows.map((r) => [r.id, { status: r.status as WebhookStatus, failureDetails: r.failureDetails }]),
+  );
+}
+
+/**
+ * A webhook's status and failure details after one attempt, keeping the run of failures the
+ * health rule measures (`failingSince`). A webhook disabled in the meantime stays DISABLED, and
+ * FAILED (410 Gone) is final until a user changes the webhook. `disable` says whether the
+ * health rule now turns the webhook off. Returns null when the attempt changes nothing.
+ */
+export async function applyHealth(
+  tx: Db,
+  webhookId: string,
+  before: HealthState,
+  args: HealthUpdate,
+): Promise<{ state: HealthState; disable: boolean } | null> {
+  if (before.status === 'DISABLED') return null;
+  if (before.status === 'FAILED' && args.status !== 'FAILED') return null;
   const { policy, now } = args;
   const previous = before.failureDetails;
   let failureDetails: FailureDetails | null = previous;
@@ -87,21 +101,25 @@ export async function updateWebhookHealth(
     disable =
       failedLongEnough(policy, failingSince, now) &&
       (policy.disableErrorRate >= 1 ||
-        (await failedShareSince(tx, args.webhookId, windowStart(policy, now))) >= policy.disableErrorRate);
+        (await failedShareSince(tx, webhookId, windowStart(policy, now))) >= policy.disableErrorRate);
   } else if (previous) {
     // A success ends the run of failures unless failures still make up the failing share.
     const stillFailing =
       previous.failingSince != null &&
       policy.disableErrorRate < 1 &&
-      (await failedShareSince(tx, args.webhookId, windowStart(policy, now))) >= policy.disableErrorRate;
+      (await failedShareSince(tx, webhookId, windowStart(policy, now))) >= policy.disableErrorRate;
     failureDetails = {
       ...previous,
       nextAttempt: null,
       failingSince: stillFailing ? (previous.failingSince ?? null) : null,
     };
   }
-  const set: Partial<typeof webhooks.$inferInsert> = { failureDetails };
-  if (args.status) set.status = args.status;
-  await tx.update(webhooks).set(set).where(eq(webhooks.id, args.webhookId));
-  return { status: args.status && before.status !== args.status ? args.status : null, disable };
+  return { state: { status: args.status ?? before.status, failureDetails }, disable };
+}
+
+export async function saveHealth(tx: Db, webhookId: string, state: HealthState): Promise<void> {
+  await tx
+    .update(webhooks)
+    .set({ status: state.status, failureDetails: state.failureDetails })
+    .where(eq(webhooks.id, webhookId));
 }

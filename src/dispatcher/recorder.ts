@@ -1,0 +1,237 @@
+import { type Database, type Db, isConnectionError } from '../db/client.js';
+import type { DeliveryAttempt } from '../deliveries/model.js';
+import { insertAttempts } from '../deliveries/repository.js';
+import { isOperational, type NewEvent } from '../events/model.js';
+import { publishIn } from '../events/publish.js';
+import { encodeGlobalId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import { type LiveMessage, notifyLive } from '../pubsub/live.js';
+import type { WebhookStatus } from '../webhooks/model.js';
+import { findWebhooksByIds, type StoredWebhook } from '../webhooks/repository.js';
+import { disableUnhealthy } from '../webhooks/service.js';
+import type { DeliveryJob } from './deliver.js';
+import { deliveryFailingEvent, type HealthPolicy, reportsFailing } from './health.js';
+import type { AttemptResult, Outcome } from './outcome.js';
+import { applyHealth, finishDeliveries, type HealthState, lockHealth, saveHealth } from './sql/complete.js';
+
+/** What one request came to, ready to be written. */
+export interface Recording {
+  webhook: StoredWebhook;
+  jobs: DeliveryJob[];
+  attempts: DeliveryAttempt[];
+  outcomes: Map<string, Outcome>;
+  result: AttemptResult;
+  statusCode: number | null;
+  /** Jobs that count for the webhook's health (not test deliveries). */
+  counted: DeliveryJob[];
+  now: Date;
+}
+
+export interface Recorder {
+  /** Writes the recording (with others that finished meanwhile); resolves with the webhook's new status, if this request changed it. */
+  record(recording: Recording): Promise<WebhookStatus | null>;
+}
+
+/** Runs `work`, trying again with a growing pause while the database cannot be reached (60 s at most). */
+async function retryingConnection<T>(logger: Logger, work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (let pause = 250; ; pause = Math.min(pause * 2, 5000)) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isConnectionError(error) || Date.now() + pause > deadline) throw error;
+      logger.warn(
+        { err: error, retryInMs: pause },
+        'database unreachable while recording attempts; retrying',
+      );
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+interface Pending {
+  recording: Recording;
+  resolve(status: WebhookStatus | null): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Writes finished requests in batches: whatever finished while the previous batch was being
+ * written goes in the next one, as one transaction of a few statements however many requests
+ * it holds (the attempts in one insert, the deliveries in one update per outcome, one update
+ * per webhook). An idle dispatcher writes each request at once; a busy one saves most of its
+ * round trips to the database, which are what bound its throughput.
+ */
+export function createRecorder(deps: {
+  database: Database;
+  workerId: string;
+  logger: Logger;
+  health: HealthPolicy;
+}): Recorder {
+  const { database, workerId, logger, health } = deps;
+  let queue: Pending[] = [];
+  let writing = false;
+
+  async function drain() {
+    writing = true;
+    while (queue.length) {
+      const batch = queue;
+      queue = [];
+      try {
+        // The requests went out: losing their record to a database blip would send them again
+        // later, so the write is retried for a while before the leases are left to expire.
+        const statuses = await retryingConnection(logger, () =>
+          database.db.transaction((tx) =>
+            write(
+              tx,
+              batch.map((p) => p.recording),
+            ),
+          ),
+        );
+        batch.forEach((p, i) => p.resolve(statuses[i] ?? null));
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
+    writing = false;
+  }
+
+  async function write(tx: Db, recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
+    await insertAttempts(
+      tx,
+      recordings.flatMap((r) => r.attempts),
+    );
+    // One update per distinct outcome (status, next attempt, status code, error).
+    const groups = new Map<string, { ids: string[]; outcome: Outcome; recording: Recording }>();
+    for (const recording of recordings) {
+      for (const job of recording.jobs) {
+        const outcome = recording.outcomes.get(job.delivery.id) as Outcome;
+        const error = recording.result.ok ? null : recording.result.message;
+        const key = JSON.stringify([
+          outcome.status,
+          outcome.nextAttemptAt?.getTime() ?? null,
+          recording.statusCode,
+          error,
+        ]);
+        const group = groups.get(key) ?? { ids: [], outcome, recording };
+        group.ids.push(job.delivery.id);
+        groups.set(key, group);
+      }
+    }
+    for (const { ids, outcome, recording } of groups.values()) {
+      await finishDeliveries(tx, {
+        ids,
+        workerId,
+        status: outcome.status,
+        nextAttemptAt: outcome.nextAttemptAt,
+        countsAsAttempt: true,
+        statusCode: recording.statusCode,
+        error: recording.result.ok ? null : recording.result.message,
+        now: recording.now,
+      });
+    }
+
+    // Webhook health, applied request by request in the order they finished.
+    const measured = recordings.filter((r) => r.counted.length);
+    const states = measured.length
+      ? await lockHealth(tx, [...new Set(measured.map((r) => r.webhook.webhook.id))])
+      : new Map<string, HealthState>();
+    const initial = new Map(states);
+    const disable = new Set<string>();
+    const lastOf = new Map<string, number>();
+    for (const [i, recording] of recordings.entries()) {
+      const id = recording.webhook.webhook.id;
+      const state = states.get(id);
+      if (!recording.counted.length || !state || disable.has(id)) continue;
+      const first = recording.outcomes.get((recording.counted[0] as DeliveryJob).delivery.id) as Outcome;
+      const nextAttempt = recording.counted
+        .map((j) => recording.outcomes.get(j.delivery.id)?.nextAttemptAt)
+        .filter((d): d is Date => d instanceof Date)
+        .sort((a, b) => a.getTime() - b.getTime())[0];
+      const applied = await applyHealth(tx, id, state, {
+        now: recording.now,
+        policy: health,
+        ...(first.webhookStatus ? { status: first.webhookStatus } : {}),
+        ...(recording.result.ok
+          ? {}
+          : {
+              failure: {
+                lastFailedAt: recording.now.toISOString(),
+                lastFailedStatusCode: recording.statusCode,
+                lastFailedReason: recording.result.message.slice(0, 1000),
+                nextAttempt: nextAttempt?.toISOString() ?? null,
+              },
+            }),
+      });
+      if (!applied) continue;
+      states.set(id, applied.state);
+      lastOf.set(id, i);
+      if (applied.disable) disable.add(id);
+    }
+    const statuses: (WebhookStatus | null)[] = recordings.map(() => null);
+    const live: LiveMessage[] = recordings.flatMap((r) =>
+      r.attempts.map((a) => ({
+        kind: 'attempt' as const,
+        tenantId: a.tenantId,
+        webhookId: a.webhookId,
+        deliveryId: a.deliveryId,
+        attemptId: a.id,
+        status: a.status,
+      })),
+    );
+    for (const [id, i] of lastOf) {
+      const state = states.get(id) as HealthState;
+      await saveHealth(tx, id, state);
+      const before = initial.get(id) as HealthState;
+      const webhook = (recordings[i] as Recording).webhook.webhook;
+      if (disable.has(id)) {
+        // Read again under the lock: a user may have changed it since the claim.
+        const [current] = await findWebhooksByIds(tx, [id]);
+        if (current) {
+          // disableUnhealthy announces DISABLED itself.
+          await disableUnhealthy(tx, current, (recordings[i] as Recording).now);
+          statuses[i] = 'DISABLED';
+          logger.warn(
+            { webhookId: encodeGlobalId('Webhook', id), failingSince: state.failureDetails?.failingSince },
+            'webhook disabled: failing for the whole auto-disable window',
+          );
+          continue;
+        }
+      }
+      if (state.status !== before.status) {
+        statuses[i] = state.status;
+        live.push({ kind: 'webhookStatus', tenantId: webhook.tenantId, webhookId: id, status: state.status });
+      }
+    }
+
+    const failing = new Map<string, NewEvent[]>();
+    for (const r of recordings) {
+      for (const job of r.counted) {
+        const attempt = r.attempts.find((a) => a.deliveryId === job.delivery.id) as DeliveryAttempt;
+        if (isOperational(job.event.eventType) || !reportsFailing(attempt, health)) continue;
+        const tenant = r.webhook.webhook.tenantId;
+        const event = deliveryFailingEvent(
+          r.webhook.webhook,
+          job.event,
+          attempt,
+          r.outcomes.get(job.delivery.id)?.nextAttemptAt ?? null,
+        );
+        failing.set(tenant, [...(failing.get(tenant) ?? []), event]);
+      }
+    }
+    for (const [tenant, events] of failing) {
+      await publishIn(tx, tenant, events, (recordings[0] as Recording).now);
+    }
+    await notifyLive(tx, live);
+    return statuses;
+  }
+
+  return {
+    record(recording) {
+      return new Promise((resolve, reject) => {
+        queue.push({ recording, resolve, reject });
+        if (!writing) void drain();
+      });
+    },
+  };
+}
