@@ -106,7 +106,12 @@ export function createSender(targets: TargetPolicy): Sender {
           if (size >= RESPONSE_BODY_LIMIT) break;
         }
         res.body.destroy();
-        const body = Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8');
+        // PostgreSQL text cannot hold NUL, so a receiver answering with one must not make the
+        // attempt unrecordable (it would be sent again and again).
+        const body = Buffer.concat(chunks)
+          .subarray(0, RESPONSE_BODY_LIMIT)
+          .toString('utf8')
+          .replaceAll('\u0000', '\uFFFD');
         return {
           statusCode: res.statusCode,
           headers: flatten(res.headers),

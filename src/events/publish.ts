@@ -63,7 +63,7 @@ export async function publishIn(
           tenantId,
           eventId: event.id,
           webhookId: webhook.id,
-          status: 'PENDING',
+          status: 'PENDING' as const,
           // A throttled webhook waits to gather a batch (Stalwart's throttle window).
           nextAttemptAt: new Date(now.getTime() + webhook.retryPolicy.throttleMs),
           createdAt: now,

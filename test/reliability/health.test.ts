@@ -3,14 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createWebhook } from '../helpers/api.js';
 import { backends } from '../helpers/db.js';
 import { collect, subscriptionsOpen, wsClient } from '../helpers/live.js';
-import {
-  eventually,
-  ok,
-  type Receiver,
-  type Responder,
-  startReceiver,
-  statuses,
-} from '../helpers/receiver.js';
+import { eventually, ok, type Receiver, type Responder, startReceiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const OPERATIONAL = ['webhook.disabled', 'delivery.failing'];
