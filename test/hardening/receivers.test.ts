@@ -101,6 +101,16 @@ for (const backend of backends()) {
       assert.equal(attempt.errorKind, null);
     });
 
+    it('records an answer holding NUL bytes (which PostgreSQL text cannot store) instead of sending again', async () => {
+      const nul = await rawServer((socket) => {
+        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nok\u0000\u0000!');
+      });
+      closers.push(nul.close);
+      const attempt = await tryOnce(`${nul.url}/nul`);
+      assert.equal(attempt.status, 'SUCCEEDED');
+      assert.equal(attempt.responseBody, 'ok\uFFFD\uFFFD!');
+    });
+
     it('records a receiver that closes mid-response as CONNECTION', async () => {
       const cut = await rawServer((socket) => {
         socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nhalf');
