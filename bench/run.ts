@@ -1,8 +1,138 @@
-// `npm run bench`: each scenario prints one JSON line. The full suite with baselines comes
-// with the benchmark issue; for now the matching-scale scenario, on embedded PGlite and, when
-// BENCH_DATABASE_URL (or DATABASE_URL) names a fresh PostgreSQL database, on that too.
+// `npm run bench`: every scenario prints one JSON line as it finishes, and a Markdown table of
+// them all comes at the end. Scenarios run on embedded PGlite and, when BENCH_DATABASE_URL (or
+// DATABASE_URL) names a PostgreSQL server, on it too (each run in a database it creates and
+// drops). The receiver is a process of its own; so is each Hookline server.
+//
+// BENCH_SCALE (default 1) scales the event counts down for a quick look, e.g. 0.1.
+// BENCH_ONLY=throughput,latency,fanout,matching picks scenarios.
+import { existsSync } from 'node:fs';
+import { hooklineFanOut } from './fanout.js';
+import { hooklineLatency } from './latency.js';
+import { freshDatabase, startReceiverProcess } from './lib.js';
 import { benchMatching } from './matching.js';
+import { hooklineThroughput, type Throughput, undiciLimit } from './throughput.js';
 
-await benchMatching('memory://');
-const pg = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
-if (pg) await benchMatching(pg);
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const only = process.env.BENCH_ONLY?.split(',');
+const wanted = (name: string) => !only || only.includes(name);
+const postgresUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+const backends: [string, string][] = [['pglite', 'memory://']];
+if (postgresUrl) backends.push(['postgres', postgresUrl]);
+
+interface Row {
+  scenario: string;
+  backend: string;
+  figure: string;
+  hookline: string;
+  limit?: string;
+  baseline?: string;
+  target: string;
+}
+const rows: Row[] = [];
+const line = (result: Record<string, unknown>) => console.log(JSON.stringify(result));
+const n = (count: number) => Math.max(1, Math.round(count * scale));
+
+/** graphile-worker is a dev dependency of the benchmarks only; without it the column stays empty. */
+async function graphileBaseline(events: number, receiver: Awaited<ReturnType<typeof startReceiverProcess>>) {
+  if (!postgresUrl || !existsSync(new URL('./graphile.ts', import.meta.url))) return null;
+  // Imported by address, so that the benchmarks still type-check and run where it is absent.
+  const { graphileThroughput } = (await import(new URL('./graphile.ts', import.meta.url).href)) as {
+    graphileThroughput: (
+      url: string,
+      r: unknown,
+      n: number,
+      body: (i: number) => string,
+    ) => Promise<Throughput>;
+  };
+  const database = await freshDatabase(postgresUrl);
+  try {
+    return await graphileThroughput(database.url, receiver, events, (i: number) =>
+      JSON.stringify({ eventType: 'bench.throughput', entityId: `e-${i}`, data: { n: i } }),
+    );
+  } finally {
+    await database.drop();
+  }
+}
+
+const receiver = await startReceiverProcess();
+try {
+  if (wanted('throughput')) {
+    const events = n(20_000);
+    const limit = await undiciLimit(receiver, events);
+    line({ scenario: 'throughput', side: 'limit (plain undici)', ...limit });
+    const baseline = await graphileBaseline(events, receiver);
+    if (baseline)
+      line({ scenario: 'throughput', side: 'baseline (graphile-worker)', backend: 'postgres', ...baseline });
+    for (const [backend, url] of backends) {
+      for (const webhooks of [1, 50]) {
+        // Hookline tuned like the baseline: 32 requests at once to the one webhook (default 4).
+        const result = await hooklineThroughput(url, receiver, events, webhooks, {
+          HOOKLINE_WEBHOOK_CONCURRENCY: '32',
+        });
+        line({ scenario: 'throughput', side: 'hookline', backend, webhooks, ...result });
+        rows.push({
+          scenario: `throughput, ${webhooks} webhook${webhooks > 1 ? 's' : ''}`,
+          backend,
+          figure: 'deliveries/s',
+          hookline: String(result.perSecond),
+          limit: `${limit.perSecond} (${Math.round((100 * result.perSecond) / limit.perSecond)}%)`,
+          baseline: baseline
+            ? `${baseline.perSecond} (${(result.perSecond / baseline.perSecond).toFixed(2)}x)`
+            : 'not run',
+          target: '>= 40% of limit, >= 2x baseline',
+        });
+      }
+    }
+  }
+  if (wanted('latency')) {
+    for (const [backend, url] of backends) {
+      const result = await hooklineLatency(url, receiver, 200, Math.max(1, Math.round(20 * scale)), {
+        HOOKLINE_WEBHOOK_CONCURRENCY: '32',
+      });
+      line({ scenario: 'latency', backend, perSecond: 200, ...result });
+      rows.push({
+        scenario: `latency at 200 events/s (reached ${result.achievedPerSecond})`,
+        backend,
+        figure: 'publish-to-receipt ms p50 / p90 / p99 / max',
+        hookline: `${result.p50} / ${result.p90} / ${result.p99} / ${result.max}`,
+        target: 'p50 <= 5, p99 <= 25',
+      });
+    }
+  }
+  if (wanted('fanout') && postgresUrl) {
+    const result = await hooklineFanOut(postgresUrl, receiver, 1000);
+    line({ scenario: 'fanout', backend: 'postgres', ...result });
+    rows.push({
+      scenario: 'fan-out to 1,000 webhooks',
+      backend: 'postgres',
+      figure: 'ms until all received (first)',
+      hookline: `${result.allReceivedMs} (${result.firstReceivedMs})`,
+      target: '<= 1000',
+    });
+  }
+  if (wanted('matching')) {
+    for (const [backend, url] of backends) {
+      const results = await benchMatching(url);
+      const at = (size: number) => results.find((r) => r.webhooks === size)?.eventsPerSecond ?? Number.NaN;
+      rows.push({
+        scenario: 'matching, publishEvent one at a time',
+        backend,
+        figure: 'events/s with 10 / 1,000 / 10,000 webhooks',
+        hookline: `${at(10)} / ${at(1000)} / ${at(10_000)} (${Math.round((100 * at(10_000)) / at(10))}%)`,
+        target: '10,000 >= 50% of 10',
+      });
+    }
+  }
+} finally {
+  await receiver.stop();
+}
+
+console.log(
+  '\n| scenario | backend | figure | Hookline | limit (plain undici) | baseline (graphile-worker) | target |',
+);
+console.log('|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(
+    `| ${r.scenario} | ${r.backend} | ${r.figure} | ${r.hookline} | ${r.limit ?? ''} | ${r.baseline ?? ''} | ${r.target} |`,
+  );
+}
