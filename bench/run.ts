@@ -5,7 +5,6 @@
 //
 // BENCH_SCALE (default 1) scales the event counts down for a quick look, e.g. 0.1.
 // BENCH_ONLY=throughput,latency,fanout,matching picks scenarios.
-import { existsSync } from 'node:fs';
 import { hooklineFanOut } from './fanout.js';
 import { hooklineLatency } from './latency.js';
 import { freshDatabase, startReceiverProcess } from './lib.js';
@@ -32,18 +31,10 @@ const rows: Row[] = [];
 const line = (result: Record<string, unknown>) => console.log(JSON.stringify(result));
 const n = (count: number) => Math.max(1, Math.round(count * scale));
 
-/** graphile-worker is a dev dependency of the benchmarks only; without it the column stays empty. */
+/** graphile-worker (a dev dependency of the benchmarks only) needs PostgreSQL. */
 async function graphileBaseline(events: number, receiver: Awaited<ReturnType<typeof startReceiverProcess>>) {
-  if (!postgresUrl || !existsSync(new URL('./graphile.ts', import.meta.url))) return null;
-  // Imported by address, so that the benchmarks still type-check and run where it is absent.
-  const { graphileThroughput } = (await import(new URL('./graphile.ts', import.meta.url).href)) as {
-    graphileThroughput: (
-      url: string,
-      r: unknown,
-      n: number,
-      body: (i: number) => string,
-    ) => Promise<Throughput>;
-  };
+  if (!postgresUrl) return null;
+  const { graphileThroughput } = await import('./graphile.js');
   const database = await freshDatabase(postgresUrl);
   try {
     return await graphileThroughput(database.url, receiver, events, (i: number) =>
