@@ -1,45 +1,13 @@
 // Matching scale: publishEvent throughput with 10, 1,000 and 10,000 webhooks registered, most
 // of them listening to other event types. Prints one JSON line per size.
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import postgres from 'postgres';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { serve } from '../src/main.js';
+import { freshDatabase, gql, TOKEN } from './lib.js';
 
-const TOKEN = 'bench-admin-token-0123456789';
 const MATCHING = 10;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);
-
-async function gql(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-
-/** A fresh database per run: `memory://` is new each time; on PostgreSQL one is created and dropped. */
-async function freshDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  if (adminUrl === 'memory://') return { url: adminUrl, drop: async () => {} };
-  const name = `hookline_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await dropper.unsafe(`drop database if exists ${name} with (force)`);
-      await dropper.end();
-    },
-  };
-}
 
 export async function benchMatching(databaseUrl: string, sizes = [10, 1000, 10_000]) {
   const results = [];

@@ -9,7 +9,7 @@ import { hooklineFanOut } from './fanout.js';
 import { hooklineLatency } from './latency.js';
 import { freshDatabase, startReceiverProcess } from './lib.js';
 import { benchMatching } from './matching.js';
-import { hooklineThroughput, type Throughput, undiciLimit } from './throughput.js';
+import { hooklineThroughput, undiciLimit } from './throughput.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const only = process.env.BENCH_ONLY?.split(',');
