@@ -78,22 +78,33 @@ export function createRecorder(deps: {
       const batch = queue;
       queue = [];
       try {
-        // The requests went out: losing their record to a database blip would send them again
-        // later, so the write is retried for a while before the leases are left to expire.
-        const statuses = await retryingConnection(logger, () =>
-          database.db.transaction((tx) =>
-            write(
-              tx,
-              batch.map((p) => p.recording),
-            ),
-          ),
-        );
-        batch.forEach((p, i) => p.resolve(statuses[i] ?? null));
+        await writeAll(batch);
       } catch (error) {
-        for (const p of batch) p.reject(error);
+        if (batch.length === 1 || isConnectionError(error)) {
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        // One bad recording must not cost the others theirs: each is written on its own.
+        for (const p of batch) await writeAll([p]).catch(p.reject);
       }
     }
     writing = false;
+  }
+
+  /**
+   * The requests went out: losing their record to a database blip would send them again
+   * later, so the write is retried for a while before the leases are left to expire.
+   */
+  async function writeAll(batch: Pending[]) {
+    const statuses = await retryingConnection(logger, () =>
+      database.db.transaction((tx) =>
+        write(
+          tx,
+          batch.map((p) => p.recording),
+        ),
+      ),
+    );
+    batch.forEach((p, i) => p.resolve(statuses[i] ?? null));
   }
 
   async function write(tx: Db, recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
