@@ -122,7 +122,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       findEventsByIds(database.db, [...new Set(claimed.map((d) => d.eventId))]),
     ]);
     const eventById = new Map(events.map((e) => [e.id, e]));
-    let started = 0;
     for (const stored of hooks) {
       const jobs: DeliveryJob[] = claimed
         .filter((d) => d.webhookId === stored.webhook.id)
@@ -134,12 +133,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         .map((delivery) => ({ delivery, event: eventById.get(delivery.eventId) as DeliveryJob['event'] }));
       for (let i = 0; i < jobs.length; i += stored.webhook.batchSize) {
         start(stored, jobs.slice(i, i + stored.webhook.batchSize));
-        started++;
       }
     }
-    // A round that filled every free slot (or hit the claim's row cap) may have left more due:
-    // claim again. One that got less took all there was; finished requests wake the loop.
-    if (started >= free || ids.length >= 1000) again = true;
+    // Something was due, so more may be: claim again until a round finds nothing.
+    again = true;
   }
 
   /**
