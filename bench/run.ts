@@ -4,7 +4,8 @@
 // drops). The receiver is a process of its own; so is each Hookline server.
 //
 // BENCH_SCALE (default 1) scales the event counts down for a quick look, e.g. 0.1.
-// BENCH_ONLY=throughput,latency,fanout,matching picks scenarios.
+// BENCH_ONLY=throughput,latency,fanout,matching,api-read picks scenarios.
+import { hooklineApiRead } from './api-read.js';
 import { hooklineFanOut } from './fanout.js';
 import { hooklineLatency } from './latency.js';
 import { freshDatabase, startReceiverProcess } from './lib.js';
@@ -102,6 +103,17 @@ try {
       figure: 'ms until all received (first)',
       hookline: `${result.allReceivedMs} (${result.firstReceivedMs})`,
       target: '<= 1000',
+    });
+  }
+  if (wanted('api-read') && postgresUrl) {
+    const results = await hooklineApiRead(postgresUrl, receiver, 10_000, n(200));
+    for (const r of results) line({ scenario: 'api-read', backend: 'postgres', webhooks: 10_000, ...r });
+    rows.push({
+      scenario: 'API read, webhooks(first: 10 / 50) { deliveries(first: 5) }, 10,000 webhooks',
+      backend: 'postgres',
+      figure: 'requests/s; SQL statements per request',
+      hookline: results.map((r) => `${r.perSecond}/s; ${r.statementsPerRequest}`).join(' / '),
+      target: 'statements constant in page size',
     });
   }
   if (wanted('matching')) {
