@@ -4,7 +4,14 @@
 // the bench's own database (`pg_stat_database.xact_commit`), less what the idle server runs
 // meanwhile (its dispatcher's poll).
 import postgres from 'postgres';
-import { freshDatabase, gql, type ReceiverProcess, round, startHookline } from './lib.js';
+import {
+  createWebhooksInBatches,
+  freshDatabase,
+  gql,
+  type ReceiverProcess,
+  round,
+  startHookline,
+} from './lib.js';
 
 export interface ApiRead {
   pageSize: number;
@@ -35,20 +42,12 @@ export async function hooklineApiRead(
     return Number(row?.n ?? 0);
   };
   try {
-    for (let i = 0; i < webhooks; i += 100) {
-      await gql(
-        hookline.url,
-        `mutation($inputs: [CreateWebhookInput!]!) { createWebhooks(inputs: $inputs) { id } }`,
-        {
-          inputs: Array.from({ length: Math.min(100, webhooks - i) }, (_, j) => ({
-            name: `read-${i + j}`,
-            webhookType: 'GENERIC',
-            eventFilters: [{ eventTypes: [`bench.read.${(i + j) % 100}`] }],
-            config: { endpoint: `${receiver.url}/read` },
-          })),
-        },
-      );
-    }
+    await createWebhooksInBatches(hookline.url, webhooks, (i) => ({
+      name: `read-${i}`,
+      webhookType: 'GENERIC',
+      eventFilters: [{ eventTypes: [`bench.read.${i % 100}`] }],
+      config: { endpoint: `${receiver.url}/read` },
+    }));
     // Some history to read: 5 events for each of 100 event types, so the first pages have deliveries.
     await gql(
       hookline.url,

@@ -1,6 +1,13 @@
 // Scenario 3, fan-out: one event matched by 1,000 webhooks; the time from the publish to the
 // last of the 1,000 receipts.
-import { freshDatabase, gql, type ReceiverProcess, round, startHookline } from './lib.js';
+import {
+  createWebhooksInBatches,
+  freshDatabase,
+  gql,
+  type ReceiverProcess,
+  round,
+  startHookline,
+} from './lib.js';
 
 export interface FanOut {
   webhooks: number;
@@ -16,20 +23,12 @@ export async function hooklineFanOut(
   const database = await freshDatabase(adminUrl);
   const hookline = await startHookline(database.url);
   try {
-    for (let i = 0; i < webhooks; i += 100) {
-      await gql(
-        hookline.url,
-        `mutation($inputs: [CreateWebhookInput!]!) { createWebhooks(inputs: $inputs) { id } }`,
-        {
-          inputs: Array.from({ length: Math.min(100, webhooks - i) }, (_, j) => ({
-            name: `fan-${i + j}`,
-            webhookType: 'GENERIC',
-            eventFilters: [{ eventTypes: ['bench.fanout'] }],
-            config: { endpoint: `${receiver.url}/fan/${i + j}` },
-          })),
-        },
-      );
-    }
+    await createWebhooksInBatches(hookline.url, webhooks, (i) => ({
+      name: `fan-${i}`,
+      webhookType: 'GENERIC',
+      eventFilters: [{ eventTypes: ['bench.fanout'] }],
+      config: { endpoint: `${receiver.url}/fan/${i}` },
+    }));
     await receiver.reset();
     const started = Date.now();
     await gql(hookline.url, `mutation($input: PublishEventInput!) { publishEvent(input: $input) { id } }`, {

@@ -20,6 +20,19 @@ export async function gql(url: string, query: string, variables: Record<string, 
   return body.data;
 }
 
+/** Creates `count` webhooks through createWebhooks, 100 a call; `input(i)` describes the i-th. */
+export async function createWebhooksInBatches(
+  url: string,
+  count: number,
+  input: (i: number) => Record<string, unknown>,
+): Promise<void> {
+  for (let i = 0; i < count; i += 100) {
+    await gql(url, `mutation($inputs: [CreateWebhookInput!]!) { createWebhooks(inputs: $inputs) { id } }`, {
+      inputs: Array.from({ length: Math.min(100, count - i) }, (_, j) => input(i + j)),
+    });
+  }
+}
+
 /** A fresh database per run: `memory://` is new each time; on PostgreSQL one is created and dropped. */
 export async function freshDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   if (adminUrl === 'memory://') return { url: adminUrl, drop: async () => {} };
