@@ -70,14 +70,19 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
 
 export const ping = (database: Database) => database.rows(sql`select 1 as ok`);
 
-/** The SQLSTATE of a driver error, whether or not drizzle wrapped it. */
-export function sqlState(error: unknown): string | undefined {
+/** The `code`s along an error's cause chain: drizzle wraps driver errors, and may wrap twice. */
+function codesOf(error: unknown): string[] {
+  const codes: string[] = [];
   for (let e = error as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; i++) {
-    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    if (typeof e.code === 'string') codes.push(e.code);
     e = e.cause as typeof e;
   }
-  return undefined;
+  return codes;
 }
+
+/** The SQLSTATE of a driver error, whether or not drizzle wrapped it. */
+export const sqlState = (error: unknown): string | undefined =>
+  codesOf(error).find((code) => /^[0-9A-Z]{5}$/.test(code));
 
 const connectionCodes = new Set([
   'CONNECTION_CLOSED',
@@ -94,12 +99,11 @@ const connectionCodes = new Set([
  * Whether an error means the database could not be reached (the server restarting, a network
  * drop) rather than that the statement was wrong: worth trying again after a pause.
  */
-export function isConnectionError(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; i++) {
-    const code = typeof e.code === 'string' ? e.code : '';
-    // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now.
-    if (connectionCodes.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code)) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
+/** How long to wait after `failures` failed tries to reach the database: 250 ms doubling to 10 s, quick to recover from a blip and gentle on a database that is down. */
+export const reconnectDelay = (failures: number) => Math.min(10_000, 250 * 2 ** Math.max(0, failures - 1));
+
+export const isConnectionError = (error: unknown): boolean =>
+  // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now.
+  codesOf(error).some(
+    (code) => connectionCodes.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code),
+  );

@@ -1,4 +1,4 @@
-import type { Database } from '../db/client.js';
+import { type Database, reconnectDelay } from '../db/client.js';
 import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
 import { findDeliveriesByIds } from '../deliveries/repository.js';
 import { findEventsByIds } from '../events/repository.js';
@@ -33,9 +33,6 @@ export interface Dispatcher {
    */
   stop(graceMs?: number): Promise<void>;
 }
-
-/** 250 ms doubling to 10 s: quick to recover from a blip, gentle on a database that is down. */
-export const backoff = (failures: number) => Math.min(10_000, 250 * 2 ** Math.max(0, failures - 1));
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { database, deliverer, logger, workerId } = options;
@@ -76,7 +73,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     } catch (error) {
       failed = true;
       failures++;
-      const retryInMs = backoff(failures);
+      const retryInMs = reconnectDelay(failures);
       // Once per outage at error level, then quietly: a down database would flood the log.
       if (failures === 1) logger.error({ err: error, retryInMs }, 'cannot claim deliveries; backing off');
       else logger.debug({ err: error, retryInMs, failures }, 'still cannot claim deliveries');
@@ -87,7 +84,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       logger.info({ failures }, 'claiming deliveries again');
       failures = 0;
     }
-    if (failed) schedule(backoff(failures));
+    if (failed) schedule(reconnectDelay(failures));
     else await arm();
   }
 

@@ -1,4 +1,4 @@
-import { type Database, type Db, isConnectionError } from '../db/client.js';
+import { type Database, type Db, isConnectionError, reconnectDelay } from '../db/client.js';
 import type { DeliveryAttempt } from '../deliveries/model.js';
 import { insertAttempts } from '../deliveries/repository.js';
 import { isOperational, type NewEvent } from '../events/model.js';
@@ -35,7 +35,8 @@ export interface Recorder {
 /** Runs `work`, trying again with a growing pause while the database cannot be reached (60 s at most). */
 async function retryingConnection<T>(logger: Logger, work: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + 60_000;
-  for (let pause = 250; ; pause = Math.min(pause * 2, 5000)) {
+  for (let failures = 1; ; failures++) {
+    const pause = reconnectDelay(failures);
     try {
       return await work();
     } catch (error) {
