@@ -201,6 +201,11 @@ export const deliveries = pgTable(
     index('deliveries_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`${t.status} in ('PENDING', 'AWAITING_RETRY')`),
+    // What the claim reads: per webhook, its waiting deliveries in due order (and the
+    // webhooks that have any, by skipping from one webhook id to the next).
+    index('deliveries_webhook_due_idx')
+      .on(t.webhookId, t.nextAttemptAt, t.id)
+      .where(sql`${t.status} in ('PENDING', 'AWAITING_RETRY')`),
     // A FIFO webhook's open deliveries in order, without walking its whole history.
     index('deliveries_open_idx')
       .on(t.webhookId, t.id)

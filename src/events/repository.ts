@@ -8,7 +8,7 @@ import type { HooklineEvent } from './model.js';
 
 type Row = typeof events.$inferSelect;
 
-const fromRow = (row: Row): HooklineEvent => ({ ...row, level: row.level as EventLevel });
+export const eventFromRow = (row: Row): HooklineEvent => ({ ...row, level: row.level as EventLevel });
 
 /**
  * Inserts the events; one whose idempotency key is taken is not inserted. Returns the rows
@@ -24,7 +24,7 @@ export async function insertEvents(db: Db, rows: HooklineEvent[]): Promise<Hookl
       where: sql`${events.idempotencyKey} is not null`,
     })
     .returning();
-  return inserted.map(fromRow);
+  return inserted.map(eventFromRow);
 }
 
 export async function eventsByIdempotencyKey(db: Db, tenantId: string, keys: string[]) {
@@ -33,7 +33,7 @@ export async function eventsByIdempotencyKey(db: Db, tenantId: string, keys: str
     .select()
     .from(events)
     .where(and(eq(events.tenantId, tenantId), inArray(events.idempotencyKey, keys)));
-  return rows.map(fromRow);
+  return rows.map(eventFromRow);
 }
 
 export async function findEvents(db: Db, tenantId: string, ids: string[]): Promise<HooklineEvent[]> {
@@ -42,7 +42,7 @@ export async function findEvents(db: Db, tenantId: string, ids: string[]): Promi
     .select()
     .from(events)
     .where(and(eq(events.tenantId, tenantId), inArray(events.id, ids)));
-  return rows.map(fromRow);
+  return rows.map(eventFromRow);
 }
 
 export async function recordEventTypes(db: Db, tenantId: string, names: string[]): Promise<void> {
@@ -59,13 +59,6 @@ export async function seenEventTypes(db: Db, tenantId: string) {
     .from(eventTypesSeen)
     .where(eq(eventTypesSeen.tenantId, tenantId))
     .orderBy(asc(eventTypesSeen.name));
-}
-
-/** For the dispatcher, which works across tenants. */
-export async function findEventsByIds(db: Db, ids: string[]): Promise<HooklineEvent[]> {
-  if (!ids.length) return [];
-  const rows = await db.select().from(events).where(inArray(events.id, ids));
-  return rows.map(fromRow);
 }
 
 /**
@@ -86,5 +79,5 @@ export async function visibleEvent(
     .select()
     .from(events)
     .where(and(...c));
-  return row ? fromRow(row) : undefined;
+  return row ? eventFromRow(row) : undefined;
 }

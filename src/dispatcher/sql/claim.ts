@@ -1,5 +1,11 @@
-import { sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import { eq, sql } from 'drizzle-orm';
+import { type Database, type Db, preparedPer } from '../../db/client.js';
+import { deliveries, events, webhooks } from '../../db/schema.js';
+import type { Delivery } from '../../deliveries/model.js';
+import { deliveryFromRow } from '../../deliveries/repository.js';
+import type { HooklineEvent } from '../../events/model.js';
+import { eventFromRow } from '../../events/repository.js';
+import { fromRow as webhookFromRow, type StoredWebhook } from '../../webhooks/repository.js';
 
 export interface ClaimArgs {
   workerId: string;
@@ -30,9 +36,13 @@ const fifoTurn = (d: string) =>
  * Claims due deliveries and marks them IN_FLIGHT under a lease, returning their ids.
  *
  * Due means PENDING or AWAITING_RETRY with next_attempt_at passed, or IN_FLIGHT with an
- * expired lease (its process died: any dispatcher takes it over). The two kinds are read
- * apart so each uses its partial index, at most 1000 of each, oldest first, leaving out
- * webhooks already at their concurrency here and FIFO deliveries whose turn has not come.
+ * expired lease (its process died: any dispatcher takes it over). The claim is read per
+ * webhook: a skip scan finds the webhooks with waiting deliveries (one index probe each), and
+ * for each one it may send to now (enabled, not at its concurrency here, its rate-limit turn
+ * come) it reads just the rows its free slots can take, oldest first (in id order and only
+ * when its turn has come for a FIFO webhook). So a webhook's backlog, however large or old,
+ * never hides another webhook's newer deliveries, and a round costs the rows it claims, not
+ * the size of the queue. Expired leases are read apart, at most 1000, oldest first.
  * Per webhook the rows are cut into requests of batch_size, a webhook gets at most its free
  * slots (one for a FIFO webhook; a rate-limited one what its pace allows), and the oldest
  * requests win. Rows are then locked with SKIP LOCKED, re-checking that they are still due,
@@ -51,79 +61,119 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<str
   const saturated = Object.entries(args.busy)
     .filter(([, free]) => free <= 0)
     .map(([id]) => id);
-  const rows = await database.rows<{ id: string }>(sql`
-    with saturated as (
-      select jsonb_array_elements_text(${JSON.stringify(saturated)}::jsonb)::uuid as id
+  const rows = await database.prepared<{ id: string }>(sql`
+    with recursive waiting(id) as (
+      (select webhook_id from deliveries
+        where status in ('PENDING', 'AWAITING_RETRY')
+        order by webhook_id limit 1)
+      union all
+      select (select d.webhook_id from deliveries d
+               where d.status in ('PENDING', 'AWAITING_RETRY') and d.webhook_id > w.id
+               order by d.webhook_id limit 1)
+        from waiting w
+       where w.id is not null
     ),
     sendable as (
-      -- Webhooks that may be sent to: checked before the limits below, so that a backlog of a
-      -- disabled, deleted or FAILED webhook can never crowd out everyone else's deliveries.
-      select w.id, w.fifo from webhooks w
+      -- Checked before any limit, so that the rows of a disabled, deleted or FAILED webhook
+      -- can never crowd out everyone else's deliveries.
+      select w.id, w.fifo, w.batch_size, w.rate_limit from webhooks w
        where w.enabled and not w.deleted and w.status <> 'FAILED'
-         and w.id not in (select id from saturated)
+         and w.id not in (select jsonb_array_elements_text(${JSON.stringify(saturated)}::jsonb)::uuid)
     ),
-    due as (
-      (select d.id, d.webhook_id, d.next_attempt_at as due_at
-         from deliveries d
-        where d.status in ('PENDING', 'AWAITING_RETRY') and d.next_attempt_at <= now()
-          and d.webhook_id in (select id from sendable)
-          and (d.webhook_id not in (select id from sendable where fifo) or ${fifoTurn('d')})
-        order by d.next_attempt_at
-        limit 1000)
-      union all
-      (select d.id, d.webhook_id, d.lease_until as due_at
-         from deliveries d
-        where d.status = 'IN_FLIGHT' and d.lease_until < now()
-          and d.webhook_id in (select id from sendable)
-          and (d.webhook_id not in (select id from sendable where fifo) or ${fifoTurn('d')})
-        order by d.lease_until
-        limit 1000)
+    expired as (
+      select d.id, d.webhook_id, d.lease_until as due_at
+        from deliveries d
+       where d.status = 'IN_FLIGHT' and d.lease_until < now()
+         -- Kept out of the index condition: the planner would otherwise walk every open
+         -- delivery of the webhooks it believes few, instead of the few expired leases.
+         and (d.webhook_id = any (array(select id from sendable))) is true
+       order by d.lease_until
+       limit 1000
+    ),
+    candidates as (
+      select s.* from sendable s
+       where s.id in (select id from waiting) or s.id in (select webhook_id from expired)
     ),
     paceable as (
-      select w.id, w.rate_limit
+      select w.id
         from webhooks w
-       where w.rate_limit is not null and w.id in (select webhook_id from due)
+       where w.rate_limit is not null and w.id in (select id from candidates)
          and (w.rate_next_at is null or w.rate_next_at <= now())
          for update skip locked
     ),
-    ranked as (
-      select due.id, due.webhook_id, due.due_at,
-             (row_number() over (
-                partition by due.webhook_id
-                order by case when w.fifo then null else due.due_at end, due.id
-              ) - 1) / w.batch_size as slot,
+    limits as (
+      select c.id, c.fifo, c.batch_size,
              least(
                coalesce(b.free::int, ${args.perWebhook}),
-               case when w.fifo then 1 else ${args.perWebhook} end,
-               case when w.rate_limit is null then ${args.perWebhook}
+               case when c.fifo then 1 else ${args.perWebhook} end,
+               case when c.rate_limit is null then ${args.perWebhook}
                     when p.id is null then 0
-                    else greatest(1, w.rate_limit / 20) end
+                    else greatest(1, c.rate_limit / 20) end
              ) as free
-        from due
-        join webhooks w on w.id = due.webhook_id
-        left join paceable p on p.id = due.webhook_id
-        left join jsonb_each_text(${JSON.stringify(args.busy)}::jsonb) as b(id, free) on b.id::uuid = due.webhook_id
-       where w.enabled and not w.deleted and w.status <> 'FAILED'
+        from candidates c
+        left join paceable p on p.id = c.id
+        left join jsonb_each_text(${JSON.stringify(args.busy)}::jsonb) as b(id, free) on b.id::uuid = c.id
     ),
-    requests as (
-      select webhook_id, slot, min(due_at) as due_at
+    due as (
+      select e.id, e.webhook_id, e.due_at
+        from expired e
+       where e.webhook_id not in (select id from limits where fifo) or ${fifoTurn('e')}
+      union all
+      select q.id, l.id, q.due_at
+        from limits l
+        cross join lateral (
+          select d.id, d.next_attempt_at as due_at
+            from deliveries d
+           where d.webhook_id = l.id and d.status in ('PENDING', 'AWAITING_RETRY')
+             and d.next_attempt_at <= now()
+           order by d.next_attempt_at, d.id
+           limit l.free * l.batch_size
+        ) q
+       where l.free > 0 and not l.fifo
+      union all
+      select q.id, l.id, q.due_at
+        from limits l
+        cross join lateral (
+          select d.id, d.next_attempt_at as due_at
+            from deliveries d
+           where d.webhook_id = l.id and d.status in ('PENDING', 'AWAITING_RETRY')
+             and d.next_attempt_at <= now() and ${fifoTurn('d')}
+           order by d.id
+           limit l.free * l.batch_size
+        ) q
+       where l.free > 0 and l.fifo
+    ),
+    ranked as (
+      select due.id, due.webhook_id, due.due_at, l.free,
+             (row_number() over (
+                partition by due.webhook_id
+                order by case when l.fifo then null else due.due_at end, due.id
+              ) - 1) / l.batch_size as slot
+        from due
+        join limits l on l.id = due.webhook_id
+    ),
+    eligible as (
+      select id, webhook_id, slot, min(due_at) over (partition by webhook_id, slot) as slot_due
         from ranked
        where slot < free
-       group by webhook_id, slot
-       order by min(due_at)
-       limit ${args.requests}
+    ),
+    chosen as (
+      -- The oldest requests (a request is one webhook's slot), as many as may start now.
+      select id, webhook_id, slot
+        from (select e.*, dense_rank() over (order by slot_due, webhook_id, slot) as n from eligible e) x
+       where n <= ${args.requests}
     ),
     paced as (
       update webhooks w
          set rate_next_at = greatest(coalesce(w.rate_next_at, now()), now())
                             + (q.n::float8 / w.rate_limit) * interval '1 second'
-        from (select webhook_id, count(*) as n from requests group by webhook_id) q
+        from (select webhook_id, count(distinct slot) as n from chosen group by webhook_id) q
        where w.id = q.webhook_id and w.rate_limit is not null
     ),
     locked as (
       select d.id
         from deliveries d
-       where d.id in (select r.id from ranked r join requests q using (webhook_id, slot))
+       where d.id = any (array(select id from chosen))
          and ((d.status in ('PENDING', 'AWAITING_RETRY') and d.next_attempt_at <= now())
               or (d.status = 'IN_FLIGHT' and d.lease_until < now()))
          for update of d skip locked
@@ -140,22 +190,57 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<str
   return rows.map((r) => r.id);
 }
 
+const claimedByIds = preparedPer((db) =>
+  db
+    .select({ delivery: deliveries, event: events, webhook: webhooks })
+    .from(deliveries)
+    .innerJoin(events, eq(events.id, deliveries.eventId))
+    .innerJoin(webhooks, eq(webhooks.id, deliveries.webhookId))
+    // One array parameter, so the statement text is the same whatever the number of ids.
+    .where(sql`${deliveries.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('claimed_by_ids'),
+);
+
+/**
+ * What claimed deliveries need to be sent: each with its event and webhook, in one read (one
+ * round trip, where three reads by id cost three writes to three connections).
+ */
+export async function loadClaimed(
+  db: Db,
+  ids: string[],
+): Promise<{ delivery: Delivery; event: HooklineEvent; webhook: StoredWebhook }[]> {
+  if (!ids.length) return [];
+  const rows = await claimedByIds(db).execute({ ids });
+  const hooks = new Map<string, StoredWebhook>();
+  return rows.map((row) => {
+    let webhook = hooks.get(row.webhook.id);
+    if (!webhook) {
+      webhook = webhookFromRow(row.webhook);
+      hooks.set(row.webhook.id, webhook);
+    }
+    return { delivery: deliveryFromRow(row.delivery), event: eventFromRow(row.event), webhook };
+  });
+}
+
 /**
  * When the dispatcher should look again: the earliest future retry, lease expiry or rate-limit
  * turn of a webhook it may send to. What is overdue already waits for a free slot, and the
  * request that frees one wakes the loop; a disabled webhook's rows must not make it spin.
  */
 export async function nextDueAt(database: Database): Promise<Date | null> {
-  const [row] = await database.rows<{ at: string | Date | null }>(sql`
+  const [row] = await database.prepared<{ at: string | Date | null }>(sql`
     with sendable as (
       select id, rate_limit, rate_next_at from webhooks where enabled and not deleted and status <> 'FAILED'
     )
+    -- Each minimum walks its time index up from now, checking webhooks as a filter (not an
+    -- index condition, which would make the planner probe every webhook's deliveries).
     select least(
       (select min(next_attempt_at) from deliveries
         where status in ('PENDING', 'AWAITING_RETRY') and next_attempt_at > now()
-          and webhook_id in (select id from sendable)),
+          and (webhook_id = any (array(select id from sendable))) is true),
       (select min(lease_until) from deliveries
-        where status = 'IN_FLIGHT' and lease_until > now() and webhook_id in (select id from sendable)),
+        where status = 'IN_FLIGHT' and lease_until > now()
+          and (webhook_id = any (array(select id from sendable))) is true),
       (select min(s.rate_next_at) from sendable s
         where s.rate_limit is not null and s.rate_next_at > now()
           and exists (select 1 from deliveries d

@@ -1,0 +1,1 @@
+CREATE INDEX "deliveries_webhook_due_idx" ON "deliveries" USING btree ("webhook_id","next_attempt_at","id") WHERE "deliveries"."status" in ('PENDING', 'AWAITING_RETRY');
