@@ -81,7 +81,7 @@ const environment = z.object({
     .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' })
     .optional(),
   LOG_LEVEL: z.enum(logLevels, { message: `must be one of ${logLevels.join(', ')}` }).default('info'),
-  HOOKLINE_DISPATCH_CONCURRENCY: count(1, 10_000).default(64),
+  HOOKLINE_DISPATCH_CONCURRENCY: count(1, 10_000).default(256),
   HOOKLINE_WEBHOOK_CONCURRENCY: count(1, 1000).default(4),
   HOOKLINE_LEASE_MARGIN_MS: count(100, 3_600_000).default(15_000),
   HOOKLINE_POLL_MS: count(10, 600_000).default(2000),

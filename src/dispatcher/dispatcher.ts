@@ -1,11 +1,9 @@
 import { type Database, reconnectDelay } from '../db/client.js';
 import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
-import { findDeliveriesByIds } from '../deliveries/repository.js';
-import { findEventsByIds } from '../events/repository.js';
 import type { Logger } from '../logger.js';
-import { findWebhooksByIds } from '../webhooks/repository.js';
+import type { StoredWebhook } from '../webhooks/repository.js';
 import type { Deliverer, DeliveryJob, DeliveryReport } from './deliver.js';
-import { claimDue, nextDueAt, releaseClaims } from './sql/claim.js';
+import { claimDue, loadClaimed, nextDueAt, releaseClaims } from './sql/claim.js';
 
 export interface DispatcherOptions {
   database: Database;
@@ -36,7 +34,7 @@ export interface Dispatcher {
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { database, deliverer, logger, workerId } = options;
-  const maxInFlight = options.maxInFlight ?? 64;
+  const maxInFlight = options.maxInFlight ?? 256;
   const perWebhook = options.perWebhook ?? 4;
   const pollMs = options.pollMs ?? 2000;
   const leaseMarginMs = options.leaseMarginMs ?? 15_000;
@@ -50,6 +48,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Failed rounds in a row (the database is unreachable): the wait before the next one grows. */
   let failures = 0;
   const perWebhookInFlight = new Map<string, number>();
+  /** The last claim round used every free slot of the process, so more may have been due. */
+  let processLimited = false;
   const requests = new Set<Promise<void>>();
   let idle: (() => void) | undefined;
 
@@ -65,10 +65,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   async function pump() {
     pumping = true;
     let failed = false;
+    let full = false;
     try {
       do {
         again = false;
-        await claimRound();
+        full = !(await claimRound());
       } while (again && running);
     } catch (error) {
       failed = true;
@@ -85,6 +86,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       failures = 0;
     }
     if (failed) schedule(reconnectDelay(failures));
+    // Every slot busy: the next request to finish wakes the loop, so there is nothing to read.
+    else if (full) schedule(pollMs);
     else await arm();
   }
 
@@ -106,47 +109,55 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     schedule(delay);
   }
 
-  async function claimRound() {
+  /** Returns false when there was no free slot to claim for. */
+  async function claimRound(): Promise<boolean> {
     const free = maxInFlight - inFlight;
-    if (free <= 0) return;
+    if (free <= 0) return false;
     const busy: Record<string, number> = {};
     for (const [id, n] of perWebhookInFlight) busy[id] = perWebhook - n;
     const ids = await claimDue(database, { workerId, requests: free, perWebhook, busy, leaseMarginMs });
-    if (!ids.length) return;
-    const claimed = await findDeliveriesByIds(database.db, ids);
-    const [hooks, events] = await Promise.all([
-      findWebhooksByIds(database.db, [...new Set(claimed.map((d) => d.webhookId))]),
-      findEventsByIds(database.db, [...new Set(claimed.map((d) => d.eventId))]),
-    ]);
-    const eventById = new Map(events.map((e) => [e.id, e]));
-    for (const stored of hooks) {
-      const jobs: DeliveryJob[] = claimed
-        .filter((d) => d.webhookId === stored.webhook.id)
-        .sort(
-          // Due time, then id: UUIDv7 ids are creation order, so a batch keeps publish order.
-          (a, b) =>
-            (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1),
-        )
-        .map((delivery) => ({ delivery, event: eventById.get(delivery.eventId) as DeliveryJob['event'] }));
+    if (!ids.length) {
+      processLimited = false;
+      return true;
+    }
+    const byWebhook = new Map<string, { stored: StoredWebhook; jobs: DeliveryJob[] }>();
+    for (const { delivery, event, webhook } of await loadClaimed(database.db, ids)) {
+      const group = byWebhook.get(webhook.webhook.id) ?? { stored: webhook, jobs: [] };
+      group.jobs.push({ delivery, event });
+      byWebhook.set(webhook.webhook.id, group);
+    }
+    let started = 0;
+    for (const { stored, jobs } of byWebhook.values()) {
+      // Due time, then id: UUIDv7 ids are creation order, so a batch keeps publish order.
+      jobs.sort(
+        ({ delivery: a }, { delivery: b }) =>
+          (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1),
+      );
       for (let i = 0; i < jobs.length; i += stored.webhook.batchSize) {
         start(stored, jobs.slice(i, i + stored.webhook.batchSize));
+        started++;
       }
     }
+    processLimited = started >= free;
     // Something was due, so more may be: claim again until a round finds nothing.
     again = true;
+    return true;
   }
 
   /**
-   * A finished request wakes the loop only once a quarter of the process's slots are free:
-   * under a backlog one claim round then fills many slots, instead of a round of several
-   * statements for every request. (Every finished request calls this, so the last ones of a
-   * full process always wake it.)
+   * A finished request wakes the loop only once a quarter of its webhook's slots are free, or,
+   * when the last round was cut short by the process's own limit, a quarter of the process's:
+   * under a backlog one claim round then fills many slots, instead of a round (and an empty one
+   * after it) for every request. The last request of a webhook always wakes it.
    */
+  function endpointFreed(webhookId: string) {
+    if ((perWebhookInFlight.get(webhookId) ?? 0) <= perWebhook * 0.75) wake();
+  }
   function slotFreed() {
-    if (inFlight <= maxInFlight * 0.75) wake();
+    if (processLimited && inFlight <= maxInFlight * 0.75) wake();
   }
 
-  function start(stored: Parameters<Deliverer['deliver']>[0], jobs: DeliveryJob[]) {
+  function start(stored: StoredWebhook, jobs: DeliveryJob[]) {
     const id = stored.webhook.id;
     inFlight++;
     perWebhookInFlight.set(id, (perWebhookInFlight.get(id) ?? 0) + 1);
@@ -159,11 +170,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const left = (perWebhookInFlight.get(id) ?? 1) - 1;
       if (left > 0) perWebhookInFlight.set(id, left);
       else perWebhookInFlight.delete(id);
-      slotFreed();
+      endpointFreed(id);
     };
     const request = deliverer
       .deliver(stored, jobs, freeEndpoint)
-      .then((report) => options.onReport?.(report))
+      .then((report) => {
+        options.onReport?.(report);
+        // What the claim saw while this request was in flight has changed once it is
+        // recorded: a FIFO webhook's next delivery has its turn, and the loop's timer may be
+        // later than the retry this delivery now awaits.
+        if (stored.webhook.fifo || report.attempts.some((a) => a.status === 'AWAITING_RETRY')) wake();
+      })
       .catch((error) => logger.error({ err: error, webhookId: id }, 'recording a delivery attempt failed'))
       .finally(() => {
         inFlight--;
