@@ -34,7 +34,22 @@ export async function publishIn(
     occurredAt: input.occurredAt ?? now,
     createdAt: now,
   }));
-  const inserted = await insertEvents(tx, rows);
+  // The webhooks that may match are read while the events are written: statements issued
+  // together share one round trip to the server, which costs more than either of them.
+  const ordinary = rows.filter((e) => !isAudit(e.eventType));
+  const audit = rows.filter((e) => isAudit(e.eventType));
+  const [inserted, ordinaryCandidates, auditCandidates] = await Promise.all([
+    insertEvents(tx, rows),
+    ordinary.length
+      ? candidateWebhooks(
+          tx,
+          tenantId,
+          distinct(ordinary.map((e) => e.eventType)),
+          distinct(ordinary.map((e) => e.entityType)),
+        )
+      : [],
+    audit.length ? auditWebhooks(tx, tenantId) : [],
+  ]);
   const insertedIds = new Set(inserted.map((e) => e.id));
   const skipped = rows.filter((r) => !insertedIds.has(r.id));
   const earlier = await eventsByIdempotencyKey(tx, tenantId, distinct(skipped.map((r) => r.idempotencyKey)));
@@ -42,19 +57,7 @@ export async function publishIn(
 
   const deliveriesByEvent = new Map<string, Delivery[]>();
   if (inserted.length) {
-    const ordinary = inserted.filter((e) => !isAudit(e.eventType));
-    const audit = inserted.filter((e) => isAudit(e.eventType));
-    const candidates = [
-      ...(ordinary.length
-        ? await candidateWebhooks(
-            tx,
-            tenantId,
-            distinct(ordinary.map((e) => e.eventType)),
-            distinct(ordinary.map((e) => e.entityType)),
-          )
-        : []),
-      ...(audit.length ? await auditWebhooks(tx, tenantId) : []),
-    ];
+    const candidates = [...ordinaryCandidates, ...auditCandidates];
     const newDeliveries = inserted.flatMap((event) =>
       candidates
         .filter(({ webhook }) => webhookMatches(webhook, event))
@@ -70,11 +73,14 @@ export async function publishIn(
           updatedAt: now,
         })),
     );
-    for (const d of await insertDeliveries(tx, newDeliveries)) {
+    const [stored] = await Promise.all([
+      insertDeliveries(tx, newDeliveries),
+      newDeliveries.length ? notifyDispatchers(tx) : null,
+      recordEventTypes(tx, tenantId, distinct(inserted.map((e) => e.eventType))),
+    ]);
+    for (const d of stored) {
       deliveriesByEvent.set(d.eventId, [...(deliveriesByEvent.get(d.eventId) ?? []), d]);
     }
-    if (newDeliveries.length) await notifyDispatchers(tx);
-    await recordEventTypes(tx, tenantId, distinct(inserted.map((e) => e.eventType)));
   }
 
   return rows.map((row) => {
