@@ -115,6 +115,7 @@ export function buildApp(deps: AppDeps): App {
       principal,
       via: via ?? 'api',
       ...services,
+      webhookDeliveries: services.deliveries.ofWebhooks(principal),
       publicUrl,
       ...(disconnect ? { disconnect } : {}),
     }),

@@ -103,22 +103,53 @@ function conditions(scope: WebhookScope, f: DeliveryFilter): SQL[] {
 }
 
 /** Newest first, by the UUIDv7 key: `after` a cursor means older than it. */
+function pageOf(db: Db, c: SQL[], page: DeliveryPage) {
+  const where = [...c];
+  if (page.after) where.push(lt(deliveries.id, page.after));
+  if (page.before) where.push(sql`${deliveries.id} > ${page.before}`);
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(...where))
+    .orderBy(page.inverted ? asc(deliveries.id) : desc(deliveries.id))
+    .limit(page.limit);
+}
+
 export async function listDeliveries(
   db: Db,
   scope: WebhookScope,
   filter: DeliveryFilter,
   page: DeliveryPage,
 ) {
-  const c = conditions(scope, filter);
-  if (page.after) c.push(lt(deliveries.id, page.after));
-  if (page.before) c.push(sql`${deliveries.id} > ${page.before}`);
+  const rows = await pageOf(db, conditions(scope, filter), page);
+  return rows.map(deliveryFromRow);
+}
+
+/**
+ * The same page of each of several webhooks' deliveries, in one statement: for each id, the
+ * page `listDeliveries` reads for that webhook alone (a lateral subquery walks the
+ * (webhook_id, id) index of each webhook up to the page's limit, where a window over all
+ * their deliveries would read every one).
+ */
+export async function listDeliveriesOfWebhooks(
+  db: Db,
+  scope: WebhookScope,
+  webhookIds: string[],
+  filter: Omit<DeliveryFilter, 'webhookId'>,
+  page: DeliveryPage,
+): Promise<Map<string, Delivery[]>> {
+  const byWebhook = new Map<string, Delivery[]>(webhookIds.map((id) => [id, []]));
+  if (!byWebhook.size) return byWebhook;
+  const d = pageOf(db, [...conditions(scope, filter), sql`${deliveries.webhookId} = w.id::uuid`], page).as(
+    'd',
+  );
   const rows = await db
     .select()
-    .from(deliveries)
-    .where(and(...c))
-    .orderBy(page.inverted ? asc(deliveries.id) : desc(deliveries.id))
-    .limit(page.limit);
-  return rows.map(deliveryFromRow);
+    .from(sql`jsonb_array_elements_text(${JSON.stringify([...byWebhook.keys()])}::jsonb) as w(id)`)
+    .crossJoinLateral(d)
+    .orderBy(d.webhookId, page.inverted ? asc(d.id) : desc(d.id));
+  for (const { d: row } of rows) byWebhook.get(row.webhookId)?.push(deliveryFromRow(row));
+  return byWebhook;
 }
 
 export async function countDeliveries(db: Db, scope: WebhookScope, filter: DeliveryFilter): Promise<number> {
@@ -127,6 +158,24 @@ export async function countDeliveries(db: Db, scope: WebhookScope, filter: Deliv
     .from(deliveries)
     .where(and(...conditions(scope, filter)));
   return Number(row?.n ?? 0);
+}
+
+/** `countDeliveries` of each of several webhooks, in one statement. */
+export async function countDeliveriesOfWebhooks(
+  db: Db,
+  scope: WebhookScope,
+  webhookIds: string[],
+  filter: Omit<DeliveryFilter, 'webhookId'>,
+): Promise<Map<string, number>> {
+  const byWebhook = new Map<string, number>(webhookIds.map((id) => [id, 0]));
+  if (!byWebhook.size) return byWebhook;
+  const rows = await db
+    .select({ webhookId: deliveries.webhookId, n: count() })
+    .from(deliveries)
+    .where(and(...conditions(scope, filter), inArray(deliveries.webhookId, [...byWebhook.keys()])))
+    .groupBy(deliveries.webhookId);
+  for (const row of rows) byWebhook.set(row.webhookId, Number(row.n));
+  return byWebhook;
 }
 
 export async function findDelivery(db: Db, scope: WebhookScope, id: string): Promise<Delivery | null> {
@@ -143,12 +192,6 @@ export async function deliveriesOfEvent(db: Db, scope: WebhookScope, eventId: st
     .from(deliveries)
     .where(and(...deliveryScope(scope), eq(deliveries.eventId, eventId)))
     .orderBy(asc(deliveries.id));
-  return rows.map(deliveryFromRow);
-}
-
-export async function findDeliveriesByIds(db: Db, ids: string[]): Promise<Delivery[]> {
-  if (!ids.length) return [];
-  const rows = await db.select().from(deliveries).where(inArray(deliveries.id, ids));
   return rows.map(deliveryFromRow);
 }
 

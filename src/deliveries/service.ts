@@ -13,10 +13,12 @@ import { SecretUnavailable } from '../dispatcher/signing.js';
 import { renderers } from '../providers/index.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import { findWebhook } from '../webhooks/repository.js';
+import { batched } from '../batch.js';
 import type { Delivery, DeliveryStatus } from './model.js';
 import {
   attemptsOf,
   countDeliveries,
+  countDeliveriesOfWebhooks,
   deliveriesOfEvent,
   type DeliveryFilter,
   type DeliveryPage,
@@ -24,6 +26,7 @@ import {
   findDelivery,
   insertDeliveries,
   listDeliveries,
+  listDeliveriesOfWebhooks,
   notifyDispatchers,
   requeue,
 } from './repository.js';
@@ -37,6 +40,11 @@ export interface DeliveryServiceDeps {
 }
 
 export type DeliveryService = ReturnType<typeof createDeliveryService>;
+export type WebhookDeliveries = ReturnType<DeliveryService['ofWebhooks']>;
+
+type Status = DeliveryStatus[] | null | undefined;
+const statusKey = (status: Status) => JSON.stringify(status ?? []);
+const pageKey = (p: DeliveryPage) => JSON.stringify([p.before ?? null, p.after ?? null, p.limit, p.inverted]);
 
 export function createDeliveryService({
   database,
@@ -56,6 +64,40 @@ export function createDeliveryService({
     list: (actor: Principal, filter: DeliveryFilter, page: DeliveryPage) =>
       listDeliveries(db, webhookScope(actor), filter, page),
     count: (actor: Principal, filter: DeliveryFilter) => countDeliveries(db, webhookScope(actor), filter),
+
+    /**
+     * `list` and `count` of one webhook's deliveries, for one request: the calls made for the
+     * webhooks of a list (one per item) are read together, one statement for all those that
+     * ask the same page with the same filter; a call alone reads as `list` and `count` do.
+     */
+    ofWebhooks(actor: Principal) {
+      const scope = webhookScope(actor);
+      type Call = { webhookId: string; status: Status };
+      const list = batched(
+        (c: Call & { page: DeliveryPage }) => `${statusKey(c.status)}${pageKey(c.page)}`,
+        async (calls) => {
+          const { webhookId, status, page } = calls[0]!;
+          if (calls.length === 1) return [await listDeliveries(db, scope, { webhookId, status }, page)];
+          const ids = calls.map((c) => c.webhookId);
+          const pages = await listDeliveriesOfWebhooks(db, scope, ids, { status }, page);
+          return ids.map((id) => pages.get(id) ?? []);
+        },
+      );
+      const count = batched(
+        (c: Call) => statusKey(c.status),
+        async (calls) => {
+          const { webhookId, status } = calls[0]!;
+          if (calls.length === 1) return [await countDeliveries(db, scope, { webhookId, status })];
+          const ids = calls.map((c) => c.webhookId);
+          const counts = await countDeliveriesOfWebhooks(db, scope, ids, { status });
+          return ids.map((id) => counts.get(id) ?? 0);
+        },
+      );
+      return {
+        list: (webhookId: string, status: Status, page: DeliveryPage) => list({ webhookId, status, page }),
+        count: (webhookId: string, status: Status) => count({ webhookId, status }),
+      };
+    },
     get: (actor: Principal, id: string) => findDelivery(db, webhookScope(actor), id),
     ofEvent: (actor: Principal, eventId: string) => deliveriesOfEvent(db, webhookScope(actor), eventId),
     attempts: (delivery: Delivery) => attemptsOf(db, delivery.id),

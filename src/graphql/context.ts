@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import type { TokenService } from '../auth/service.js';
-import type { DeliveryService } from '../deliveries/service.js';
+import type { DeliveryService, WebhookDeliveries } from '../deliveries/service.js';
 import type { EventService } from '../events/service.js';
 import type { Disconnect, LiveService } from '../pubsub/subscriptions.js';
 import type { WebhookService } from '../webhooks/service.js';
@@ -11,6 +11,8 @@ export interface Context {
   webhooks: WebhookService;
   events: EventService;
   deliveries: DeliveryService;
+  /** `Webhook.deliveries` of every webhook in a response, read together (one per request). */
+  webhookDeliveries: WebhookDeliveries;
   live: LiveService;
   tokens: TokenService;
   /** Where the request came from, for audit records. */

@@ -1,6 +1,6 @@
 import { type Config, parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { type Running, serve } from '../../src/main.js';
+import { type Role, type Running, serve } from '../../src/main.js';
 import type { Backend } from './db.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -45,11 +45,22 @@ export async function gqlRequest<T>(
   return { status: res.status, data: body.data, errors: body.errors, text };
 }
 
+export interface ServerOptions {
+  /** What the process runs (default: everything). */
+  role?: Role;
+  /** The URL the server connects with, given the fresh database's (e.g. through a relay). */
+  connectVia?: (databaseUrl: string) => string;
+}
+
 /** The real server, in this process, on a free port, with a fresh database of `backend`. */
-export async function startServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(
+  backend: Backend,
+  env: Record<string, string> = {},
+  options: ServerOptions = {},
+): Promise<TestServer> {
   const database = await backend.create();
   const config: Config = parseConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.connectVia?.(database.url) ?? database.url,
     PORT: '0',
     HOOKLINE_ADMIN_TOKEN: ADMIN_TOKEN,
     // The receivers of the tests listen on 127.0.0.1, which Hookline refuses by default.
@@ -58,7 +69,11 @@ export async function startServer(backend: Backend, env: Record<string, string> 
   });
   let running: Running;
   try {
-    running = await serve(config, createLogger((process.env.TEST_LOG_LEVEL as 'info') ?? 'silent'));
+    running = await serve(
+      config,
+      createLogger((process.env.TEST_LOG_LEVEL as 'info') ?? 'silent'),
+      options.role,
+    );
   } catch (error) {
     await database.drop();
     throw error;

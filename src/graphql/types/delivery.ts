@@ -119,11 +119,11 @@ builder.objectField(WebhookRef, 'deliveries', (t) =>
       description: "This webhook's deliveries, newest first.",
       args: { status: t.arg({ type: [DeliveryStatusEnum] }) },
       resolve: (w, args, ctx) => {
-        const filter = { webhookId: w.id, status: args.status as DeliveryStatus[] | null };
+        const status = args.status as DeliveryStatus[] | null;
         return keysetConnection(
           args,
-          (page) => ctx.deliveries.list(ctx.principal, filter, page),
-          () => ctx.deliveries.count(ctx.principal, filter),
+          (page) => ctx.webhookDeliveries.list(w.id, status, page),
+          () => ctx.webhookDeliveries.count(w.id, status),
         );
       },
     },
