@@ -62,3 +62,30 @@ export async function deliveryStatuses(databaseUrl: string): Promise<Record<stri
     await sql.end();
   }
 }
+
+/** The deliveries not SUCCEEDED, with what a failure message needs to say why (at most 10). */
+export async function unfinishedDeliveries(databaseUrl: string): Promise<string> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`
+      select status, attempt_count, last_error, leased_by,
+             round(extract(epoch from lease_until - now())::numeric, 1) as lease_left_s,
+             round(extract(epoch from next_attempt_at - now())::numeric, 1) as due_in_s
+        from deliveries where status <> 'SUCCEEDED' order by id limit 10`;
+    return JSON.stringify(rows);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Attempts recorded as failed (a timeout on a loaded machine): each may have reached the receiver. */
+export async function failedAttempts(databaseUrl: string): Promise<number> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from delivery_attempts where status <> 'SUCCEEDED'`;
+    return row?.n ?? 0;
+  } finally {
+    await sql.end();
+  }
+}
