@@ -20,17 +20,74 @@ export async function gql(url: string, query: string, variables: Record<string, 
   return body.data;
 }
 
-/** Creates `count` webhooks through createWebhooks, 100 a call; `input(i)` describes the i-th. */
+/** Creates `count` webhooks through createWebhooks, 100 a call; `input(i)` describes the i-th. Returns their ids in order. */
 export async function createWebhooksInBatches(
   url: string,
   count: number,
   input: (i: number) => Record<string, unknown>,
-): Promise<void> {
+): Promise<string[]> {
+  const ids: string[] = [];
   for (let i = 0; i < count; i += 100) {
-    await gql(url, `mutation($inputs: [CreateWebhookInput!]!) { createWebhooks(inputs: $inputs) { id } }`, {
-      inputs: Array.from({ length: Math.min(100, count - i) }, (_, j) => input(i + j)),
+    const data = await gql(
+      url,
+      `mutation($inputs: [CreateWebhookInput!]!) { createWebhooks(inputs: $inputs) { id } }`,
+      { inputs: Array.from({ length: Math.min(100, count - i) }, (_, j) => input(i + j)) },
+    );
+    ids.push(...(data.createWebhooks as { id: string }[]).map((w) => w.id));
+  }
+  return ids;
+}
+
+/** Publishes `count` events through publishEvents, `size` a call; `input(i)` describes the i-th. */
+export async function publishInBatches(
+  url: string,
+  count: number,
+  size: number,
+  input: (i: number) => Record<string, unknown>,
+): Promise<void> {
+  for (let i = 0; i < count; i += size) {
+    await gql(url, `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`, {
+      inputs: Array.from({ length: Math.min(size, count - i) }, (_, j) => input(i + j)),
     });
   }
+}
+
+/**
+ * Publishes `count` events one by one at `perSecond`, each on schedule whether or not earlier
+ * publishes have answered (an open-loop load); `input(i)` is called when the i-th is sent.
+ * Resolves with the publish rate reached, below the asked one when the server could not take it.
+ */
+export async function publishPaced(
+  url: string,
+  count: number,
+  perSecond: number,
+  input: (i: number) => Record<string, unknown>,
+): Promise<number> {
+  const started = Date.now();
+  const publishing = new Set<Promise<unknown>>();
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / perSecond;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // Open loop, but bounded: a server that cannot take the rate makes the publisher wait
+    // rather than pile up connections until they time out (the achieved rate shows it).
+    if (publishing.size >= 200) await Promise.race(publishing);
+    const publish = gql(url, `mutation($input: PublishEventInput!) { publishEvent(input: $input) { id } }`, {
+      input: input(i),
+    }).finally(() => publishing.delete(publish));
+    publishing.add(publish);
+  }
+  await Promise.all(publishing);
+  return count / ((Date.now() - started) / 1000);
+}
+
+/** A metric of a Hookline server's /metrics, summed over all its labels. */
+export async function metricSum(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const [, value] of text.matchAll(new RegExp(`^${name}(?:\\{.*\\})? (\\S+)$`, 'gm')))
+    sum += Number(value);
+  return sum;
 }
 
 /** A fresh database per run: `memory://` is new each time; on PostgreSQL one is created and dropped. */
@@ -65,41 +122,62 @@ export interface ReceiverProcess {
   stats(): Promise<ReceiverStats>;
   /** Resolves once `n` requests arrived; rejects after `timeoutMs`. */
   waitFor(n: number, timeoutMs: number): Promise<void>;
+  /** Stops listening and destroys open connections: senders get connection refused. */
+  down(): Promise<void>;
+  /** Listens again, on the same port. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startReceiverProcess(): Promise<ReceiverProcess> {
-  const child = fork(fileURLToPath(new URL('./receiver-process.ts', import.meta.url)), [], {
+export interface BenchProcess<Hello> {
+  /** The first message the process sends, once it is ready. */
+  hello: Hello;
+  /** Sends `command` with an id and resolves with the reply of that id (`{ id, value }` or `{ id, error }`). */
+  ask<T>(command: { op: string } & Record<string, unknown>, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** One of the bench's own helper processes (a `.ts` file here), spoken to over IPC. */
+export async function forkBenchProcess<Hello>(file: string): Promise<BenchProcess<Hello>> {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve(m.port));
-    child.once('exit', () => reject(new Error('the receiver exited')));
+  const hello = await new Promise<Hello>((resolve, reject) => {
+    child.once('message', (m: Hello) => resolve(m));
+    child.once('exit', () => reject(new Error(`${file} exited before it was ready`)));
   });
   let next = 0;
-  const ask = <T>(command: Record<string, unknown>, timeoutMs = 30_000) =>
+  const ask = <T>(command: { op: string } & Record<string, unknown>, timeoutMs = 30_000) =>
     new Promise<T>((resolve, reject) => {
       const id = ++next;
       const timer = setTimeout(() => {
         child.off('message', onMessage);
-        reject(new Error(`receiver: ${command.op} timed out after ${timeoutMs} ms`));
+        reject(new Error(`${file}: ${command.op} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      const onMessage = (m: { id?: number; value: T }) => {
+      const onMessage = (m: { id?: number; value: T; error?: string }) => {
         if (m.id !== id) return;
         clearTimeout(timer);
         child.off('message', onMessage);
-        resolve(m.value);
+        if (m.error !== undefined) reject(new Error(`${file}: ${command.op}: ${m.error}`));
+        else resolve(m.value);
       };
       child.on('message', onMessage);
       child.send({ ...command, id });
     });
+  return { hello, ask, stop: () => stopChild(child) };
+}
+
+export async function startReceiverProcess(): Promise<ReceiverProcess> {
+  const receiver = await forkBenchProcess<{ port: number }>('./receiver-process.ts');
   return {
-    url: `http://127.0.0.1:${port}`,
-    reset: () => ask<void>({ op: 'reset' }),
-    stats: () => ask<ReceiverStats>({ op: 'stats' }),
-    waitFor: (n, timeoutMs) => ask<void>({ op: 'wait', n }, timeoutMs),
-    stop: () => stopChild(child),
+    url: `http://127.0.0.1:${receiver.hello.port}`,
+    reset: () => receiver.ask<void>({ op: 'reset' }),
+    stats: () => receiver.ask<ReceiverStats>({ op: 'stats' }),
+    waitFor: (n, timeoutMs) => receiver.ask<void>({ op: 'wait', n }, timeoutMs),
+    down: () => receiver.ask<void>({ op: 'down' }),
+    up: () => receiver.ask<void>({ op: 'up' }),
+    stop: receiver.stop,
   };
 }
 
@@ -114,6 +192,8 @@ export interface HooklineProcess {
   url: string;
   /** Peak resident set size seen so far, in bytes (sampled every 100 ms). */
   peakRss(): number;
+  /** Resident set size now, in bytes. */
+  rss(): number;
   stop(): Promise<void>;
 }
 
@@ -158,6 +238,7 @@ export async function startHookline(
   return {
     url,
     peakRss: () => peak,
+    rss: () => residentBytes(child.pid as number),
     async stop() {
       clearInterval(sampler);
       await stopChild(child);
@@ -174,6 +255,17 @@ function residentBytes(pid: number): number {
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** p50, p90, p99 and max of `values` (sorted in place), to 0.1. */
+export function summary(values: number[]): { p50: number; p90: number; p99: number; max: number } {
+  const sorted = values.sort((a, b) => a - b);
+  return {
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? Number.NaN),
+  };
 }
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;

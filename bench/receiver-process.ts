@@ -1,7 +1,8 @@
 // The benchmarks' receiver, in a process of its own so that it never shares an event loop
 // with what is measured. It answers 200 at once and, over IPC, reports what it received:
 // how many, the first and last receipt times, and each event's publish-to-receipt time when
-// the event's data carries `sentAt` (ms since the epoch, as Date.now()).
+// the event's data carries `sentAt` (ms since the epoch, as Date.now()). It can be taken down
+// and brought up again on the same port.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -32,7 +33,13 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60_000;
 
 type Command =
-  { id: number; op: 'reset' } | { id: number; op: 'stats' } | { id: number; op: 'wait'; n: number };
+  | { id: number; op: 'reset' }
+  | { id: number; op: 'stats' }
+  | { id: number; op: 'wait'; n: number }
+  | { id: number; op: 'down' }
+  | { id: number; op: 'up' };
+
+let port = 0;
 
 process.on('message', (command: Command) => {
   const reply = (value: unknown) => process.send?.({ id: command.id, value });
@@ -45,9 +52,25 @@ process.on('message', (command: Command) => {
   } else if (command.op === 'wait') {
     if (count >= command.n) reply(true);
     else waiters.push({ n: command.n, resolve: () => reply(true) });
+  } else if (command.op === 'down') {
+    if (!server.listening) return reply(true);
+    // As a receiver that went away: nothing listens, and connections kept alive are cut.
+    server.close(() => reply(true));
+    server.closeAllConnections();
+  } else if (command.op === 'up') {
+    if (server.listening) return reply(true);
+    // The same port: senders keep the endpoint they have. Linux picks a port for bind(0) of
+    // the parity connect() tries last, so refused attempts meanwhile are unlikely to take it.
+    const failed = (error: Error) => process.send?.({ id: command.id, error: error.message });
+    server.once('error', failed);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', failed);
+      reply(true);
+    });
   }
 });
 
 server.listen(0, '127.0.0.1', () => {
-  process.send?.({ port: (server.address() as AddressInfo).port });
+  port = (server.address() as AddressInfo).port;
+  process.send?.({ port });
 });

@@ -2,7 +2,15 @@
 // through publishEvents in batches of 500; deliveries per second from the first publish to the
 // last receipt. The limit (plain undici, no persistence) runs against the same receiver.
 import { Agent, request } from 'undici';
-import { freshDatabase, gql, type ReceiverProcess, round, SECRET, startHookline } from './lib.js';
+import {
+  freshDatabase,
+  gql,
+  publishInBatches,
+  type ReceiverProcess,
+  round,
+  SECRET,
+  startHookline,
+} from './lib.js';
 
 export interface Throughput {
   deliveries: number;
@@ -44,16 +52,7 @@ export async function hooklineThroughput(
     }
     await receiver.reset();
     const started = Date.now();
-    for (let i = 0; i < events; i += 500) {
-      const inputs = Array.from({ length: Math.min(500, events - i) }, (_, j) => eventInput(i + j, webhooks));
-      await gql(
-        hookline.url,
-        `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`,
-        {
-          inputs,
-        },
-      );
-    }
+    await publishInBatches(hookline.url, events, 500, (i) => eventInput(i, webhooks));
     await receiver.waitFor(events, 600_000);
     const { last } = await receiver.stats();
     const seconds = (last - started) / 1000;
