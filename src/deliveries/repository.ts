@@ -28,11 +28,12 @@ export type NewDelivery = Pick<
   Partial<Pick<Delivery, 'leaseUntil' | 'leasedBy'>>;
 
 /**
- * The outbox's hot path (a publish of 1,000 events to several webhooks each): one JSON
- * parameter and a statement text that never changes, instead of a query built per row count.
+ * The insert of new deliveries from one JSON parameter, as a statement (or a CTE) a caller may
+ * end with a `where` on the recordset `r`: a statement text that never changes, instead of a
+ * query built per row count (the outbox's hot path, a publish of 1,000 events to several
+ * webhooks each).
  */
-export async function insertDeliveries(db: Db, rows: NewDelivery[]): Promise<Delivery[]> {
-  if (!rows.length) return [];
+export function deliveriesInsert(rows: NewDelivery[]): SQL {
   const records = rows.map((d) => ({
     id: d.id,
     tenant_id: d.tenantId,
@@ -45,26 +46,28 @@ export async function insertDeliveries(db: Db, rows: NewDelivery[]): Promise<Del
     created_at: d.createdAt.toISOString(),
     updated_at: d.updatedAt.toISOString(),
   }));
-  await db.execute(sql`
+  return sql`
     insert into deliveries (id, tenant_id, event_id, webhook_id, status, next_attempt_at, lease_until,
       leased_by, created_at, updated_at)
     select id, tenant_id, event_id, webhook_id, status, next_attempt_at, lease_until, leased_by,
       created_at, updated_at
       from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r(id uuid, tenant_id text,
         event_id uuid, webhook_id uuid, status text, next_attempt_at timestamptz,
-        lease_until timestamptz, leased_by text, created_at timestamptz, updated_at timestamptz)`);
-  return rows.map((d) => ({
-    attemptCount: 0,
-    scheduleStart: 0,
-    discardFrom: null,
-    lastStatusCode: null,
-    lastError: null,
-    completedAt: null,
-    leaseUntil: null,
-    leasedBy: null,
-    ...d,
-  }));
+        lease_until timestamptz, leased_by text, created_at timestamptz, updated_at timestamptz)`;
 }
+
+/** A new delivery as the table holds it once inserted (the columns it leaves to defaults). */
+export const insertedDelivery = (d: NewDelivery): Delivery => ({
+  attemptCount: 0,
+  scheduleStart: 0,
+  discardFrom: null,
+  lastStatusCode: null,
+  lastError: null,
+  completedAt: null,
+  leaseUntil: null,
+  leasedBy: null,
+  ...d,
+});
 
 /** Wakes every dispatcher; inside a transaction it is sent only if the transaction commits. */
 export async function notifyDispatchers(db: Db): Promise<void> {

@@ -5,7 +5,7 @@ import type { Deliverer } from '../dispatcher/deliver.js';
 import { DomainError, notFound } from '../errors.js';
 import type { HooklineEvent } from '../events/model.js';
 import { TEST_EVENT_TYPE } from '../events/model.js';
-import { insertEvents, recordEventTypes, visibleEvent } from '../events/repository.js';
+import { storeEvents, visibleEvent } from '../events/repository.js';
 import { newEventFrom } from '../events/service.js';
 import { parsePublishEvent } from '../events/validation.js';
 import { buildRequest } from '../dispatcher/request.js';
@@ -24,7 +24,7 @@ import {
   type DeliveryPage,
   findAttempt,
   findDelivery,
-  insertDeliveries,
+  insertedDelivery,
   listDeliveries,
   listDeliveriesOfWebhooks,
   notifyDispatchers,
@@ -201,25 +201,19 @@ export function createDeliveryService({
         createdAt: now,
         idempotencyKey: null,
       };
-      const [delivery] = await db.transaction(async (tx) => {
-        await insertEvents(tx, [event]);
-        await recordEventTypes(tx, actor.tenantId, [TEST_EVENT_TYPE]);
-        return insertDeliveries(tx, [
-          {
-            id: newId(),
-            tenantId: actor.tenantId,
-            eventId: event.id,
-            webhookId,
-            status: 'IN_FLIGHT',
-            leasedBy: workerId,
-            leaseUntil: new Date(now.getTime() + stored.webhook.config.timeoutMs + 15_000),
-            nextAttemptAt: now,
-            createdAt: now,
-            updatedAt: now,
-          },
-        ]);
+      const claimed = insertedDelivery({
+        id: newId(),
+        tenantId: actor.tenantId,
+        eventId: event.id,
+        webhookId,
+        status: 'IN_FLIGHT',
+        leasedBy: workerId,
+        leaseUntil: new Date(now.getTime() + stored.webhook.config.timeoutMs + 15_000),
+        nextAttemptAt: now,
+        createdAt: now,
+        updatedAt: now,
       });
-      const claimed = delivery as Delivery;
+      await storeEvents(db, [event], [claimed]);
       await deliverer.deliver(stored, [{ delivery: claimed, event }]);
       return (await findDelivery(db, webhookScope(actor), claimed.id)) as Delivery;
     },

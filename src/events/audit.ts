@@ -59,28 +59,26 @@ export function createAuditLog({ database, clusterId }: { database: Database; cl
         resource_id: entry.resourceId ?? '',
         ...(entry.error ? { error: entry.error } : {}),
       };
-      await database.db.transaction((tx) =>
-        publishIn(
-          tx,
-          principal.tenantId,
-          [
-            {
-              eventType: entry.kind === 'mutation' ? AUDIT_MUTATION : AUDIT_QUERY,
-              entityType: 'graphql',
-              entityId: record.resource_id || null,
-              entityFqn: record.event_type,
-              cluster: clusterId,
-              namespace: null,
-              actor: record.user,
-              level: entry.error ? 'WARN' : 'INFO',
-              changedFields: [],
-              data: record,
-              occurredAt: now,
-              idempotencyKey: null,
-            },
-          ],
-          now,
-        ),
+      await publishIn(
+        database.db,
+        principal.tenantId,
+        [
+          {
+            eventType: entry.kind === 'mutation' ? AUDIT_MUTATION : AUDIT_QUERY,
+            entityType: 'graphql',
+            entityId: record.resource_id || null,
+            entityFqn: record.event_type,
+            cluster: clusterId,
+            namespace: null,
+            actor: record.user,
+            level: entry.error ? 'WARN' : 'INFO',
+            changedFields: [],
+            data: record,
+            occurredAt: now,
+            idempotencyKey: null,
+          },
+        ],
+        now,
       );
     },
   };

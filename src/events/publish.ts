@@ -1,11 +1,11 @@
 import type { Db } from '../db/client.js';
 import type { Delivery } from '../deliveries/model.js';
-import { insertDeliveries, notifyDispatchers } from '../deliveries/repository.js';
+import { insertedDelivery } from '../deliveries/repository.js';
 import { newId } from '../ids.js';
 import { auditWebhooks, candidateWebhooks } from '../webhooks/repository.js';
 import { webhookMatches } from './matching.js';
 import { type HooklineEvent, isAudit, type NewEvent } from './model.js';
-import { eventsByIdempotencyKey, insertEvents, recordEventTypes } from './repository.js';
+import { eventsByIdempotencyKey, storeEvents } from './repository.js';
 
 export interface Published {
   event: HooklineEvent;
@@ -17,12 +17,12 @@ export interface Published {
 const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))];
 
 /**
- * The outbox step: stores the events and, in the same transaction `tx`, one delivery per
- * matching webhook, then NOTIFYs the dispatchers (sent on commit). An event whose
- * idempotency key was seen before is not stored again: the first one is returned.
+ * The outbox step: stores the events and one delivery per matching webhook in one statement,
+ * which NOTIFYs the dispatchers (sent on commit), so `db` need not be a transaction. An event
+ * whose idempotency key was seen before is not stored again: the first one is returned.
  */
 export async function publishIn(
-  tx: Db,
+  db: Db,
   tenantId: string,
   inputs: NewEvent[],
   now: Date,
@@ -34,53 +34,47 @@ export async function publishIn(
     occurredAt: input.occurredAt ?? now,
     createdAt: now,
   }));
-  // The webhooks that may match are read while the events are written: statements issued
-  // together share one round trip to the server, which costs more than either of them.
   const ordinary = rows.filter((e) => !isAudit(e.eventType));
   const audit = rows.filter((e) => isAudit(e.eventType));
-  const [inserted, ordinaryCandidates, auditCandidates] = await Promise.all([
-    insertEvents(tx, rows),
+  const [ordinaryCandidates, auditCandidates] = await Promise.all([
     ordinary.length
       ? candidateWebhooks(
-          tx,
+          db,
           tenantId,
           distinct(ordinary.map((e) => e.eventType)),
           distinct(ordinary.map((e) => e.entityType)),
         )
       : [],
-    audit.length ? auditWebhooks(tx, tenantId) : [],
+    audit.length ? auditWebhooks(db, tenantId) : [],
   ]);
-  const insertedIds = new Set(inserted.map((e) => e.id));
+  // Matched for every event: the statement keeps the deliveries of the events it inserts.
+  const candidates = [...ordinaryCandidates, ...auditCandidates];
+  const newDeliveries = rows.flatMap((event) =>
+    candidates
+      .filter(({ webhook }) => webhookMatches(webhook, event))
+      .map(({ webhook }) => ({
+        id: newId(),
+        tenantId,
+        eventId: event.id,
+        webhookId: webhook.id,
+        status: 'PENDING' as const,
+        // A throttled webhook waits to gather a batch (Stalwart's throttle window).
+        nextAttemptAt: new Date(now.getTime() + webhook.retryPolicy.throttleMs),
+        createdAt: now,
+        updatedAt: now,
+      })),
+  );
+  const insertedIds = await storeEvents(db, rows, newDeliveries);
   const skipped = rows.filter((r) => !insertedIds.has(r.id));
-  const earlier = await eventsByIdempotencyKey(tx, tenantId, distinct(skipped.map((r) => r.idempotencyKey)));
+  const earlier = await eventsByIdempotencyKey(db, tenantId, distinct(skipped.map((r) => r.idempotencyKey)));
   const byKey = new Map(earlier.map((e) => [e.idempotencyKey, e]));
 
   const deliveriesByEvent = new Map<string, Delivery[]>();
-  if (inserted.length) {
-    const candidates = [...ordinaryCandidates, ...auditCandidates];
-    const newDeliveries = inserted.flatMap((event) =>
-      candidates
-        .filter(({ webhook }) => webhookMatches(webhook, event))
-        .map(({ webhook }) => ({
-          id: newId(),
-          tenantId,
-          eventId: event.id,
-          webhookId: webhook.id,
-          status: 'PENDING' as const,
-          // A throttled webhook waits to gather a batch (Stalwart's throttle window).
-          nextAttemptAt: new Date(now.getTime() + webhook.retryPolicy.throttleMs),
-          createdAt: now,
-          updatedAt: now,
-        })),
-    );
-    const [stored] = await Promise.all([
-      insertDeliveries(tx, newDeliveries),
-      newDeliveries.length ? notifyDispatchers(tx) : null,
-      recordEventTypes(tx, tenantId, distinct(inserted.map((e) => e.eventType))),
-    ]);
-    for (const d of stored) {
-      deliveriesByEvent.set(d.eventId, [...(deliveriesByEvent.get(d.eventId) ?? []), d]);
-    }
+  for (const d of newDeliveries) {
+    if (!insertedIds.has(d.eventId)) continue;
+    const list = deliveriesByEvent.get(d.eventId) ?? [];
+    list.push(insertedDelivery(d));
+    deliveriesByEvent.set(d.eventId, list);
   }
 
   return rows.map((row) => {
