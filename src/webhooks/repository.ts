@@ -1,22 +1,8 @@
-import {
-  and,
-  arrayOverlaps,
-  asc,
-  count,
-  desc,
-  eq,
-  gt,
-  ilike,
-  inArray,
-  isNotNull,
-  lt,
-  or,
-  type SQL,
-  sql,
-} from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { Placeholder } from 'drizzle-orm/sql';
 import type { WebhookScope } from '../auth/policy.js';
-import type { Database, Db } from '../db/client.js';
+import { type Database, type Db, preparedPer } from '../db/client.js';
 import { matchKeys } from '../events/matching.js';
 import { webhooks, webhookVersions } from '../db/schema.js';
 import {
@@ -142,7 +128,7 @@ export function webhookInScope(column: AnyPgColumn | SQL, scope: WebhookScope): 
 }
 
 /** Webhooks that receive events now: enabled and not deleted. */
-const receiving = (tenantId: string): SQL[] => [
+const receiving = (tenantId: string | Placeholder): SQL[] => [
   eq(webhooks.tenantId, tenantId),
   eq(webhooks.enabled, true),
   eq(webhooks.deleted, false),
@@ -269,27 +255,45 @@ export async function candidateWebhooks(
   eventTypes: string[],
   entityTypes: string[],
 ): Promise<StoredWebhook[]> {
-  const rows = await db
+  const rows = await candidatesQuery(db).execute({
+    tenantId,
+    eventTypes: ['*', ...eventTypes],
+    entityTypes: ['*', ...entityTypes],
+  });
+  return rows.map(fromRow);
+}
+
+// Prepared: read on every publish, where building the query cost as much as running it.
+const candidatesQuery = preparedPer((db) =>
+  db
     .select()
     .from(webhooks)
     .where(
       and(
-        ...receiving(tenantId),
-        arrayOverlaps(webhooks.matchEventTypes, ['*', ...eventTypes]),
-        arrayOverlaps(webhooks.matchEntities, ['*', ...entityTypes]),
+        ...receiving(sql.placeholder('tenantId')),
+        sql`${webhooks.matchEventTypes} && ${sql.placeholder('eventTypes')}::text[]`,
+        // A filter, not an index condition: entity types are few and most webhooks share one,
+        // so their index would add every webhook of that type to the event type's few.
+        sql`(${webhooks.matchEntities} && ${sql.placeholder('entityTypes')}::text[]) is true`,
       ),
-    );
-  return rows.map(fromRow);
-}
+    )
+    .prepare('candidate_webhooks'),
+);
 
 /** Webhooks that take audit records at all (a verbosity is set); matching decides which. */
 export async function auditWebhooks(db: Db, tenantId: string): Promise<StoredWebhook[]> {
-  const rows = await db
-    .select()
-    .from(webhooks)
-    .where(and(...receiving(tenantId), isNotNull(webhooks.verbosity)));
+  const rows = await auditorsQuery(db).execute({ tenantId });
   return rows.map(fromRow);
 }
+
+// Prepared: read for the audit record of every mutation.
+const auditorsQuery = preparedPer((db) =>
+  db
+    .select()
+    .from(webhooks)
+    .where(and(...receiving(sql.placeholder('tenantId')), isNotNull(webhooks.verbosity)))
+    .prepare('audit_webhooks'),
+);
 
 /** Whether any webhook of the tenant takes audit records of queries (verbosity QUERIES or ALL). */
 export async function hasQueryAuditors(db: Db, tenantId: string): Promise<boolean> {

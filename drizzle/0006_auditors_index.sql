@@ -1,0 +1,1 @@
+CREATE INDEX "webhooks_auditors_idx" ON "webhooks" USING btree ("tenant_id") WHERE "webhooks"."verbosity" is not null;
