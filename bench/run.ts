@@ -10,7 +10,7 @@ import { hooklineBacklog } from './backlog.js';
 import { hooklineFanOut } from './fanout.js';
 import { hooklineLatency } from './latency.js';
 import { hooklineLiveLogs } from './live-logs.js';
-import { freshDatabase, startReceiverProcess } from './lib.js';
+import { buildHookline, freshDatabase, startReceiverProcess } from './lib.js';
 import { benchMatching } from './matching.js';
 import { hooklineThroughput, undiciLimit } from './throughput.js';
 
@@ -55,6 +55,7 @@ async function graphileBaseline(events: number, receiver: Awaited<ReturnType<typ
 /** Throughput to one webhook per backend, when that scenario ran: the backlog's drain is held to it. */
 const throughputOneWebhook = new Map<string, number>();
 
+buildHookline();
 const receiver = await startReceiverProcess();
 try {
   if (wanted('throughput')) {
