@@ -99,7 +99,9 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<str
         from webhooks w
        where w.rate_limit is not null and w.id in (select id from candidates)
          and (w.rate_next_at is null or w.rate_next_at <= now())
-         for update skip locked
+         -- NO KEY UPDATE, as for every lock taken here: FOR UPDATE would also conflict with the
+         -- KEY SHARE that the foreign key checks of concurrent publishes and attempts take.
+         for no key update skip locked
     ),
     limits as (
       select c.id, c.fifo, c.batch_size,
@@ -176,7 +178,7 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<str
        where d.id = any (array(select id from chosen))
          and ((d.status in ('PENDING', 'AWAITING_RETRY') and d.next_attempt_at <= now())
               or (d.status = 'IN_FLIGHT' and d.lease_until < now()))
-         for update of d skip locked
+         for no key update of d skip locked
     )
     update deliveries d
        set status = 'IN_FLIGHT',

@@ -71,7 +71,11 @@ export async function lockHealth(tx: Db, ids: string[]): Promise<Map<string, Hea
     .from(webhooks)
     .where(inArray(webhooks.id, ids))
     .orderBy(webhooks.id)
-    .for('update');
+    // Not FOR UPDATE: that would also wait for every publish inserting a delivery for these
+    // webhooks (their foreign key check takes KEY SHARE on the row) and hold the next publishes
+    // behind this transaction; the health write changes no key, and NO KEY UPDATE still keeps
+    // two recorders apart.
+    .for('no key update');
   return new Map(
     rows.map((r) => [r.id, { status: r.status as WebhookStatus, failureDetails: r.failureDetails }]),
   );
