@@ -3,7 +3,7 @@ import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
 import type { Logger } from '../logger.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import type { Deliverer, DeliveryJob, DeliveryReport } from './deliver.js';
-import { claimDue, loadClaimed, nextDueAt, releaseClaims } from './sql/claim.js';
+import { claimDue, nextDueAt, releaseClaims } from './sql/claim.js';
 
 export interface DispatcherOptions {
   database: Database;
@@ -115,13 +115,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (free <= 0) return false;
     const busy: Record<string, number> = {};
     for (const [id, n] of perWebhookInFlight) busy[id] = perWebhook - n;
-    const ids = await claimDue(database, { workerId, requests: free, perWebhook, busy, leaseMarginMs });
-    if (!ids.length) {
+    const claimed = await claimDue(database, { workerId, requests: free, perWebhook, busy, leaseMarginMs });
+    if (!claimed.length) {
       processLimited = false;
       return true;
     }
     const byWebhook = new Map<string, { stored: StoredWebhook; jobs: DeliveryJob[] }>();
-    for (const { delivery, event, webhook } of await loadClaimed(database.db, ids)) {
+    for (const { delivery, event, webhook } of claimed) {
       const group = byWebhook.get(webhook.webhook.id) ?? { stored: webhook, jobs: [] };
       group.jobs.push({ delivery, event });
       byWebhook.set(webhook.webhook.id, group);

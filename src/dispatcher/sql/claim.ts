@@ -1,5 +1,6 @@
-import { eq, sql } from 'drizzle-orm';
-import { type Database, type Db, preparedPer } from '../../db/client.js';
+import { sql } from 'drizzle-orm';
+import { type Database } from '../../db/client.js';
+import { decodeColumns, selectColumns } from '../../db/columns.js';
 import { deliveries, events, webhooks } from '../../db/schema.js';
 import type { Delivery } from '../../deliveries/model.js';
 import { deliveryFromRow } from '../../deliveries/repository.js';
@@ -32,8 +33,16 @@ const fifoTurn = (d: string) =>
              and ((o.status = 'IN_FLIGHT' and (o.id < ${d}.id or o.lease_until >= now()))
                   or (o.status <> 'IN_FLIGHT' and o.id < ${d}.id and o.next_attempt_at > now())))`);
 
+/** A claimed delivery with what its request is made of. */
+export interface ClaimedDelivery {
+  delivery: Delivery;
+  event: HooklineEvent;
+  webhook: StoredWebhook;
+}
+
 /**
- * Claims due deliveries and marks them IN_FLIGHT under a lease, returning their ids.
+ * Claims due deliveries and marks them IN_FLIGHT under a lease, returning each with its event
+ * and webhook (one round trip: the claim round is on the path of every delivery).
  *
  * Due means PENDING or AWAITING_RETRY with next_attempt_at passed, or IN_FLIGHT with an
  * expired lease (its process died: any dispatcher takes it over). The claim is read per
@@ -56,12 +65,12 @@ const fifoTurn = (d: string) =>
  * rate/20 requests may start together, so any one-second window holds at most 5% (at least
  * one request) over the limit.
  */
-export async function claimDue(database: Database, args: ClaimArgs): Promise<string[]> {
+export async function claimDue(database: Database, args: ClaimArgs): Promise<ClaimedDelivery[]> {
   if (args.requests <= 0) return [];
   const saturated = Object.entries(args.busy)
     .filter(([, free]) => free <= 0)
     .map(([id]) => id);
-  const rows = await database.prepared<{ id: string }>(sql`
+  const rows = await database.prepared<Record<string, unknown>>(sql`
     with recursive waiting(id) as (
       (select webhook_id from deliveries
         where status in ('PENDING', 'AWAITING_RETRY')
@@ -179,48 +188,39 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<str
          and ((d.status in ('PENDING', 'AWAITING_RETRY') and d.next_attempt_at <= now())
               or (d.status = 'IN_FLIGHT' and d.lease_until < now()))
          for no key update of d skip locked
+    ),
+    claimed as (
+      update deliveries d
+         set status = 'IN_FLIGHT',
+             leased_by = ${args.workerId},
+             lease_until = now() + (coalesce((w.config ->> 'timeoutMs')::int, 10000) + ${args.leaseMarginMs}) * interval '1 millisecond',
+             updated_at = now()
+        from locked, webhooks w
+       where d.id = locked.id and w.id = d.webhook_id
+      returning d.*
     )
-    update deliveries d
-       set status = 'IN_FLIGHT',
-           leased_by = ${args.workerId},
-           lease_until = now() + (coalesce((w.config ->> 'timeoutMs')::int, 10000) + ${args.leaseMarginMs}) * interval '1 millisecond',
-           updated_at = now()
-      from locked, webhooks w
-     where d.id = locked.id and w.id = d.webhook_id
-    returning d.id
+    -- What a request needs, read in the same round trip: each claimed row with its event and
+    -- webhook, each by its primary key (lateral with a limit, so planned per row whatever the
+    -- statistics of a table that is still young say).
+    select ${selectColumns(deliveries, 'c', 'd')}, ${selectColumns(events, 'e', 'e')},
+           ${selectColumns(webhooks, 'h', 'w')}
+      from claimed c
+      cross join lateral (select * from events e where e.id = c.event_id limit 1) e
+      cross join lateral (select * from webhooks h where h.id = c.webhook_id limit 1) h
   `);
-  return rows.map((r) => r.id);
-}
-
-const claimedByIds = preparedPer((db) =>
-  db
-    .select({ delivery: deliveries, event: events, webhook: webhooks })
-    .from(deliveries)
-    .innerJoin(events, eq(events.id, deliveries.eventId))
-    .innerJoin(webhooks, eq(webhooks.id, deliveries.webhookId))
-    // One array parameter, so the statement text is the same whatever the number of ids.
-    .where(sql`${deliveries.id} = any(${sql.placeholder('ids')}::uuid[])`)
-    .prepare('claimed_by_ids'),
-);
-
-/**
- * What claimed deliveries need to be sent: each with its event and webhook, in one read (one
- * round trip, where three reads by id cost three writes to three connections).
- */
-export async function loadClaimed(
-  db: Db,
-  ids: string[],
-): Promise<{ delivery: Delivery; event: HooklineEvent; webhook: StoredWebhook }[]> {
-  if (!ids.length) return [];
-  const rows = await claimedByIds(db).execute({ ids });
   const hooks = new Map<string, StoredWebhook>();
   return rows.map((row) => {
-    let webhook = hooks.get(row.webhook.id);
+    const webhookId = row['w.id'] as string;
+    let webhook = hooks.get(webhookId);
     if (!webhook) {
-      webhook = webhookFromRow(row.webhook);
-      hooks.set(row.webhook.id, webhook);
+      webhook = webhookFromRow(decodeColumns(webhooks, row, 'w'));
+      hooks.set(webhookId, webhook);
     }
-    return { delivery: deliveryFromRow(row.delivery), event: eventFromRow(row.event), webhook };
+    return {
+      delivery: deliveryFromRow(decodeColumns(deliveries, row, 'd')),
+      event: eventFromRow(decodeColumns(events, row, 'e')),
+      webhook,
+    };
   });
 }
 

@@ -1,0 +1,28 @@
+import { getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
+
+/**
+ * A table's columns for a hand-written statement: `alias.column as "prefix.key"`, one per
+ * drizzle column, so that one statement can return several tables' rows side by side (the
+ * dispatcher's claim) without restating their column lists here.
+ */
+export function selectColumns(table: Table, alias: string, prefix: string): SQL {
+  return sql.join(
+    Object.entries(getTableColumns(table)).map(
+      ([key, column]) => sql`${sql.identifier(alias)}.${sql.identifier(column.name)} as ${sql.identifier(`${prefix}.${key}`)}`,
+    ),
+    sql`, `,
+  );
+}
+
+/**
+ * The row `selectColumns(table, _, prefix)` selected, as drizzle's query builder would give
+ * it: each value through its column's own decoding (timestamps, JSON), the same on both drivers.
+ */
+export function decodeColumns<T extends Table>(table: T, row: Record<string, unknown>, prefix: string): T['$inferSelect'] {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table))) {
+    const value = row[`${prefix}.${key}`];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as T['$inferSelect'];
+}
