@@ -8,7 +8,8 @@ import { getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
 export function selectColumns(table: Table, alias: string, prefix: string): SQL {
   return sql.join(
     Object.entries(getTableColumns(table)).map(
-      ([key, column]) => sql`${sql.identifier(alias)}.${sql.identifier(column.name)} as ${sql.identifier(`${prefix}.${key}`)}`,
+      ([key, column]) =>
+        sql`${sql.identifier(alias)}.${sql.identifier(column.name)} as ${sql.identifier(`${prefix}.${key}`)}`,
     ),
     sql`, `,
   );
@@ -18,7 +19,11 @@ export function selectColumns(table: Table, alias: string, prefix: string): SQL 
  * The row `selectColumns(table, _, prefix)` selected, as drizzle's query builder would give
  * it: each value through its column's own decoding (timestamps, JSON), the same on both drivers.
  */
-export function decodeColumns<T extends Table>(table: T, row: Record<string, unknown>, prefix: string): T['$inferSelect'] {
+export function decodeColumns<T extends Table>(
+  table: T,
+  row: Record<string, unknown>,
+  prefix: string,
+): T['$inferSelect'] {
   const out: Record<string, unknown> = {};
   for (const [key, column] of Object.entries(getTableColumns(table))) {
     const value = row[`${prefix}.${key}`];

@@ -1,4 +1,5 @@
 import { type Database, type Db, isConnectionError, reconnectDelay } from '../db/client.js';
+import { createStatisticsKeeper } from '../db/statistics.js';
 import type { DeliveryAttempt } from '../deliveries/model.js';
 import { insertAttempts } from '../deliveries/repository.js';
 import { isOperational, type NewEvent } from '../events/model.js';
@@ -70,6 +71,8 @@ export function createRecorder(deps: {
   health: HealthPolicy;
 }): Recorder {
   const { database, workerId, logger, health } = deps;
+  // Every delivery is recorded here, so this is where the delivery tables' growth is seen.
+  const statistics = createStatisticsKeeper(database, logger);
   let queue: Pending[] = [];
   let writing = false;
 
@@ -106,6 +109,7 @@ export function createRecorder(deps: {
       ),
     );
     batch.forEach((p, i) => p.resolve(statuses[i] ?? null));
+    statistics.changed(batch.reduce((n, p) => n + p.recording.attempts.length, 0));
   }
 
   async function write(tx: Db, recordings: Recording[]): Promise<(WebhookStatus | null)[]> {

@@ -15,6 +15,8 @@ export interface GqlResponse<T = Record<string, unknown>> {
 export interface TestServer {
   url: string;
   backend: Backend['name'];
+  /** The server's own database (`memory://` for PGlite, which only the server can reach). */
+  databaseUrl: string;
   gql<T = any>(
     query: string,
     variables?: Record<string, unknown>,
@@ -82,6 +84,7 @@ export async function startServer(
   return {
     url,
     backend: backend.name,
+    databaseUrl: database.url,
     gql: (query, variables, token) => gqlRequest(url, query, variables, token),
     async stop() {
       await running.stop();

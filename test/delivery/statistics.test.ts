@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import postgres from 'postgres';
+import { createWebhook } from '../helpers/api.js';
+import { backends } from '../helpers/db.js';
+import { eventually, type Receiver, startReceiver } from '../helpers/receiver.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+// The dispatcher's prepared statements are planned once per connection. On a new database that
+// happens while the tables are empty, and autovacuum looks only once a minute (PGlite never):
+// Hookline refreshes the deliveries table's statistics itself as it grows.
+const postgresBackend = backends().find((b) => b.name === 'postgres');
+
+describe(
+  'planner statistics of a new database',
+  { skip: !postgresBackend && 'needs TEST_DATABASE_URL: PGlite cannot be read from outside the server' },
+  () => {
+    let server: TestServer;
+    let receiver: Receiver;
+    let sql: postgres.Sql;
+
+    before(async () => {
+      server = await startServer(postgresBackend as NonNullable<typeof postgresBackend>);
+      receiver = await startReceiver();
+      sql = postgres(server.databaseUrl, { max: 1, onnotice: () => {} });
+    });
+    after(async () => {
+      await sql?.end();
+      await receiver?.close();
+      await server?.stop();
+    });
+
+    const analyzed = async () => {
+      const [row] = await sql<{ last_analyze: Date | null; reltuples: number }[]>`
+        select s.last_analyze, c.reltuples::float8 as reltuples
+          from pg_stat_user_tables s join pg_class c on c.oid = s.relid
+         where s.relname = 'deliveries'`;
+      return row;
+    };
+
+    it('are taken once 1,000 deliveries are recorded, without waiting for autovacuum', async () => {
+      await createWebhook(server, {
+        config: { endpoint: `${receiver.url}/stats` },
+        eventFilters: [{ eventTypes: ['stats.test'] }],
+      });
+      assert.equal((await analyzed())?.last_analyze, null, 'a new table has no statistics');
+      for (let i = 0; i < 1200; i += 400) {
+        const res = await server.gql(
+          `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`,
+          {
+            inputs: Array.from({ length: 400 }, (_, j) => ({
+              eventType: 'stats.test',
+              entityId: `e-${i + j}`,
+            })),
+          },
+        );
+        assert.equal(res.errors, undefined);
+      }
+      await receiver.waitForCount(1200, 60_000);
+      const row = await eventually(
+        async () => {
+          const r = await analyzed();
+          return r?.last_analyze ? r : undefined;
+        },
+        15_000,
+        'an ANALYZE of deliveries',
+      );
+      assert.ok(row.reltuples >= 1000, `the statistics count the rows (${row.reltuples})`);
+    });
+  },
+);
