@@ -8,7 +8,8 @@ export interface StatisticsKeeper {
 }
 
 /**
- * Keeps the planner's statistics of the deliveries table fresh from inside the process, as
+ * Keeps the planner's statistics of fast-changing tables (by default the deliveries table; the
+ * webhook service keeps the webhooks table's) fresh from inside the process, as
  * autovacuum would once a fifth of a table has changed, but at once. Embedded PGlite has no
  * autovacuum at all, and on PostgreSQL it looks once a minute: until then the plans of the
  * dispatcher's prepared statements, made and kept while the tables were empty, scan whole
@@ -20,9 +21,9 @@ export interface StatisticsKeeper {
  */
 export function createStatisticsKeeper(
   database: Database,
-  logger: Logger,
-  options: { tables?: string[]; minChanges?: number; fraction?: number } = {},
+  options: { tables?: string[]; minChanges?: number; fraction?: number; logger?: Logger } = {},
 ): StatisticsKeeper {
+  const { logger } = options;
   const tables = options.tables ?? ['deliveries'];
   const minChanges = options.minChanges ?? 1000;
   const fraction = options.fraction ?? 0.2;
@@ -53,7 +54,7 @@ export function createStatisticsKeeper(
     const started = Date.now();
     await database.rows(sql`analyze ${list}`);
     size = await largest();
-    logger.debug({ tables, rows: size, ms: Date.now() - started }, 'refreshed planner statistics');
+    logger?.debug({ tables, rows: size, ms: Date.now() - started }, 'refreshed planner statistics');
   }
 
   return {
@@ -62,7 +63,7 @@ export function createStatisticsKeeper(
       if (running || since < threshold()) return;
       running = true;
       analyze()
-        .catch((error) => logger.warn({ err: error }, 'could not refresh planner statistics'))
+        .catch((error) => logger?.warn({ err: error }, 'could not refresh planner statistics'))
         .finally(() => {
           running = false;
         });

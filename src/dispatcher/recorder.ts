@@ -72,7 +72,7 @@ export function createRecorder(deps: {
 }): Recorder {
   const { database, workerId, logger, health } = deps;
   // Every delivery is recorded here, so this is where the delivery tables' growth is seen.
-  const statistics = createStatisticsKeeper(database, logger);
+  const statistics = createStatisticsKeeper(database, { logger });
   let queue: Pending[] = [];
   let writing = false;
 

@@ -3,6 +3,7 @@ import { allows, demand, webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database, Db } from '../db/client.js';
 import { sqlState } from '../db/client.js';
+import { createStatisticsKeeper } from '../db/statistics.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import { currentSecret } from '../dispatcher/signing.js';
 import { assertTargetAllowed, type TargetPolicy } from '../dispatcher/targets.js';
@@ -15,7 +16,6 @@ import { describeChange } from './changes.js';
 import type { ChangeDescription, Webhook, WebhookVersion } from './model.js';
 import { fullyQualifiedName, versionFromSeq } from './model.js';
 import {
-  analyzeWebhooks,
   countWebhooks,
   deleteWebhookRow,
   existingNames,
@@ -206,24 +206,11 @@ export async function disableUnhealthy(tx: Db, current: StoredWebhook, now: Date
   return commitChangeAt(tx, systemActor(current.webhook.tenantId), current, next, WEBHOOK_DISABLED, now);
 }
 
-/** New webhooks between two refreshes of the planner's statistics (see analyzeWebhooks). */
-const ANALYZE_EVERY = 100;
-
 export function createWebhookService({ database, targets, clock = () => new Date() }: WebhookServiceDeps) {
   const { db } = database;
-  let createdSinceAnalyze = 0;
-  let analyzing: Promise<void> | null = null;
-
-  function created(n: number) {
-    createdSinceAnalyze += n;
-    if (createdSinceAnalyze < ANALYZE_EVERY || analyzing) return;
-    createdSinceAnalyze = 0;
-    analyzing = analyzeWebhooks(database)
-      .catch(() => {})
-      .finally(() => {
-        analyzing = null;
-      });
-  }
+  // Each event's candidate webhooks are read through the GIN match indexes only once the
+  // planner knows the table (see analyzeWebhooks): refreshed every 100 new webhooks.
+  const statistics = createStatisticsKeeper(database, { tables: ['webhooks'], minChanges: 100, fraction: 0 });
 
   /** Runs a write; a unique violation on the name (a race with another writer) is a CONFLICT. */
   async function writing<T>(names: string[], work: () => Promise<T>): Promise<T> {
@@ -267,7 +254,7 @@ export function createWebhookService({ database, targets, clock = () => new Date
           );
         }),
       );
-      created(1);
+      statistics.changed(1);
       return stored.webhook;
     },
 
@@ -315,7 +302,7 @@ export function createWebhookService({ database, targets, clock = () => new Date
           await publishIn(tx, actor.tenantId, events, now);
         }),
       );
-      created(built.length);
+      statistics.changed(built.length);
       return built.map((b) => b.webhook);
     },
 
