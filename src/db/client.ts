@@ -73,9 +73,16 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       rows: (query, executor = db) => rowsOf(executor, query),
       async prepared<T>(query: SQL) {
         const { sql: text, params } = dialect.sqlToQuery(query);
-        return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-          prepare: true,
-        })) as unknown as T[];
+        // `simple: false`: postgres.js sends a query without parameters as a simple query,
+        // which is planned on every call and never prepared.
+        return (await client.unsafe(
+          text,
+          params as postgres.ParameterOrJSON<never>[],
+          {
+            prepare: true,
+            simple: false,
+          } as postgres.UnsafeQueryOptions,
+        )) as unknown as T[];
       },
       async listen(channel, onNotify) {
         const { unlisten } = await client.listen(channel, onNotify);
