@@ -87,6 +87,17 @@ export async function serve(
       health: config.health,
     });
 
+    if (role !== 'api') {
+      dispatcher = createDispatcher({
+        database,
+        deliverer,
+        logger: logger.child({ component: 'dispatcher' }),
+        workerId,
+        ...config.dispatcher,
+        onReport: (report) => metrics.recordReport(report),
+      });
+    }
+
     let url: string | null = null;
     if (role !== 'worker') {
       if (!config.adminToken) {
@@ -109,7 +120,7 @@ export async function serve(
         authenticator: createAuthenticator({ database, adminToken: config.adminToken }),
         services: {
           webhooks,
-          events: createEventService({ database }),
+          events: createEventService({ database, handoff: dispatcher }),
           deliveries: createDeliveryService({ database, deliverer, workerId }),
           live,
           tokens: createTokenService({ database }),
@@ -124,15 +135,7 @@ export async function serve(
       ops = await startOpsServer({ database, metrics, logger, host: config.host, port: config.port });
       url = ops.url;
     }
-    if (role !== 'api') {
-      dispatcher = createDispatcher({
-        database,
-        deliverer,
-        logger: logger.child({ component: 'dispatcher' }),
-        workerId,
-        ...config.dispatcher,
-        onReport: (report) => metrics.recordReport(report),
-      });
+    if (dispatcher) {
       await dispatcher.start();
       logger.info({ workerId, ...config.dispatcher }, 'dispatcher started');
     }

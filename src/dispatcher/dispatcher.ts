@@ -21,7 +21,35 @@ export interface DispatcherOptions {
   onReport?: (report: DeliveryReport) => void;
 }
 
-export interface Dispatcher {
+/**
+ * How a publish in this process hands its new deliveries straight to the dispatcher: it
+ * reserves a request slot before it stores them, stores them IN_FLIGHT under this process's
+ * lease instead of PENDING, and launches them once committed. A delivery so stored needs no
+ * claim round (a round trip, and the wait for the NOTIFY before it, on the path of every
+ * delivery); if the process dies before sending it, its lease runs out and any dispatcher
+ * claims it, as for a claimed one.
+ */
+export interface Handoff {
+  /**
+   * A slot for one request to `stored` (up to its batch size of deliveries) due now, or null
+   * when it must wait for a claim round: the dispatcher is not running or has no slot free for
+   * it, or the webhook's requests are ordered or paced by the claim (FIFO, rate-limited,
+   * throttled), or it may not be sent to.
+   */
+  reserve(stored: StoredWebhook): HandoffLease | null;
+  /** Sends a reserved request whose deliveries are committed under the lease. */
+  launch(stored: StoredWebhook, jobs: DeliveryJob[]): void;
+  /** Gives back a reserved slot whose deliveries were not stored. */
+  release(webhookId: string): void;
+}
+
+export interface HandoffLease {
+  leasedBy: string;
+  /** How long the lease runs from the store (the webhook's timeout plus the margin). */
+  leaseMs: number;
+}
+
+export interface Dispatcher extends Handoff {
   start(): Promise<void>;
   /** Wakes the loop now (a publish in this process, a freed slot). */
   wake(): void;
@@ -50,6 +78,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const perWebhookInFlight = new Map<string, number>();
   /** The last claim round used every free slot of the process, so more may have been due. */
   let processLimited = false;
+  /**
+   * Webhooks that may have deliveries due that no slot was free for (a claim round used all
+   * theirs, or a publish found none): a request of theirs that finishes wakes the loop. For
+   * any other webhook nothing is waiting, so a finished request needs no claim round.
+   */
+  const backlogged = new Set<string>();
   const requests = new Set<Promise<void>>();
   let idle: (() => void) | undefined;
 
@@ -116,6 +150,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const busy: Record<string, number> = {};
     for (const [id, n] of perWebhookInFlight) busy[id] = perWebhook - n;
     const claimed = await claimDue(database, { workerId, requests: free, perWebhook, busy, leaseMarginMs });
+    for (const [id, left] of Object.entries(busy)) if (left <= 0) backlogged.add(id);
     if (!claimed.length) {
       processLimited = false;
       return true;
@@ -133,10 +168,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         ({ delivery: a }, { delivery: b }) =>
           (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1),
       );
+      const slots = stored.webhook.fifo ? 1 : (busy[stored.webhook.id] ?? perWebhook);
+      let requests = 0;
       for (let i = 0; i < jobs.length; i += stored.webhook.batchSize) {
-        start(stored, jobs.slice(i, i + stored.webhook.batchSize));
-        started++;
+        take(stored.webhook.id);
+        send(stored, jobs.slice(i, i + stored.webhook.batchSize));
+        requests++;
       }
+      if (requests >= slots) backlogged.add(stored.webhook.id);
+      started += requests;
     }
     processLimited = started >= free;
     // Something was due, so more may be: claim again until a round finds nothing.
@@ -151,26 +191,29 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * after it) for every request. The last request of a webhook always wakes it.
    */
   function endpointFreed(webhookId: string) {
-    if ((perWebhookInFlight.get(webhookId) ?? 0) <= perWebhook * 0.75) wake();
+    if (!backlogged.has(webhookId) || (perWebhookInFlight.get(webhookId) ?? 0) > perWebhook * 0.75) return;
+    backlogged.delete(webhookId);
+    wake();
   }
   function slotFreed() {
     if (processLimited && inFlight <= maxInFlight * 0.75) wake();
   }
 
-  function start(stored: StoredWebhook, jobs: DeliveryJob[]) {
-    const id = stored.webhook.id;
+  function take(webhookId: string) {
     inFlight++;
-    perWebhookInFlight.set(id, (perWebhookInFlight.get(id) ?? 0) + 1);
+    perWebhookInFlight.set(webhookId, (perWebhookInFlight.get(webhookId) ?? 0) + 1);
+  }
+
+  /** Sends a request whose slots `take` counted. */
+  function send(stored: StoredWebhook, jobs: DeliveryJob[]) {
+    const id = stored.webhook.id;
     // The webhook's slot is the request to its endpoint: free once the endpoint has answered,
     // while the attempt is still being written (the process-wide slot waits for that).
     let endpointFree = false;
     const freeEndpoint = () => {
       if (endpointFree) return;
       endpointFree = true;
-      const left = (perWebhookInFlight.get(id) ?? 1) - 1;
-      if (left > 0) perWebhookInFlight.set(id, left);
-      else perWebhookInFlight.delete(id);
-      endpointFreed(id);
+      freeWebhookSlot(id);
     };
     const request = deliverer
       .deliver(stored, jobs, freeEndpoint)
@@ -183,16 +226,56 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       })
       .catch((error) => logger.error({ err: error, webhookId: id }, 'recording a delivery attempt failed'))
       .finally(() => {
+        // The process's slot first: a wake for the endpoint's claims for the free slots.
         inFlight--;
         freeEndpoint();
         requests.delete(request);
-        if (inFlight === 0) idle?.();
-        slotFreed();
+        processSlotFreed();
       });
     requests.add(request);
   }
 
+  function freeWebhookSlot(webhookId: string) {
+    const left = (perWebhookInFlight.get(webhookId) ?? 1) - 1;
+    if (left > 0) perWebhookInFlight.set(webhookId, left);
+    else perWebhookInFlight.delete(webhookId);
+    endpointFreed(webhookId);
+  }
+
+  function processSlotFreed() {
+    if (inFlight === 0) idle?.();
+    slotFreed();
+  }
+
+  /** Frees the slots `take` counted for a request that is not sent. */
+  function giveBack(webhookId: string) {
+    inFlight--;
+    freeWebhookSlot(webhookId);
+    processSlotFreed();
+  }
+
   return {
+    reserve(stored) {
+      const webhook = stored.webhook;
+      if (!running || inFlight >= maxInFlight) return null;
+      // What the claim would order, pace, hold back or refuse is left to it.
+      if (webhook.fifo || webhook.rateLimit !== null || webhook.retryPolicy.throttleMs > 0) return null;
+      if (!webhook.enabled || webhook.deleted || webhook.status === 'FAILED') return null;
+      if ((perWebhookInFlight.get(webhook.id) ?? 0) >= perWebhook) {
+        backlogged.add(webhook.id);
+        return null;
+      }
+      take(webhook.id);
+      return { leasedBy: workerId, leaseMs: webhook.config.timeoutMs + leaseMarginMs };
+    },
+    launch(stored, jobs) {
+      // Stopping: not sent. The stop gives the rows back with the rest this process holds (it
+      // waits for this slot), or if it has already, their lease runs out and any dispatcher
+      // claims them.
+      if (!running) giveBack(stored.webhook.id);
+      else send(stored, jobs);
+    },
+    release: giveBack,
     async start() {
       running = true;
       unlisten = await database.listen(DELIVERIES_CHANNEL, wake);

@@ -1,11 +1,12 @@
 import type { Db } from '../db/client.js';
 import type { Delivery } from '../deliveries/model.js';
-import { insertedDelivery } from '../deliveries/repository.js';
+import { insertedDelivery, type NewDelivery } from '../deliveries/repository.js';
+import type { Handoff } from '../dispatcher/dispatcher.js';
 import { newId } from '../ids.js';
-import { auditWebhooks, candidateWebhooks } from '../webhooks/repository.js';
+import { auditWebhooks, candidateWebhooks, type StoredWebhook } from '../webhooks/repository.js';
 import { webhookMatches } from './matching.js';
 import { type HooklineEvent, isAudit, type NewEvent } from './model.js';
-import { eventsByIdempotencyKey, storeEvents } from './repository.js';
+import { eventsByIdempotencyKey, type StoredBody, storeEvents } from './repository.js';
 
 export interface Published {
   event: HooklineEvent;
@@ -20,12 +21,17 @@ const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v
  * The outbox step: stores the events and one delivery per matching webhook in one statement,
  * which NOTIFYs the dispatchers (sent on commit), so `db` need not be a transaction. An event
  * whose idempotency key was seen before is not stored again: the first one is returned.
+ *
+ * With `handoff` (this process's dispatcher; `db` must not be a transaction, as the requests
+ * start once the statement returns) the deliveries it has slots for are stored IN_FLIGHT
+ * under its lease and sent at once, without a claim round.
  */
 export async function publishIn(
   db: Db,
   tenantId: string,
   inputs: NewEvent[],
   now: Date,
+  handoff?: Handoff,
 ): Promise<Published[]> {
   const rows: HooklineEvent[] = inputs.map((input) => ({
     ...input,
@@ -49,7 +55,7 @@ export async function publishIn(
   ]);
   // Matched for every event: the statement keeps the deliveries of the events it inserts.
   const candidates = [...ordinaryCandidates, ...auditCandidates];
-  const newDeliveries = rows.flatMap((event) =>
+  const newDeliveries: NewDelivery[] = rows.flatMap((event) =>
     candidates
       .filter(({ webhook }) => webhookMatches(webhook, event))
       .map(({ webhook }) => ({
@@ -64,7 +70,16 @@ export async function publishIn(
         updatedAt: now,
       })),
   );
-  const insertedIds = await storeEvents(db, rows, newDeliveries);
+  const handedOff = handoff ? reserveRequests(handoff, candidates, newDeliveries) : [];
+  let insertedIds: Map<string, StoredBody>;
+  try {
+    const readBack = new Set(handedOff.flatMap((h) => h.deliveries.map((d) => d.eventId)));
+    insertedIds = await storeEvents(db, rows, newDeliveries, [...readBack]);
+  } catch (error) {
+    for (const { stored } of handedOff) handoff?.release(stored.webhook.id);
+    throw error;
+  }
+  if (handoff) launchRequests(handoff, handedOff, rows, insertedIds);
   const skipped = rows.filter((r) => !insertedIds.has(r.id));
   const earlier = await eventsByIdempotencyKey(db, tenantId, distinct(skipped.map((r) => r.idempotencyKey)));
   const byKey = new Map(earlier.map((e) => [e.idempotencyKey, e]));
@@ -84,4 +99,60 @@ export async function publishIn(
     const first = byKey.get(row.idempotencyKey) as HooklineEvent;
     return { event: first, created: false, deliveries: [] };
   });
+}
+
+interface HandedOff {
+  stored: StoredWebhook;
+  deliveries: NewDelivery[];
+}
+
+/**
+ * Cuts each webhook's new deliveries into requests of its batch size, in publish order, and
+ * marks those of every request the dispatcher has a slot for IN_FLIGHT under its lease.
+ */
+function reserveRequests(handoff: Handoff, candidates: StoredWebhook[], newDeliveries: NewDelivery[]) {
+  const byWebhook = new Map<string, NewDelivery[]>();
+  for (const d of newDeliveries) {
+    const list = byWebhook.get(d.webhookId);
+    if (list) list.push(d);
+    else byWebhook.set(d.webhookId, [d]);
+  }
+  const handedOff: HandedOff[] = [];
+  for (const stored of new Map(candidates.map((c) => [c.webhook.id, c])).values()) {
+    const list = byWebhook.get(stored.webhook.id) ?? [];
+    for (let i = 0; i < list.length; i += stored.webhook.batchSize) {
+      const lease = handoff.reserve(stored);
+      if (!lease) break;
+      const deliveries = list.slice(i, i + stored.webhook.batchSize);
+      const leaseUntil = new Date(Date.now() + lease.leaseMs);
+      for (const d of deliveries)
+        Object.assign(d, { status: 'IN_FLIGHT', leasedBy: lease.leasedBy, leaseUntil });
+      handedOff.push({ stored, deliveries });
+    }
+  }
+  return handedOff;
+}
+
+/**
+ * Sends the reserved requests whose deliveries were stored, built from the events as stored;
+ * gives back the others' slots.
+ */
+function launchRequests(
+  handoff: Handoff,
+  handedOff: HandedOff[],
+  rows: HooklineEvent[],
+  inserted: Map<string, StoredBody>,
+) {
+  const stored = new Map<string, HooklineEvent>();
+  for (const event of rows) {
+    const body = inserted.get(event.id);
+    if (body) stored.set(event.id, { ...event, ...body });
+  }
+  for (const { stored: webhook, deliveries } of handedOff) {
+    const jobs = deliveries
+      .filter((d) => stored.has(d.eventId))
+      .map((d) => ({ delivery: insertedDelivery(d), event: stored.get(d.eventId) as HooklineEvent }));
+    if (jobs.length) handoff.launch(webhook, jobs);
+    else handoff.release(webhook.webhook.id);
+  }
 }

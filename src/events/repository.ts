@@ -13,19 +13,27 @@ type Row = typeof events.$inferSelect;
 export const eventFromRow = (row: Row): HooklineEvent => ({ ...row, level: row.level as EventLevel });
 
 /**
+ * An event's JSON as stored (jsonb orders keys its own way): what its requests are built from,
+ * so that the first request of a delivery and every retry carry the same bytes.
+ */
+export type StoredBody = Pick<HooklineEvent, 'actor' | 'changedFields' | 'data'> | null;
+
+/**
  * The outbox write of a publish, as one statement: the events (one whose idempotency key is
  * taken is skipped), the deliveries of those inserted, the event types seen, and a NOTIFY to
- * the dispatchers when there are deliveries (sent on commit). A statement is atomic on its
+ * the dispatchers when there are deliveries to claim (sent on commit). A statement is atomic on its
  * own, so a publish needs no transaction: one round trip where BEGIN, two pipelined writes and
  * COMMIT took four, and a round trip costs more here than the writes. Returns the ids of the
- * events inserted (callers look up the others by key).
+ * events inserted (callers look up the others by key), with the stored JSON of those in
+ * `readBack`.
  */
 export async function storeEvents(
   db: Db,
   rows: HooklineEvent[],
   newDeliveries: NewDelivery[],
-): Promise<Set<string>> {
-  if (!rows.length) return new Set();
+  readBack: string[] = [],
+): Promise<Map<string, StoredBody>> {
+  if (!rows.length) return new Map();
   const records = rows.map((e) => ({
     id: e.id,
     tenant_id: e.tenantId,
@@ -54,12 +62,12 @@ export async function storeEvents(
           namespace text, actor jsonb, level text, changed_fields jsonb, data jsonb,
           occurred_at timestamptz, created_at timestamptz, idempotency_key text)
       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
-      returning id, tenant_id, event_type
+      returning id, tenant_id, event_type, actor, changed_fields, data
     ),
     delivered as (
       ${deliveriesInsert(newDeliveries)}
        where r.event_id in (select id from ev)
-      returning 1
+      returning status
     ),
     seen as (
       insert into event_types_seen (tenant_id, name)
@@ -67,14 +75,31 @@ export async function storeEvents(
       on conflict do nothing
     )
     select ev.id,
+           echo.id is not null as echoed,
+           case when echo.id is not null then ev.actor end as actor,
+           case when echo.id is not null then ev.changed_fields end as changed_fields,
+           case when echo.id is not null then ev.data end as data,
            -- Read here so that it runs: a CTE that only reads runs when it is referenced.
-           (select pg_notify(${DELIVERIES_CHANNEL}, '') where exists (select 1 from delivered)) as notified
+           -- Not for deliveries handed to this process's dispatcher (stored IN_FLIGHT).
+           (select pg_notify(${DELIVERIES_CHANNEL}, '')
+             where exists (select 1 from delivered where status <> 'IN_FLIGHT')) as notified
       from ev
+      left join (select jsonb_array_elements_text(${JSON.stringify(readBack)}::jsonb)::uuid as id) echo
+        on echo.id = ev.id
   `)) as unknown;
   const inserted = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
     id: string;
+    echoed: boolean;
+    actor: HooklineEvent['actor'];
+    changed_fields: HooklineEvent['changedFields'];
+    data: HooklineEvent['data'];
   }[];
-  return new Set(inserted.map((r) => r.id));
+  return new Map(
+    inserted.map((r) => [
+      r.id,
+      r.echoed ? { actor: r.actor, changedFields: r.changed_fields, data: r.data } : null,
+    ]),
+  );
 }
 
 export async function eventsByIdempotencyKey(db: Db, tenantId: string, keys: string[]) {

@@ -1,6 +1,7 @@
 import { allows, demand, webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
+import type { Handoff } from '../dispatcher/dispatcher.js';
 import { badInput, DomainError } from '../errors.js';
 import type { EventLevel } from '../webhooks/model.js';
 import { builtInEventTypes, type NewEvent } from './model.js';
@@ -32,9 +33,12 @@ export type EventService = ReturnType<typeof createEventService>;
 
 export function createEventService({
   database,
+  handoff,
   clock = () => new Date(),
 }: {
   database: Database;
+  /** This process's dispatcher, when it runs one: new deliveries go to it at once. */
+  handoff?: Handoff;
   clock?: () => Date;
 }) {
   const { db } = database;
@@ -71,6 +75,7 @@ export function createEventService({
           parsed[0]?.tenantId as string,
           parsed.map((p) => p.event),
           now,
+          handoff,
         );
       }
       return db.transaction(async (tx) => {

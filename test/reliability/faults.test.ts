@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import {
   clusterEnv,
@@ -107,6 +108,50 @@ describe(
         `${duplicates} duplicates; in flight at the kills: ${inFlightAtKills.join(', ')}; failed attempts: ${failed}`,
       );
       assert.equal(await node.process.kill('SIGTERM'), 0);
+    });
+
+    it('a process killed while sending what it was just published: the delivery waits out its lease, then another process sends it', async () => {
+      let hold = true;
+      const held: ServerResponse[] = [];
+      const receiver = await startReceiver((_req, res) => {
+        if (hold) held.push(res);
+        else res.end('ok');
+      });
+      receivers.push(receiver);
+      const env = clusterEnv(database.url, { HOOKLINE_LEASE_MARGIN_MS: '500' });
+      const publisher = await started(env);
+      await createWebhook(publisher.url, {
+        config: { endpoint: `${receiver.url}/handoff`, timeoutMs: 1000 },
+        eventFilters: [{ eventTypes: ['handoff'] }],
+      });
+      const res = await gqlRequest<any>(
+        publisher.url,
+        `mutation { publishEvent(input: { eventType: "handoff" }) { id deliveries { id status } } }`,
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      // Handed to the publishing process's dispatcher as it was stored: no claim round first.
+      const [delivery] = res.data.publishEvent.deliveries;
+      assert.equal(delivery.status, 'IN_FLIGHT');
+      await receiver.waitForCount(1);
+      publisher.process.child.kill('SIGKILL');
+      await publisher.process.exited;
+      hold = false;
+
+      const other = await started(env);
+      const status = () =>
+        gqlRequest<any>(other.url, `query($id: ID!) { delivery(id: $id) { status attemptCount } }`, {
+          id: delivery.id,
+        }).then((r) => r.data?.delivery);
+      await eventually(
+        async () => ((await status())?.status === 'SUCCEEDED' ? true : undefined),
+        30_000,
+        "the killed process's delivery sent by the other one",
+      );
+      assert.equal(receiver.received.length, 2, 'sent again once: the first answer was never recorded');
+      assert.equal(receiver.received[1]?.json.eventId, res.data.publishEvent.id);
+      assert.deepEqual(await status(), { status: 'SUCCEEDED', attemptCount: 1 });
+      for (const r of held) r.destroy();
+      assert.equal(await other.process.kill('SIGTERM'), 0);
     });
 
     it('a receiver down for 20 s gets everything once it is back (short retry schedule)', async () => {
