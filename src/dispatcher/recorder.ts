@@ -134,8 +134,20 @@ export function createRecorder(deps: {
     // connection's queries) and are still run in this order: a round trip costs more here
     // than any of them.
     const measured = recordings.filter((r) => r.counted.length);
+    const attempted: LiveMessage[] = recordings.flatMap((r) =>
+      r.attempts.map((a) => ({
+        kind: 'attempt' as const,
+        tenantId: a.tenantId,
+        webhookId: a.webhookId,
+        deliveryId: a.deliveryId,
+        attemptId: a.id,
+        status: a.status,
+      })),
+    );
     const [, states] = await Promise.all([
       Promise.all([
+        // NOTIFY is sent on commit, so it may go with the writes it announces.
+        notifyLive(tx, attempted),
         insertAttempts(
           tx,
           recordings.flatMap((r) => r.attempts),
@@ -191,16 +203,7 @@ export function createRecorder(deps: {
       if (applied.disable) disable.add(id);
     }
     const statuses: (WebhookStatus | null)[] = recordings.map(() => null);
-    const live: LiveMessage[] = recordings.flatMap((r) =>
-      r.attempts.map((a) => ({
-        kind: 'attempt' as const,
-        tenantId: a.tenantId,
-        webhookId: a.webhookId,
-        deliveryId: a.deliveryId,
-        attemptId: a.id,
-        status: a.status,
-      })),
-    );
+    const live: LiveMessage[] = [];
     for (const [id, i] of lastOf) {
       const state = states.get(id) as HealthState;
       const before = initial.get(id) as HealthState;
