@@ -257,7 +257,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   return {
     reserve(stored) {
       const webhook = stored.webhook;
-      if (!running || inFlight >= maxInFlight) return null;
+      if (!running) return null;
+      if (inFlight >= maxInFlight) {
+        // As after a claim round cut short by the process's limit: freed slots wake the loop.
+        processLimited = true;
+        return null;
+      }
       // What the claim would order, pace, hold back or refuse is left to it.
       if (webhook.fifo || webhook.rateLimit !== null || webhook.retryPolicy.throttleMs > 0) return null;
       if (!webhook.enabled || webhook.deleted || webhook.status === 'FAILED') return null;

@@ -155,4 +155,63 @@ for (const backend of backends()) {
       });
     });
   });
+
+  describe(`dispatching: slots freed wake the loop (${backend.name})`, () => {
+    // The safety-net poll is set far beyond the test's waits: what is not handed over at publish
+    // must be claimed because a finished request woke the loop, not because the poll came round.
+    let server: TestServer;
+    const receivers: Receiver[] = [];
+    before(async () => {
+      server = await startServer(backend, {
+        HOOKLINE_DISPATCH_CONCURRENCY: '4',
+        HOOKLINE_WEBHOOK_CONCURRENCY: '2',
+        HOOKLINE_POLL_MS: '600000',
+      });
+    });
+    after(async () => {
+      await Promise.all(receivers.map((r) => r.close()));
+      await server?.stop();
+    });
+
+    const slowReceiver = async () => {
+      const r = await startReceiver(async (_req, res) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        res.end('ok');
+      });
+      receivers.push(r);
+      return r;
+    };
+
+    it('one event to more webhooks than the process has slots: every webhook gets it', async () => {
+      const r = await slowReceiver();
+      for (let i = 0; i < 10; i++) {
+        await createWebhook(server, {
+          config: { endpoint: `${r.url}/fan/${i}` },
+          eventFilters: [{ eventTypes: ['fan.out'] }],
+        });
+      }
+      const event = await publish(server, { eventType: 'fan.out' });
+      assert.equal(event.deliveries.length, 10);
+      await r.waitForCount(10, 20_000);
+      assert.deepEqual(new Set(r.received.map((x) => x.path)).size, 10);
+    });
+
+    it('more events to one webhook than its slots: all of them arrive', async () => {
+      const r = await slowReceiver();
+      await createWebhook(server, {
+        config: { endpoint: `${r.url}/many` },
+        eventFilters: [{ eventTypes: ['many.to.one'] }],
+      });
+      const res = await server.gql(
+        `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`,
+        { inputs: Array.from({ length: 12 }, (_, i) => ({ eventType: 'many.to.one', entityId: `m-${i}` })) },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      await r.waitForCount(12, 20_000);
+      assert.deepEqual(
+        new Set(r.received.map((x) => x.json.eventId)),
+        new Set(res.data.publishEvents.map((e: { id: string }) => e.id)),
+      );
+    });
+  });
 }
