@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { type SQL, sql } from 'drizzle-orm';
+import { is, type SQL, sql } from 'drizzle-orm';
 import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { drizzle as drizzlePostgres, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseTarget } from '../config.js';
 import * as schema from './schema.js';
@@ -27,9 +27,36 @@ export interface Database {
 }
 
 /** Drivers disagree on what `execute` returns: postgres.js an array, PGlite `{ rows }`. */
-async function rowsOf<T>(executor: Db, query: SQL): Promise<T[]> {
+export async function rowsOf<T>(executor: Db, query: SQL): Promise<T[]> {
   const result = (await executor.execute(query)) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Like `rowsOf`, as a named prepared statement when `executor` is a postgres.js pool or
+ * transaction: parsed and planned once per connection instead of on every call, which for
+ * the publish and record statements (data-modifying CTEs) costs more than running them. Only
+ * for statements whose text never varies (every value a parameter), since each distinct text
+ * stays prepared on every connection. PGlite runs it as `rowsOf` does.
+ */
+export async function preparedRows<T>(executor: Db, query: SQL): Promise<T[]> {
+  // `session` is drizzle's own (marked internal): the pool's or the transaction's connection.
+  const session = (executor as unknown as { session: unknown }).session;
+  if (!is(session, PostgresJsSession)) return rowsOf<T>(executor, query);
+  const client = (session as unknown as { client: postgres.Sql }).client;
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  // `simple: false`: postgres.js sends a query without parameters as a simple query, which is
+  // planned on every call and never prepared.
+  return (await client.unsafe(
+    text,
+    params as postgres.ParameterOrJSON<never>[],
+    {
+      prepare: true,
+      simple: false,
+    } as postgres.UnsafeQueryOptions,
+  )) as unknown as T[];
 }
 
 export const DATABASE_POOL_SIZE = 10;
@@ -66,24 +93,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       connection: { application_name: 'hookline', plan_cache_mode: 'force_generic_plan' },
     });
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
-    const dialect = new PgDialect();
     return {
       db,
       kind: 'postgres',
       rows: (query, executor = db) => rowsOf(executor, query),
-      async prepared<T>(query: SQL) {
-        const { sql: text, params } = dialect.sqlToQuery(query);
-        // `simple: false`: postgres.js sends a query without parameters as a simple query,
-        // which is planned on every call and never prepared.
-        return (await client.unsafe(
-          text,
-          params as postgres.ParameterOrJSON<never>[],
-          {
-            prepare: true,
-            simple: false,
-          } as postgres.UnsafeQueryOptions,
-        )) as unknown as T[];
-      },
+      prepared: (query) => preparedRows(db, query),
       async listen(channel, onNotify) {
         const { unlisten } = await client.listen(channel, onNotify);
         return unlisten;

@@ -233,6 +233,11 @@ export async function findAttemptsByIds(db: Db, tenantId: string, ids: string[])
  */
 export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<void> {
   if (!rows.length) return;
+  await db.execute(attemptsInsert(rows));
+}
+
+/** The insert of `insertAttempts` as a statement, also to be a CTE of a larger one. */
+export function attemptsInsert(rows: DeliveryAttempt[]): SQL {
   const records = rows.map((a) => ({
     id: a.id,
     tenant_id: a.tenantId,
@@ -251,7 +256,7 @@ export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<v
     error_kind: a.errorKind,
     error_message: a.errorMessage,
   }));
-  await db.execute(sql`
+  return sql`
     insert into delivery_attempts (id, tenant_id, delivery_id, webhook_id, attempt_number, status,
       started_at, duration_ms, request_url, request_headers, request_body, response_status,
       response_headers, response_body, error_kind, error_message)
@@ -262,7 +267,7 @@ export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<v
         delivery_id uuid, webhook_id uuid, attempt_number int, status text, started_at timestamptz,
         duration_ms int, request_url text, request_headers jsonb, request_body text,
         response_status int, response_headers jsonb, response_body text, error_kind text,
-        error_message text)`);
+        error_message text)`;
 }
 
 /** The share of a webhook's attempts since `since` that failed (0 when there were none). */

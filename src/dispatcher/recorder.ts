@@ -6,14 +6,22 @@ import { isOperational, type NewEvent } from '../events/model.js';
 import { publishIn } from '../events/publish.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Logger } from '../logger.js';
-import { type LiveMessage, notifyLive } from '../pubsub/live.js';
+import { type LiveMessage, livePayloads, notifyLive } from '../pubsub/live.js';
 import type { WebhookStatus } from '../webhooks/model.js';
 import { findWebhooksByIds, type StoredWebhook } from '../webhooks/repository.js';
 import { disableUnhealthy } from '../webhooks/service.js';
 import type { DeliveryJob } from './deliver.js';
 import { deliveryFailingEvent, type HealthPolicy, reportsFailing } from './health.js';
 import type { AttemptResult, Outcome } from './outcome.js';
-import { applyHealth, finishDeliveries, type HealthState, lockHealth, saveHealth } from './sql/complete.js';
+import {
+  applyHealth,
+  finishDeliveries,
+  type HealthState,
+  lockHealth,
+  recordSucceeded,
+  saveHealth,
+  successSettles,
+} from './sql/complete.js';
 
 /** What one request came to, ready to be written. */
 export interface Recording {
@@ -50,6 +58,23 @@ async function retryingConnection<T>(logger: Logger, work: () => Promise<T>): Pr
     }
   }
 }
+
+/** Every job of the recording SUCCEEDED (the common case, written in one statement). */
+const succeededAll = (r: Recording) =>
+  r.jobs.every((j) => r.outcomes.get(j.delivery.id)?.status === 'SUCCEEDED');
+
+/** The live feed's message of each attempt recorded. */
+const attemptMessages = (recordings: Recording[]): LiveMessage[] =>
+  recordings.flatMap((r) =>
+    r.attempts.map((a) => ({
+      kind: 'attempt' as const,
+      tenantId: a.tenantId,
+      webhookId: a.webhookId,
+      deliveryId: a.deliveryId,
+      attemptId: a.id,
+      status: a.status,
+    })),
+  );
 
 interface Pending {
   recording: Recording;
@@ -100,16 +125,42 @@ export function createRecorder(deps: {
    * later, so the write is retried for a while before the leases are left to expire.
    */
   async function writeAll(batch: Pending[]) {
-    const statuses = await retryingConnection(logger, () =>
-      database.db.transaction((tx) =>
-        write(
-          tx,
-          batch.map((p) => p.recording),
-        ),
-      ),
-    );
+    const recordings = batch.map((p) => p.recording);
+    const statuses = recordings.every(succeededAll)
+      ? await writeSucceeded(recordings)
+      : await retryingConnection(logger, () => database.db.transaction((tx) => write(tx, recordings)));
     batch.forEach((p, i) => p.resolve(statuses[i] ?? null));
     statistics.changed(batch.reduce((n, p) => n + p.recording.attempts.length, 0));
+  }
+
+  /**
+   * Every request answered 2xx: one statement, and a transaction after it only for the
+   * webhooks whose health a success changes (they were failing, or waiting on a retry).
+   */
+  async function writeSucceeded(recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
+    const measured = recordings.filter((r) => r.counted.length);
+    const states = await retryingConnection(logger, () =>
+      recordSucceeded(database.db, {
+        attempts: recordings.flatMap((r) => r.attempts),
+        succeeded: recordings.flatMap((r) =>
+          r.jobs.map((j) => ({ id: j.delivery.id, statusCode: r.statusCode, at: r.now })),
+        ),
+        workerId,
+        livePayloads: livePayloads(attemptMessages(recordings)),
+        webhookIds: [...new Set(measured.map((r) => r.webhook.webhook.id))],
+      }),
+    );
+    if (measured.every((r) => successSettles(states.get(r.webhook.webhook.id)))) {
+      return recordings.map(() => null);
+    }
+    return retryingConnection(logger, () =>
+      database.db.transaction(async (tx) => {
+        const live: LiveMessage[] = [];
+        const statuses = await settleHealth(tx, recordings, await lockMeasured(tx, recordings), live);
+        await notifyLive(tx, live);
+        return statuses;
+      }),
+    );
   }
 
   async function write(tx: Db, recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
@@ -132,22 +183,10 @@ export function createRecorder(deps: {
     }
     // Issued together, these go to the server in one write (postgres.js pipelines a
     // connection's queries) and are still run in this order: a round trip costs more here
-    // than any of them.
-    const measured = recordings.filter((r) => r.counted.length);
-    const attempted: LiveMessage[] = recordings.flatMap((r) =>
-      r.attempts.map((a) => ({
-        kind: 'attempt' as const,
-        tenantId: a.tenantId,
-        webhookId: a.webhookId,
-        deliveryId: a.deliveryId,
-        attemptId: a.id,
-        status: a.status,
-      })),
-    );
+    // than any of them. NOTIFY is sent on commit, so it may go with the writes it announces.
     const [, states] = await Promise.all([
       Promise.all([
-        // NOTIFY is sent on commit, so it may go with the writes it announces.
-        notifyLive(tx, attempted),
+        notifyLive(tx, attemptMessages(recordings)),
         insertAttempts(
           tx,
           recordings.flatMap((r) => r.attempts),
@@ -165,11 +204,50 @@ export function createRecorder(deps: {
           }),
         ),
       ]),
-      // Webhook health, applied below request by request in the order they finished.
-      measured.length
-        ? lockHealth(tx, [...new Set(measured.map((r) => r.webhook.webhook.id))])
-        : new Map<string, HealthState>(),
+      lockMeasured(tx, recordings),
     ]);
+    const live: LiveMessage[] = [];
+    const statuses = await settleHealth(tx, recordings, states, live);
+
+    const failing = new Map<string, NewEvent[]>();
+    for (const r of recordings) {
+      for (const job of r.counted) {
+        const attempt = r.attempts.find((a) => a.deliveryId === job.delivery.id) as DeliveryAttempt;
+        if (isOperational(job.event.eventType) || !reportsFailing(attempt, health)) continue;
+        const tenant = r.webhook.webhook.tenantId;
+        const event = deliveryFailingEvent(
+          r.webhook.webhook,
+          job.event,
+          attempt,
+          r.outcomes.get(job.delivery.id)?.nextAttemptAt ?? null,
+        );
+        failing.set(tenant, [...(failing.get(tenant) ?? []), event]);
+      }
+    }
+    for (const [tenant, events] of failing) {
+      await publishIn(tx, tenant, events, (recordings[0] as Recording).now);
+    }
+    await notifyLive(tx, live);
+    return statuses;
+  }
+
+  /** Locks the health rows of the webhooks whose health the recordings count for. */
+  function lockMeasured(tx: Db, recordings: Recording[]): Promise<Map<string, HealthState>> {
+    const ids = [...new Set(recordings.filter((r) => r.counted.length).map((r) => r.webhook.webhook.id))];
+    return ids.length ? lockHealth(tx, ids) : Promise.resolve(new Map());
+  }
+
+  /**
+   * Webhook health, applied request by request in the order they finished, from the states
+   * `lockMeasured` read; returns each recording's new webhook status (or null) and adds the
+   * status changes to `live`.
+   */
+  async function settleHealth(
+    tx: Db,
+    recordings: Recording[],
+    states: Map<string, HealthState>,
+    live: LiveMessage[],
+  ): Promise<(WebhookStatus | null)[]> {
     const initial = new Map(states);
     const disable = new Set<string>();
     const lastOf = new Map<string, number>();
@@ -203,7 +281,6 @@ export function createRecorder(deps: {
       if (applied.disable) disable.add(id);
     }
     const statuses: (WebhookStatus | null)[] = recordings.map(() => null);
-    const live: LiveMessage[] = [];
     for (const [id, i] of lastOf) {
       const state = states.get(id) as HealthState;
       const before = initial.get(id) as HealthState;
@@ -229,26 +306,6 @@ export function createRecorder(deps: {
         live.push({ kind: 'webhookStatus', tenantId: webhook.tenantId, webhookId: id, status: state.status });
       }
     }
-
-    const failing = new Map<string, NewEvent[]>();
-    for (const r of recordings) {
-      for (const job of r.counted) {
-        const attempt = r.attempts.find((a) => a.deliveryId === job.delivery.id) as DeliveryAttempt;
-        if (isOperational(job.event.eventType) || !reportsFailing(attempt, health)) continue;
-        const tenant = r.webhook.webhook.tenantId;
-        const event = deliveryFailingEvent(
-          r.webhook.webhook,
-          job.event,
-          attempt,
-          r.outcomes.get(job.delivery.id)?.nextAttemptAt ?? null,
-        );
-        failing.set(tenant, [...(failing.get(tenant) ?? []), event]);
-      }
-    }
-    for (const [tenant, events] of failing) {
-      await publishIn(tx, tenant, events, (recordings[0] as Recording).now);
-    }
-    await notifyLive(tx, live);
     return statuses;
   }
 

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { WebhookScope } from '../auth/policy.js';
-import type { Db } from '../db/client.js';
+import { type Db, preparedRows } from '../db/client.js';
 import { deliveries, events, eventTypesSeen } from '../db/schema.js';
 import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
 import { deliveriesInsert, type NewDelivery } from '../deliveries/repository.js';
@@ -51,7 +51,15 @@ export async function storeEvents(
     created_at: e.createdAt.toISOString(),
     idempotency_key: e.idempotencyKey,
   }));
-  const result = (await db.execute(sql`
+  const inserted = await preparedRows<{
+    id: string;
+    echoed: boolean;
+    actor: HooklineEvent['actor'];
+    changed_fields: HooklineEvent['changedFields'];
+    data: HooklineEvent['data'];
+  }>(
+    db,
+    sql`
     with ev as (
       insert into events (id, tenant_id, event_type, entity_type, entity_id, entity_fqn, cluster,
         namespace, actor, level, changed_fields, data, occurred_at, created_at, idempotency_key)
@@ -86,14 +94,8 @@ export async function storeEvents(
       from ev
       left join (select jsonb_array_elements_text(${JSON.stringify(readBack)}::jsonb)::uuid as id) echo
         on echo.id = ev.id
-  `)) as unknown;
-  const inserted = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
-    id: string;
-    echoed: boolean;
-    actor: HooklineEvent['actor'];
-    changed_fields: HooklineEvent['changedFields'];
-    data: HooklineEvent['data'];
-  }[];
+  `,
+  );
   return new Map(
     inserted.map((r) => [
       r.id,

@@ -57,10 +57,18 @@ function decode(w: Wire): LiveMessage {
  * PostgreSQL delivers NOTIFY across processes; PGlite to the listeners of its own instance.
  */
 export async function notifyLive(tx: Db, messages: LiveMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += PER_NOTIFY) {
-    const payload = JSON.stringify(messages.slice(i, i + PER_NOTIFY).map(encode));
+  for (const payload of livePayloads(messages)) {
     await tx.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
   }
+}
+
+/** The NOTIFY payloads that carry `messages` on LIVE_CHANNEL, for a statement that sends them itself. */
+export function livePayloads(messages: LiveMessage[]): string[] {
+  const payloads: string[] = [];
+  for (let i = 0; i < messages.length; i += PER_NOTIFY) {
+    payloads.push(JSON.stringify(messages.slice(i, i + PER_NOTIFY).map(encode)));
+  }
+  return payloads;
 }
 
 export interface LiveFeed {

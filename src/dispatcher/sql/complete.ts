@@ -1,8 +1,10 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { type Db, preparedRows } from '../../db/client.js';
 import { deliveries, webhooks } from '../../db/schema.js';
 import type { DeliveryStatus } from '../../deliveries/model.js';
-import { failedShareSince } from '../../deliveries/repository.js';
+import type { DeliveryAttempt } from '../../deliveries/model.js';
+import { attemptsInsert, failedShareSince } from '../../deliveries/repository.js';
+import { LIVE_CHANNEL } from '../../pubsub/live.js';
 import { failedLongEnough, type HealthPolicy, windowStart } from '../health.js';
 import type { FailureDetails, WebhookStatus } from '../../webhooks/model.js';
 
@@ -127,3 +129,67 @@ export async function saveHealth(tx: Db, webhookId: string, state: HealthState):
     .set({ status: state.status, failureDetails: state.failureDetails })
     .where(eq(webhooks.id, webhookId));
 }
+
+/**
+ * The common case of a recorded batch, every request answered 2xx, as one statement without a
+ * transaction (a round trip where BEGIN, the writes and COMMIT took three): the attempts, the
+ * deliveries SUCCEEDED (only those still leased by `workerId`, as in `finishDeliveries`), the
+ * live NOTIFYs, and the health state of `webhookIds`, read without a lock. A webhook whose
+ * state a success changes (one with failure details, or a status other than ACTIVE) is then
+ * settled by the caller in a transaction of its own; for any other, a success changes nothing.
+ */
+export async function recordSucceeded(
+  db: Db,
+  args: {
+    attempts: DeliveryAttempt[];
+    succeeded: { id: string; statusCode: number | null; at: Date }[];
+    workerId: string;
+    livePayloads: string[];
+    webhookIds: string[];
+  },
+): Promise<Map<string, HealthState>> {
+  const succeeded = args.succeeded.map((d) => ({
+    id: d.id,
+    status_code: d.statusCode,
+    at: d.at.toISOString(),
+  }));
+  const rows = await preparedRows<{
+    id: string | null;
+    status: WebhookStatus;
+    failure_details: FailureDetails | null;
+  }>(
+    db,
+    sql`
+    with attempted as (
+      ${attemptsInsert(args.attempts)}
+    ),
+    finished as (
+      update deliveries d
+         set status = 'SUCCEEDED', attempt_count = d.attempt_count + 1, next_attempt_at = null,
+             lease_until = null, leased_by = null, last_status_code = r.status_code,
+             last_error = null, completed_at = r.at, updated_at = r.at
+        from jsonb_to_recordset(${JSON.stringify(succeeded)}::jsonb) as r(id uuid, status_code int, at timestamptz)
+       where d.id = r.id and d.leased_by = ${args.workerId} and d.status = 'IN_FLIGHT'
+    ),
+    announced as (
+      select pg_notify(${LIVE_CHANNEL}, p) from jsonb_array_elements_text(${JSON.stringify(args.livePayloads)}::jsonb) p
+    )
+    -- From one row, so that the NOTIFYs (a read, run only when referenced) are sent even when
+    -- no webhook is asked for.
+    select (select count(*) from announced) as notified, w.id, w.status, w.failure_details
+      from (select 1) one
+      left join webhooks w
+        on w.id in (select jsonb_array_elements_text(${JSON.stringify(args.webhookIds)}::jsonb)::uuid)
+  `,
+  );
+  return new Map(
+    rows.flatMap((r) => (r.id ? [[r.id, { status: r.status, failureDetails: r.failure_details }]] : [])),
+  );
+}
+
+/** Whether a 2xx answer leaves this health state as it is (see `applyHealth`). */
+export const successSettles = (state: HealthState | undefined): boolean =>
+  !state ||
+  state.status === 'DISABLED' ||
+  state.status === 'FAILED' ||
+  (state.status === 'ACTIVE' && state.failureDetails === null);
