@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, lt, notInArray, type SQL, sql } from 'drizzle-orm';
 import type { WebhookScope } from '../auth/policy.js';
-import type { Db } from '../db/client.js';
+import { type Db, preparedPer } from '../db/client.js';
 import { webhookInScope } from '../webhooks/repository.js';
 import { deliveries, deliveryAttempts } from '../db/schema.js';
 import {
@@ -220,12 +220,23 @@ export async function findAttempt(db: Db, scope: WebhookScope, id: string): Prom
 /** Attempts of a tenant by id, in one read (the live feed asks for many at once). */
 export async function findAttemptsByIds(db: Db, tenantId: string, ids: string[]): Promise<DeliveryAttempt[]> {
   if (!ids.length) return [];
-  const rows = await db
-    .select()
-    .from(deliveryAttempts)
-    .where(and(eq(deliveryAttempts.tenantId, tenantId), inArray(deliveryAttempts.id, ids)));
+  const rows = await attemptsByIdsQuery(db).execute({ tenantId, ids });
   return rows.map(attemptFromRow);
 }
+
+// Prepared: the live feed reads each recorded attempt for its subscribers, a few hundred a second.
+const attemptsByIdsQuery = preparedPer((db) =>
+  db
+    .select()
+    .from(deliveryAttempts)
+    .where(
+      and(
+        eq(deliveryAttempts.tenantId, sql.placeholder('tenantId')),
+        sql`${deliveryAttempts.id} = any (${sql.placeholder('ids')}::uuid[])`,
+      ),
+    )
+    .prepare('attempts_by_ids'),
+);
 
 /**
  * Attempts are written by the hundred on the dispatcher's hot path: one JSON parameter and a

@@ -23,6 +23,7 @@ export type Disconnect = (reason: string, code?: number) => void;
 // memory is enough to read it once; a long one would hold megabytes of request bodies.
 const LOADED_KEPT = 256;
 const VISIBILITY_TTL_MS = 5000;
+const VISIBILITY_KEPT = 10_000;
 
 export type LiveService = ReturnType<typeof createLiveService>;
 
@@ -85,20 +86,26 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
 
   /**
    * Whether a subscriber may see what happens to a webhook: the same answer as a query for
-   * it, remembered per subscription (a webhook rarely changes hands).
+   * it, remembered for a few seconds per caller and webhook (a webhook rarely changes hands),
+   * so that the subscriptions of one caller (a dashboard's many tabs) ask once between them.
    */
+  const visibility = new Map<string, { visible: Promise<boolean>; until: number }>();
   function webhookVisibility(principal: Principal) {
-    const known = new Map<string, { visible: Promise<boolean>; until: number }>();
+    const caller = JSON.stringify([principal.tokenId, principal.tenantId, principal.role, principal.name]);
     return (webhookId: string) => {
       const now = Date.now();
-      let entry = known.get(webhookId);
+      const key = `${caller}${webhookId}`;
+      let entry = visibility.get(key);
       // Asked again after a few seconds, so a webhook given to someone else stops flowing.
       if (!entry || entry.until < now) {
         entry = {
           visible: webhooks.get(principal, { id: webhookId }).then((w) => w !== null),
           until: now + VISIBILITY_TTL_MS,
         };
-        known.set(webhookId, entry);
+        visibility.delete(key);
+        visibility.set(key, entry);
+        // Insertion order makes the first key the oldest.
+        if (visibility.size > VISIBILITY_KEPT) visibility.delete(visibility.keys().next().value as string);
       }
       return entry.visible;
     };
