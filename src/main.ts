@@ -19,6 +19,7 @@ import { createMetrics } from './metrics.js';
 import { createLiveFeed, type LiveFeed } from './pubsub/live.js';
 import { createLiveService, type LiveService } from './pubsub/subscriptions.js';
 import { createLogger, type Logger } from './logger.js';
+import { createWebhookCache, type WebhookCache } from './webhooks/cache.js';
 import { analyzeWebhooks } from './webhooks/repository.js';
 import { applyEnvWebhook } from './webhooks/env.js';
 import { createWebhookService } from './webhooks/service.js';
@@ -57,6 +58,7 @@ export async function serve(
   let dispatcher: Dispatcher | undefined;
   let app: ReturnType<typeof buildApp> | undefined;
   let feed: LiveFeed | undefined;
+  let webhookCache: WebhookCache | undefined;
   let live: LiveService | undefined;
   let ops: { url: string; stop(): Promise<void> } | undefined;
   const metrics = createMetrics({
@@ -110,17 +112,19 @@ export async function serve(
       }
       feed = createLiveFeed(database, logger.child({ component: 'live' }));
       await feed.start();
-      const webhooks = createWebhookService({ database, targets });
+      webhookCache = createWebhookCache(database);
+      await webhookCache.start();
+      const webhooks = createWebhookService({ database, targets, onChange: webhookCache.invalidate });
       live = createLiveService({ database, feed, webhooks, bufferSize: config.subscriberBuffer });
       app = buildApp({
         metrics,
-        audit: createAuditLog({ database, clusterId: config.clusterId }),
+        audit: createAuditLog({ database, clusterId: config.clusterId, webhooks: webhookCache }),
         database,
         logger,
         authenticator: createAuthenticator({ database, adminToken: config.adminToken }),
         services: {
           webhooks,
-          events: createEventService({ database, handoff: dispatcher }),
+          events: createEventService({ database, handoff: dispatcher, webhooks: webhookCache }),
           deliveries: createDeliveryService({ database, deliverer, workerId }),
           live,
           tokens: createTokenService({ database }),
@@ -152,6 +156,7 @@ export async function serve(
           await dispatcher.stop(config.shutdownGraceMs);
         }
         await feed?.stop();
+        await webhookCache?.stop();
         logger.info('stopping: database');
         await sender.close();
         await database.close();
@@ -162,6 +167,7 @@ export async function serve(
     await app?.stop().catch(() => {});
     await dispatcher?.stop(0).catch(() => {});
     await feed?.stop().catch(() => {});
+    await webhookCache?.stop().catch(() => {});
     await sender.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;

@@ -22,7 +22,12 @@ export interface Database {
    */
   prepared<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
   /** LISTEN on a channel (NOTIFY from any process on PostgreSQL, this process on PGlite). */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    /** Called each time the LISTEN is (re-)established: what was sent meanwhile is lost. */
+    onListen?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -98,8 +103,8 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       kind: 'postgres',
       rows: (query, executor = db) => rowsOf(executor, query),
       prepared: (query) => preparedRows(db, query),
-      async listen(channel, onNotify) {
-        const { unlisten } = await client.listen(channel, onNotify);
+      async listen(channel, onNotify, onListen) {
+        const { unlisten } = await client.listen(channel, onNotify, onListen);
         return unlisten;
       },
       close: () => client.end({ timeout: 5 }),
@@ -114,8 +119,9 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     kind: 'pglite',
     rows: (query, executor = db) => rowsOf(executor, query),
     prepared: (query) => rowsOf(db, query),
-    async listen(channel, onNotify) {
+    async listen(channel, onNotify, onListen) {
       const unlisten = await client.listen(channel, onNotify);
+      onListen?.();
       return () => unlisten();
     },
     close: () => client.close(),

@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { newId } from '../ids.js';
+import type { WebhookSource } from '../webhooks/cache.js';
 import { hasQueryAuditors } from '../webhooks/repository.js';
 import { AUDIT_MUTATION, AUDIT_QUERY } from './model.js';
 import { publishIn } from './publish.js';
@@ -39,7 +40,16 @@ export type AuditLog = ReturnType<typeof createAuditLog>;
  * as an audit event whose data is a Kpow audit record. Only names and ids go in: never
  * variables or results, so a secret sent in a mutation cannot reach an audit webhook.
  */
-export function createAuditLog({ database, clusterId }: { database: Database; clusterId: string }) {
+export function createAuditLog({
+  database,
+  clusterId,
+  webhooks,
+}: {
+  database: Database;
+  clusterId: string;
+  /** The process's cache of the webhooks publishes match. */
+  webhooks?: WebhookSource;
+}) {
   return {
     async record(entry: AuditEntry): Promise<void> {
       const { principal } = entry;
@@ -79,6 +89,7 @@ export function createAuditLog({ database, clusterId }: { database: Database; cl
           },
         ],
         now,
+        { webhooks },
       );
     },
   };

@@ -3,6 +3,7 @@ import type { Delivery } from '../deliveries/model.js';
 import { insertedDelivery, type NewDelivery } from '../deliveries/repository.js';
 import type { Handoff } from '../dispatcher/dispatcher.js';
 import { newId } from '../ids.js';
+import type { WebhookSource } from '../webhooks/cache.js';
 import { auditWebhooks, candidateWebhooks, type StoredWebhook } from '../webhooks/repository.js';
 import { webhookMatches } from './matching.js';
 import { type HooklineEvent, isAudit, type NewEvent } from './model.js';
@@ -24,15 +25,17 @@ const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v
  *
  * With `handoff` (this process's dispatcher; `db` must not be a transaction, as the requests
  * start once the statement returns) the deliveries it has slots for are stored IN_FLIGHT
- * under its lease and sent at once, without a claim round.
+ * under its lease and sent at once, without a claim round. `webhooks` (the process's cache;
+ * not inside a transaction that may change webhooks) replaces the reads of the candidates.
  */
 export async function publishIn(
   db: Db,
   tenantId: string,
   inputs: NewEvent[],
   now: Date,
-  handoff?: Handoff,
+  options: { handoff?: Handoff | undefined; webhooks?: WebhookSource | undefined } = {},
 ): Promise<Published[]> {
+  const { handoff, webhooks = readWebhooks(db) } = options;
   const rows: HooklineEvent[] = inputs.map((input) => ({
     ...input,
     id: newId(),
@@ -44,14 +47,13 @@ export async function publishIn(
   const audit = rows.filter((e) => isAudit(e.eventType));
   const [ordinaryCandidates, auditCandidates] = await Promise.all([
     ordinary.length
-      ? candidateWebhooks(
-          db,
+      ? webhooks.candidates(
           tenantId,
           distinct(ordinary.map((e) => e.eventType)),
           distinct(ordinary.map((e) => e.entityType)),
         )
       : [],
-    audit.length ? auditWebhooks(db, tenantId) : [],
+    audit.length ? webhooks.auditors(tenantId) : [],
   ]);
   // Matched for every event: the statement keeps the deliveries of the events it inserts.
   const candidates = [...ordinaryCandidates, ...auditCandidates];
@@ -100,6 +102,12 @@ export async function publishIn(
     return { event: first, created: false, deliveries: [] };
   });
 }
+
+/** The webhooks as `db` holds them now (inside a transaction, with its own changes). */
+const readWebhooks = (db: Db): WebhookSource => ({
+  candidates: (tenantId, eventTypes, entityTypes) => candidateWebhooks(db, tenantId, eventTypes, entityTypes),
+  auditors: (tenantId) => auditWebhooks(db, tenantId),
+});
 
 interface HandedOff {
   stored: StoredWebhook;

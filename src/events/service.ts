@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import type { Handoff } from '../dispatcher/dispatcher.js';
 import { badInput, DomainError } from '../errors.js';
+import type { WebhookSource } from '../webhooks/cache.js';
 import type { EventLevel } from '../webhooks/model.js';
 import { builtInEventTypes, type NewEvent } from './model.js';
 import { type Published, publishIn } from './publish.js';
@@ -34,11 +35,14 @@ export type EventService = ReturnType<typeof createEventService>;
 export function createEventService({
   database,
   handoff,
+  webhooks,
   clock = () => new Date(),
 }: {
   database: Database;
   /** This process's dispatcher, when it runs one: new deliveries go to it at once. */
   handoff?: Handoff;
+  /** The process's cache of the webhooks publishes match. */
+  webhooks?: WebhookSource;
   clock?: () => Date;
 }) {
   const { db } = database;
@@ -75,7 +79,7 @@ export function createEventService({
           parsed[0]?.tenantId as string,
           parsed.map((p) => p.event),
           now,
-          handoff,
+          { handoff, webhooks },
         );
       }
       return db.transaction(async (tx) => {

@@ -44,6 +44,8 @@ export interface WebhookServiceDeps {
   database: Database;
   /** Endpoints are checked against it when saved (and again, by address, at each send). */
   targets?: TargetPolicy;
+  /** Called after every write of webhooks (the process's cache of them forgets). */
+  onChange?: () => void;
   clock?: () => Date;
 }
 
@@ -206,8 +208,22 @@ export async function disableUnhealthy(tx: Db, current: StoredWebhook, now: Date
   return commitChangeAt(tx, systemActor(current.webhook.tenantId), current, next, WEBHOOK_DISABLED, now);
 }
 
-export function createWebhookService({ database, targets, clock = () => new Date() }: WebhookServiceDeps) {
+export function createWebhookService({
+  database,
+  targets,
+  onChange,
+  clock = () => new Date(),
+}: WebhookServiceDeps) {
   const { db } = database;
+
+  /** A write of webhook rows; `onChange` hears of it once it has ended, committed or not. */
+  async function changing<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await db.transaction(work);
+    } finally {
+      onChange?.();
+    }
+  }
   // Each event's candidate webhooks are read through the GIN match indexes only once the
   // planner knows the table (see analyzeWebhooks): refreshed every 100 new webhooks.
   const statistics = createStatisticsKeeper(database, { tables: ['webhooks'], minChanges: 100, fraction: 0 });
@@ -244,7 +260,7 @@ export function createWebhookService({ database, targets, clock = () => new Date
       const now = clock();
       const stored = buildWebhook(parsed, actor, newId(), now);
       await writing([parsed.name], () =>
-        db.transaction(async (tx) => {
+        changing(async (tx) => {
           await insertWebhooks(tx, [stored]);
           await publishIn(
             tx,
@@ -294,7 +310,7 @@ export function createWebhookService({ database, targets, clock = () => new Date
       });
       const names = [...seen.keys()];
       await writing(names, () =>
-        db.transaction(async (tx) => {
+        changing(async (tx) => {
           const [taken] = await existingNames(tx, actor.tenantId, names);
           if (taken !== undefined) throw nameTaken(taken, seen.get(taken));
           await insertWebhooks(tx, built);
@@ -310,7 +326,7 @@ export function createWebhookService({ database, targets, clock = () => new Date
       const patch = parseUpdateWebhook(input);
       if (targets && patch.config?.endpoint) await assertTargetAllowed(targets, patch.config.endpoint);
       return writing([patch.name ?? ''], () =>
-        db.transaction(async (tx) => {
+        changing(async (tx) => {
           const current = await mustFind(tx, actor, id);
           const seq = current.webhook.versionSeq;
           if (expectedVersion != null && Math.abs(expectedVersion * 10 - seq) > 1e-6) {
@@ -333,7 +349,7 @@ export function createWebhookService({ database, targets, clock = () => new Date
 
     /** Soft delete hides and keeps the webhook (a new version); hard delete removes it and its history. */
     async delete(actor: Principal, id: string, hard: boolean): Promise<Webhook> {
-      return db.transaction(async (tx) => {
+      return changing(async (tx) => {
         const current = await mustFind(tx, actor, id);
         if (hard) {
           await deleteWebhookRow(tx, actor.tenantId, id);
@@ -347,7 +363,7 @@ export function createWebhookService({ database, targets, clock = () => new Date
     },
 
     async restore(actor: Principal, id: string): Promise<Webhook> {
-      return db.transaction(async (tx) => {
+      return changing(async (tx) => {
         const current = await mustFind(tx, actor, id);
         const next = { ...current, webhook: { ...current.webhook, deleted: false } };
         return commitChange(tx, actor, current, next);
@@ -364,7 +380,7 @@ export function createWebhookService({ database, targets, clock = () => new Date
       const found = await findWebhook(db, webhookScope(actor), { id });
       if (!found) throw notFound('webhook');
       const previous = await currentSecret(found.webhook.config, found.secrets).catch(() => null);
-      await db.transaction(async (tx) => {
+      await changing(async (tx) => {
         const current = await mustFind(tx, actor, id);
         if (current.webhook.deleted) {
           throw new DomainError('CONFLICT', 'webhook is deleted; restore it before changing it', {

@@ -1,0 +1,79 @@
+import type { Database } from '../db/client.js';
+import { auditWebhooks, candidateWebhooks, type StoredWebhook } from './repository.js';
+
+/** NOTIFYed by a trigger on every change to a webhook a publish could see (drizzle/0007). */
+export const WEBHOOKS_CHANNEL = 'hookline_webhooks';
+
+/** Lists kept: one per tenant and set of event and entity types published. */
+const KEPT = 1000;
+/** A bound on staleness should a notification ever be missed. */
+const MAX_AGE_MS = 10_000;
+
+/** The webhooks a publish matches its events against. */
+export interface WebhookSource {
+  candidates(tenantId: string, eventTypes: string[], entityTypes: string[]): Promise<StoredWebhook[]>;
+  auditors(tenantId: string): Promise<StoredWebhook[]>;
+}
+
+export interface WebhookCache extends WebhookSource {
+  /** Forgets every list: this process changed a webhook (others hear of it by NOTIFY). */
+  invalidate(): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The candidate and audit webhooks of publishes, kept in memory: two reads on every publish
+ * (and every mutation's audit record) that return the same rows until a webhook changes. Any
+ * change, in any process, empties every process's cache through a trigger's NOTIFY, and a
+ * change made here empties it at once, so a webhook created and then published to is matched.
+ * Another process may match the old list in the moment before the NOTIFY reaches it.
+ * Nothing is kept while not listening; the cache is emptied whenever the LISTEN is
+ * re-established (what was sent meanwhile is lost), and no list is kept longer than 10 s.
+ */
+export function createWebhookCache(database: Database): WebhookCache {
+  let entries = new Map<string, { rows: Promise<StoredWebhook[]>; at: number }>();
+  let listening = false;
+  let unlisten: (() => Promise<void>) | undefined;
+  const invalidate = () => {
+    entries = new Map();
+  };
+
+  function remember(key: string, read: () => Promise<StoredWebhook[]>): Promise<StoredWebhook[]> {
+    if (!listening) return read();
+    const now = Date.now();
+    const hit = entries.get(key);
+    if (hit && now - hit.at < MAX_AGE_MS) return hit.rows;
+    const kept = entries;
+    const entry = { rows: read(), at: now };
+    kept.delete(key);
+    kept.set(key, entry);
+    // Insertion order makes the first key the oldest.
+    if (kept.size > KEPT) kept.delete(kept.keys().next().value as string);
+    // A failed read is not remembered.
+    entry.rows.catch(() => {
+      if (kept.get(key) === entry) kept.delete(key);
+    });
+    return entry.rows;
+  }
+
+  return {
+    candidates: (tenantId, eventTypes, entityTypes) =>
+      remember(
+        JSON.stringify(['candidates', tenantId, [...eventTypes].sort(), [...entityTypes].sort()]),
+        () => candidateWebhooks(database.db, tenantId, eventTypes, entityTypes),
+      ),
+    auditors: (tenantId) =>
+      remember(JSON.stringify(['auditors', tenantId]), () => auditWebhooks(database.db, tenantId)),
+    invalidate,
+    async start() {
+      unlisten = await database.listen(WEBHOOKS_CHANNEL, invalidate, invalidate);
+      listening = true;
+    },
+    async stop() {
+      listening = false;
+      invalidate();
+      await unlisten?.().catch(() => {});
+    },
+  };
+}
