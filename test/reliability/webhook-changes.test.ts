@@ -70,14 +70,13 @@ describe(
         'the other process matching the new webhook',
       );
 
-      await ok(
-        a.url,
-        `mutation($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`,
-        {
-          id: createWebhook.id,
-          input: { eventFilters: [{ eventTypes: ['cache.other'] }] },
-        },
-      );
+      const update = (input: Record<string, unknown>) =>
+        ok(
+          a.url,
+          `mutation($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`,
+          { id: createWebhook.id, input },
+        );
+      await update({ eventFilters: [{ eventTypes: ['cache.other'] }] });
       await eventually(
         async () =>
           (await matched(b.url, 'cache.probe')) === 0 && (await matched(b.url, 'cache.other')) === 1
@@ -87,14 +86,7 @@ describe(
         'the other process matching the new filter',
       );
 
-      await ok(
-        a.url,
-        `mutation($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`,
-        {
-          id: createWebhook.id,
-          input: { enabled: false },
-        },
-      );
+      await update({ enabled: false });
       await eventually(
         async () => ((await matched(b.url, 'cache.other')) === 0 ? true : undefined),
         WITHIN_MS,
