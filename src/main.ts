@@ -65,6 +65,7 @@ export async function serve(
     openSubscriptions: () => live?.openSubscriptions() ?? 0,
     queue: () => queueStats(database),
     database: {
+      statements: () => database.statements(),
       poolMax: database.kind === 'postgres' ? DATABASE_POOL_SIZE : 1,
       reachable: () =>
         ping(database).then(

@@ -12,7 +12,7 @@ export interface Probes {
   openSubscriptions?: () => number;
   queue?: () => Promise<{ due: number; oldestDueSeconds: number; inFlight: number }>;
   /** The database pool: its size, and whether the database answers right now. */
-  database?: { poolMax: number; reachable: () => Promise<boolean> };
+  database?: { poolMax: number; reachable: () => Promise<boolean>; statements?: () => number };
 }
 
 export function createMetrics(probes: Probes = {}): Metrics {
@@ -44,6 +44,17 @@ export function createMetrics(probes: Probes = {}): Metrics {
     registers: [registry],
     collect() {
       this.set(probes.database?.poolMax ?? 0);
+    },
+  });
+  let statementsReported = 0;
+  new Counter({
+    name: 'hookline_db_statements_total',
+    help: 'SQL statements this process sent to PostgreSQL, BEGIN and COMMIT aside (not counted on embedded PGlite).',
+    registers: [registry],
+    collect() {
+      const now = probes.database?.statements?.() ?? 0;
+      this.inc(now - statementsReported);
+      statementsReported = now;
     },
   });
   new Gauge({

@@ -22,6 +22,8 @@ export interface Database {
    */
   prepared<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
   /** LISTEN on a channel (NOTIFY from any process on PostgreSQL, this process on PGlite). */
+  /** Statements sent so far (PostgreSQL; 0 on PGlite): what /metrics reports. */
+  statements(): number;
   listen(
     channel: string,
     onNotify: (payload: string) => void,
@@ -50,8 +52,13 @@ export async function preparedRows<T>(executor: Db, query: SQL): Promise<T[]> {
   // `session` is drizzle's own (marked internal): the pool's or the transaction's connection.
   const session = (executor as unknown as { session: unknown }).session;
   if (!is(session, PostgresJsSession)) return rowsOf<T>(executor, query);
-  const client = (session as unknown as { client: postgres.Sql }).client;
+  const { client, logger } = session as unknown as {
+    client: postgres.Sql;
+    logger: { logQuery(query: string, params: unknown[]): void };
+  };
   const { sql: text, params } = dialect.sqlToQuery(query);
+  // Told to drizzle's logger as its own queries are (the statement count of /metrics).
+  logger.logQuery(text, params);
   // `simple: false`: postgres.js sends a query without parameters as a simple query, which is
   // planned on every call and never prepared.
   return (await client.unsafe(
@@ -90,6 +97,7 @@ export interface OpenOptions {
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   if (target.kind === 'postgres') {
+    let statements = 0;
     const client = postgres(target.url, {
       max: options.maxConnections ?? DATABASE_POOL_SIZE,
       onnotice: () => {},
@@ -97,12 +105,19 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       // them once, not on every call as a custom plan (4 ms a claim with 1,000 webhooks).
       connection: { application_name: 'hookline', plan_cache_mode: 'force_generic_plan' },
     });
-    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    // Counts what drizzle sends (BEGIN and COMMIT are postgres.js's own, not counted).
+    const logger = {
+      logQuery: () => {
+        statements++;
+      },
+    };
+    const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
     return {
       db,
       kind: 'postgres',
       rows: (query, executor = db) => rowsOf(executor, query),
       prepared: (query) => preparedRows(db, query),
+      statements: () => statements,
       async listen(channel, onNotify, onListen) {
         const { unlisten } = await client.listen(channel, onNotify, onListen);
         return unlisten;
@@ -119,6 +134,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     kind: 'pglite',
     rows: (query, executor = db) => rowsOf(executor, query),
     prepared: (query) => rowsOf(db, query),
+    statements: () => 0,
     async listen(channel, onNotify, onListen) {
       const unlisten = await client.listen(channel, onNotify);
       onListen?.();

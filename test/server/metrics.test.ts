@@ -74,5 +74,17 @@ for (const backend of backends()) {
       assert.ok(Number(m.get('hookline_db_pool_max')?.metrics[0]?.value) >= 1);
       assert.ok(m.has('hookline_process_resident_memory_bytes'));
     });
+
+    it('counts the SQL statements sent to PostgreSQL (PGlite: none)', async () => {
+      const sent = async () =>
+        Number((await families(server.url)).get('hookline_db_statements_total')?.metrics[0]?.value);
+      const before = await sent();
+      const res = await server.gql(`{ webhooks(first: 5) { edges { node { id } } } }`);
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      const after = await sent();
+      if (backend.name === 'pglite') assert.equal(after, 0);
+      // The page, at least; the dispatcher's poll may add its own.
+      else assert.ok(after - before >= 1, `${after - before} statements for a page of webhooks`);
+    });
   });
 }
