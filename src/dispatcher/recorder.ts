@@ -59,9 +59,16 @@ async function retryingConnection<T>(logger: Logger, work: () => Promise<T>): Pr
   }
 }
 
-/** Every job of the recording SUCCEEDED (the common case, written in one statement). */
-const succeededAll = (r: Recording) =>
-  r.jobs.every((j) => r.outcomes.get(j.delivery.id)?.status === 'SUCCEEDED');
+/**
+ * Every job of the recording SUCCEEDED, on a webhook whose health, as the claim or publish read
+ * it, a success leaves as it is: the common case, written in one statement. A webhook that was
+ * failing is written in one transaction with its recovery, so nobody reads the delivery
+ * SUCCEEDED beside the webhook still AWAITING_RETRY.
+ */
+const succeededHealthy = (r: Recording) =>
+  r.jobs.every((j) => r.outcomes.get(j.delivery.id)?.status === 'SUCCEEDED') &&
+  (!r.counted.length ||
+    successSettles({ status: r.webhook.webhook.status, failureDetails: r.webhook.webhook.failureDetails }));
 
 /** The live feed's message of each attempt recorded. */
 const attemptMessages = (recordings: Recording[]): LiveMessage[] =>
@@ -126,7 +133,7 @@ export function createRecorder(deps: {
    */
   async function writeAll(batch: Pending[]) {
     const recordings = batch.map((p) => p.recording);
-    const statuses = recordings.every(succeededAll)
+    const statuses = recordings.every(succeededHealthy)
       ? await writeSucceeded(recordings)
       : await retryingConnection(logger, () => database.db.transaction((tx) => write(tx, recordings)));
     batch.forEach((p, i) => p.resolve(statuses[i] ?? null));
@@ -134,8 +141,8 @@ export function createRecorder(deps: {
   }
 
   /**
-   * Every request answered 2xx: one statement, and a transaction after it only for the
-   * webhooks whose health a success changes (they were failing, or waiting on a retry).
+   * Every request answered 2xx on a healthy webhook: one statement, and a transaction after it
+   * only for a webhook whose health changed since it was read (a failure elsewhere meanwhile).
    */
   async function writeSucceeded(recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
     const measured = recordings.filter((r) => r.counted.length);

@@ -1,8 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, preparedRows } from '../../db/client.js';
 import { deliveries, webhooks } from '../../db/schema.js';
-import type { DeliveryStatus } from '../../deliveries/model.js';
-import type { DeliveryAttempt } from '../../deliveries/model.js';
+import type { DeliveryAttempt, DeliveryStatus } from '../../deliveries/model.js';
 import { attemptsInsert, failedShareSince } from '../../deliveries/repository.js';
 import { LIVE_CHANNEL } from '../../pubsub/live.js';
 import { failedLongEnough, type HealthPolicy, windowStart } from '../health.js';
@@ -83,6 +82,10 @@ export async function lockHealth(tx: Db, ids: string[]): Promise<Map<string, Hea
   );
 }
 
+/** A webhook disabled in the meantime stays DISABLED; FAILED (410 Gone) holds until a user changes it. */
+const healthHeld = (before: HealthState, status: WebhookStatus | undefined) =>
+  before.status === 'DISABLED' || (before.status === 'FAILED' && status !== 'FAILED');
+
 /**
  * A webhook's status and failure details after one attempt, keeping the run of failures the
  * health rule measures (`failingSince`). A webhook disabled in the meantime stays DISABLED, and
@@ -95,8 +98,7 @@ export async function applyHealth(
   before: HealthState,
   args: HealthUpdate,
 ): Promise<{ state: HealthState; disable: boolean } | null> {
-  if (before.status === 'DISABLED') return null;
-  if (before.status === 'FAILED' && args.status !== 'FAILED') return null;
+  if (healthHeld(before, args.status)) return null;
   const { policy, now } = args;
   const previous = before.failureDetails;
   let failureDetails: FailureDetails | null = previous;
@@ -187,9 +189,9 @@ export async function recordSucceeded(
   );
 }
 
-/** Whether a 2xx answer leaves this health state as it is (see `applyHealth`). */
+/**
+ * Whether a 2xx answer (which sets ACTIVE, see `decideOutcome`) leaves this health state as it
+ * is: `applyHealth` would change nothing.
+ */
 export const successSettles = (state: HealthState | undefined): boolean =>
-  !state ||
-  state.status === 'DISABLED' ||
-  state.status === 'FAILED' ||
-  (state.status === 'ACTIVE' && state.failureDetails === null);
+  !state || healthHeld(state, 'ACTIVE') || (state.status === 'ACTIVE' && state.failureDetails === null);
