@@ -3,6 +3,7 @@ import type { Database } from '../db/client.js';
 import type { DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
 import { findAttemptsByIds } from '../deliveries/repository.js';
 import { DomainError } from '../errors.js';
+import { memo } from '../memo.js';
 import type { Webhook } from '../webhooks/model.js';
 import type { WebhookService } from '../webhooks/service.js';
 import type { LiveFeed, LiveMessage } from './live.js';
@@ -89,26 +90,14 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
    * it, remembered for a few seconds per caller and webhook (a webhook rarely changes hands),
    * so that the subscriptions of one caller (a dashboard's many tabs) ask once between them.
    */
-  const visibility = new Map<string, { visible: Promise<boolean>; until: number }>();
+  const visibility = memo<boolean>({ maxAgeMs: VISIBILITY_TTL_MS, max: VISIBILITY_KEPT });
   function webhookVisibility(principal: Principal) {
     const caller = JSON.stringify([principal.tokenId, principal.tenantId, principal.role, principal.name]);
-    return (webhookId: string) => {
-      const now = Date.now();
-      const key = `${caller}${webhookId}`;
-      let entry = visibility.get(key);
-      // Asked again after a few seconds, so a webhook given to someone else stops flowing.
-      if (!entry || entry.until < now) {
-        entry = {
-          visible: webhooks.get(principal, { id: webhookId }).then((w) => w !== null),
-          until: now + VISIBILITY_TTL_MS,
-        };
-        visibility.delete(key);
-        visibility.set(key, entry);
-        // Insertion order makes the first key the oldest.
-        if (visibility.size > VISIBILITY_KEPT) visibility.delete(visibility.keys().next().value as string);
-      }
-      return entry.visible;
-    };
+    // Asked again after a few seconds, so a webhook given to someone else stops flowing.
+    return (webhookId: string) =>
+      visibility.get(`${caller}${webhookId}`, () =>
+        webhooks.get(principal, { id: webhookId }).then((w) => w !== null),
+      );
   }
 
   const tooSlow = () =>

@@ -1,4 +1,5 @@
-import type { Database } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
+import { memo } from '../memo.js';
 import { auditWebhooks, candidateWebhooks, type StoredWebhook } from './repository.js';
 
 /** NOTIFYed by a trigger on every change to a webhook a publish could see (drizzle/0007). */
@@ -14,6 +15,12 @@ export interface WebhookSource {
   candidates(tenantId: string, eventTypes: string[], entityTypes: string[]): Promise<StoredWebhook[]>;
   auditors(tenantId: string): Promise<StoredWebhook[]>;
 }
+
+/** The webhooks as `db` holds them now (inside a transaction, with its own changes). */
+export const readWebhooks = (db: Db): WebhookSource => ({
+  candidates: (tenantId, eventTypes, entityTypes) => candidateWebhooks(db, tenantId, eventTypes, entityTypes),
+  auditors: (tenantId) => auditWebhooks(db, tenantId),
+});
 
 export interface WebhookCache extends WebhookSource {
   /** Forgets every list: this process changed a webhook (others hear of it by NOTIFY). */
@@ -32,39 +39,21 @@ export interface WebhookCache extends WebhookSource {
  * re-established (what was sent meanwhile is lost), and no list is kept longer than 10 s.
  */
 export function createWebhookCache(database: Database): WebhookCache {
-  let entries = new Map<string, { rows: Promise<StoredWebhook[]>; at: number }>();
+  const read = readWebhooks(database.db);
+  const lists = memo<StoredWebhook[]>({ maxAgeMs: MAX_AGE_MS, max: KEPT });
   let listening = false;
   let unlisten: (() => Promise<void>) | undefined;
-  const invalidate = () => {
-    entries = new Map();
-  };
-
-  function remember(key: string, read: () => Promise<StoredWebhook[]>): Promise<StoredWebhook[]> {
-    if (!listening) return read();
-    const now = Date.now();
-    const hit = entries.get(key);
-    if (hit && now - hit.at < MAX_AGE_MS) return hit.rows;
-    const kept = entries;
-    const entry = { rows: read(), at: now };
-    kept.delete(key);
-    kept.set(key, entry);
-    // Insertion order makes the first key the oldest.
-    if (kept.size > KEPT) kept.delete(kept.keys().next().value as string);
-    // A failed read is not remembered.
-    entry.rows.catch(() => {
-      if (kept.get(key) === entry) kept.delete(key);
-    });
-    return entry.rows;
-  }
+  const invalidate = () => lists.clear();
+  const remember = (key: string, read: () => Promise<StoredWebhook[]>) =>
+    listening ? lists.get(key, read) : read();
 
   return {
     candidates: (tenantId, eventTypes, entityTypes) =>
       remember(
         JSON.stringify(['candidates', tenantId, [...eventTypes].sort(), [...entityTypes].sort()]),
-        () => candidateWebhooks(database.db, tenantId, eventTypes, entityTypes),
+        () => read.candidates(tenantId, eventTypes, entityTypes),
       ),
-    auditors: (tenantId) =>
-      remember(JSON.stringify(['auditors', tenantId]), () => auditWebhooks(database.db, tenantId)),
+    auditors: (tenantId) => remember(JSON.stringify(['auditors', tenantId]), () => read.auditors(tenantId)),
     invalidate,
     async start() {
       unlisten = await database.listen(WEBHOOKS_CHANNEL, invalidate, invalidate);
