@@ -1,8 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { newId } from '../ids.js';
-import type { WebhookSource } from '../webhooks/cache.js';
-import { hasQueryAuditors } from '../webhooks/repository.js';
+import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';
 import { AUDIT_MUTATION, AUDIT_QUERY } from './model.js';
 import { publishIn } from './publish.js';
 
@@ -36,7 +35,8 @@ export interface AuditEntry {
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
 /**
- * Publishes every mutation, and each query when some webhook of the tenant asks for queries,
+ * Publishes every mutation, and each query when some webhook of the tenant asks for queries
+ * (known from the process's cache of audit webhooks, so a query costs no read to find out),
  * as an audit event whose data is a Kpow audit record. Only names and ids go in: never
  * variables or results, so a secret sent in a mutation cannot reach an audit webhook.
  */
@@ -50,10 +50,15 @@ export function createAuditLog({
   /** The process's cache of the webhooks publishes match. */
   webhooks?: WebhookSource;
 }) {
+  const source = webhooks ?? readWebhooks(database.db);
   return {
     async record(entry: AuditEntry): Promise<void> {
       const { principal } = entry;
-      if (entry.kind === 'query' && !(await hasQueryAuditors(database.db, principal.tenantId))) return;
+      if (entry.kind === 'query') {
+        const auditors = await source.auditors(principal.tenantId);
+        if (!auditors.some(({ webhook }) => webhook.verbosity === 'QUERIES' || webhook.verbosity === 'ALL'))
+          return;
+      }
       const now = new Date();
       const record: AuditRecord = {
         via: entry.via,
@@ -89,7 +94,7 @@ export function createAuditLog({
           },
         ],
         now,
-        { webhooks },
+        { webhooks: source },
       );
     },
   };

@@ -3,8 +3,8 @@ import type { Delivery } from '../deliveries/model.js';
 import { insertedDelivery, type NewDelivery } from '../deliveries/repository.js';
 import type { Handoff } from '../dispatcher/dispatcher.js';
 import { newId } from '../ids.js';
-import type { WebhookSource } from '../webhooks/cache.js';
-import { auditWebhooks, candidateWebhooks, type StoredWebhook } from '../webhooks/repository.js';
+import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';
+import type { StoredWebhook } from '../webhooks/repository.js';
 import { webhookMatches } from './matching.js';
 import { type HooklineEvent, isAudit, type NewEvent } from './model.js';
 import { eventsByIdempotencyKey, type StoredBody, storeEvents } from './repository.js';
@@ -102,12 +102,6 @@ export async function publishIn(
     return { event: first, created: false, deliveries: [] };
   });
 }
-
-/** The webhooks as `db` holds them now (inside a transaction, with its own changes). */
-const readWebhooks = (db: Db): WebhookSource => ({
-  candidates: (tenantId, eventTypes, entityTypes) => candidateWebhooks(db, tenantId, eventTypes, entityTypes),
-  auditors: (tenantId) => auditWebhooks(db, tenantId),
-});
 
 interface HandedOff {
   stored: StoredWebhook;

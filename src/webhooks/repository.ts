@@ -286,7 +286,7 @@ export async function auditWebhooks(db: Db, tenantId: string): Promise<StoredWeb
   return rows.map(fromRow);
 }
 
-// Prepared: read for the audit record of every mutation.
+// Prepared: read for the audit record of every mutation, and to know whether queries get one.
 const auditorsQuery = preparedPer((db) =>
   db
     .select()
@@ -294,16 +294,6 @@ const auditorsQuery = preparedPer((db) =>
     .where(and(...receiving(sql.placeholder('tenantId')), isNotNull(webhooks.verbosity)))
     .prepare('audit_webhooks'),
 );
-
-/** Whether any webhook of the tenant takes audit records of queries (verbosity QUERIES or ALL). */
-export async function hasQueryAuditors(db: Db, tenantId: string): Promise<boolean> {
-  const rows = await db
-    .select({ id: webhooks.id })
-    .from(webhooks)
-    .where(and(...receiving(tenantId), inArray(webhooks.verbosity, ['QUERIES', 'ALL'])))
-    .limit(1);
-  return rows.length > 0;
-}
 
 export async function findWebhooksByIds(db: Db, ids: string[]): Promise<StoredWebhook[]> {
   if (!ids.length) return [];
