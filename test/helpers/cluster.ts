@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import postgres from 'postgres';
+import type { Backend } from './db.js';
 import { runHookline, type HooklineProcess } from './process.js';
+import { type Receiver, startReceiver } from './receiver.js';
 import { ADMIN_TOKEN, gqlRequest } from './server.js';
 
 /** A Hookline process of the bin and the base URL it serves (GraphQL, or a worker's ops endpoints). */
@@ -88,4 +91,40 @@ export async function failedAttempts(databaseUrl: string): Promise<number> {
   } finally {
     await sql.end();
   }
+}
+
+/**
+ * For a describe whose tests run Hookline processes on one PostgreSQL: a fresh database and a
+ * receiver before them; after them every process still in `nodes` killed (a test that fails
+ * must not leave one claiming the next test's deliveries), the receiver closed and the
+ * database dropped.
+ */
+export function clusterFixture(backend: Backend | undefined) {
+  let database: { url: string; drop(): Promise<void> } | undefined;
+  let receiver: Receiver | undefined;
+  const nodes: Node[] = [];
+  before(async () => {
+    database = await (backend as Backend).create();
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    for (const n of nodes) await n.process.kill('SIGKILL');
+    await receiver?.close();
+    await database?.drop();
+  });
+  return {
+    nodes,
+    get databaseUrl() {
+      return (database as { url: string }).url;
+    },
+    get receiver() {
+      return receiver as Receiver;
+    },
+    /** Starts a process and keeps it in `nodes`. */
+    async start(role: 'all' | 'api' | 'worker', env: Record<string, string>): Promise<Node> {
+      const node = await startNode(role, env);
+      nodes.push(node);
+      return node;
+    },
+  };
 }

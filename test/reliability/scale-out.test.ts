@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 // @ts-expect-error the package ships no types
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { clusterEnv, deliveryStatuses, type Node, publishMany, startNode } from '../helpers/cluster.js';
+import { clusterEnv, clusterFixture, deliveryStatuses, publishMany } from '../helpers/cluster.js';
 import { backends } from '../helpers/db.js';
 import { makeWebhookInput } from '../helpers/factories.js';
 import { collect, subscriptionsOpen, wsClient } from '../helpers/live.js';
-import { eventually, type Receiver, startReceiver } from '../helpers/receiver.js';
+import { eventually } from '../helpers/receiver.js';
 import { gqlRequest } from '../helpers/server.js';
 
 const postgres = backends().find((b) => b.name === 'postgres');
@@ -28,27 +28,17 @@ describe(
   'three workers and one API process on one PostgreSQL',
   { skip: !postgres && 'needs TEST_DATABASE_URL: several processes share one PostgreSQL' },
   () => {
-    let database: { url: string; drop(): Promise<void> };
-    let receiver: Receiver;
-    const nodes: Node[] = [];
-    before(async () => {
-      database = await (postgres as NonNullable<typeof postgres>).create();
-      receiver = await startReceiver();
-    });
-    after(async () => {
-      for (const n of nodes) await n.process.kill('SIGKILL');
-      await receiver?.close();
-      await database?.drop();
-    });
+    const cluster = clusterFixture(postgres);
+    const { nodes } = cluster;
 
     it('5,000 events: each delivered exactly once, every attempt streamed live from the API process, metrics and logs agree', async () => {
-      const env = clusterEnv(database.url, { HOOKLINE_LEASE_MARGIN_MS: '15000' });
+      const env = clusterEnv(cluster.databaseUrl, { HOOKLINE_LEASE_MARGIN_MS: '15000' });
+      const { receiver } = cluster;
       // Three workers send faster than one subscriber takes messages in (about 100 a second
       // here, each one executed as GraphQL), so the burst needs a buffer that holds it all.
-      const api = await startNode('api', { ...env, HOOKLINE_SUBSCRIBER_BUFFER: String(EVENTS) });
-      nodes.push(api);
+      const api = await cluster.start('api', { ...env, HOOKLINE_SUBSCRIBER_BUFFER: String(EVENTS) });
       // Workers log every attempt (debug), to show the ids they carry and that no secret leaks.
-      for (let i = 0; i < 3; i++) nodes.push(await startNode('worker', { ...env, LOG_LEVEL: 'debug' }));
+      for (let i = 0; i < 3; i++) await cluster.start('worker', { ...env, LOG_LEVEL: 'debug' });
       const workers = nodes.slice(1);
 
       for (let i = 0; i < WEBHOOKS; i++) {
@@ -106,7 +96,7 @@ describe(
       logs.stop();
       await client.dispose();
 
-      assert.deepEqual(await deliveryStatuses(database.url), { SUCCEEDED: EVENTS });
+      assert.deepEqual(await deliveryStatuses(cluster.databaseUrl), { SUCCEEDED: EVENTS });
       const counted = await Promise.all(workers.map((w) => attemptsCounted(w.url, 'SUCCEEDED')));
       assert.equal(
         counted.reduce((a, b) => a + b, 0),

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { clusterEnv, type Node, startNode } from '../helpers/cluster.js';
+import { describe, it } from 'node:test';
+import { clusterEnv, clusterFixture } from '../helpers/cluster.js';
 import { backends } from '../helpers/db.js';
 import { makeWebhookInput } from '../helpers/factories.js';
-import { eventually, type Receiver, startReceiver } from '../helpers/receiver.js';
+import { eventually } from '../helpers/receiver.js';
 import { gqlRequest } from '../helpers/server.js';
 
 const postgres = backends().find((b) => b.name === 'postgres');
@@ -32,23 +32,11 @@ describe(
   'webhook changes reach every process (postgres, two processes)',
   { skip: !postgres && 'needs TEST_DATABASE_URL: two Hookline processes share one PostgreSQL' },
   () => {
-    let database: { url: string; drop(): Promise<void> };
-    let receiver: Receiver;
-    const nodes: Node[] = [];
-    before(async () => {
-      database = await (postgres as NonNullable<typeof postgres>).create();
-      receiver = await startReceiver();
-    });
-    after(async () => {
-      for (const n of nodes) await n.process.kill('SIGKILL');
-      await receiver?.close();
-      await database?.drop();
-    });
+    const cluster = clusterFixture(postgres);
 
     it('a webhook created, re-filtered and disabled through one process is matched accordingly by the other', async () => {
-      const env = clusterEnv(database.url);
-      const [a, b] = [await startNode('all', env), await startNode('all', env)];
-      nodes.push(a, b);
+      const env = clusterEnv(cluster.databaseUrl);
+      const [a, b] = [await cluster.start('all', env), await cluster.start('all', env)];
       // b reads (and keeps) what `cache.probe` matches: nothing yet.
       assert.equal(await matched(b.url, 'cache.probe'), 0);
 
@@ -57,7 +45,7 @@ describe(
         `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }`,
         {
           input: makeWebhookInput({
-            config: { endpoint: `${receiver.url}/changes` },
+            config: { endpoint: `${cluster.receiver.url}/changes` },
             eventFilters: [{ eventTypes: ['cache.probe'] }],
           }),
         },
