@@ -115,7 +115,16 @@ export async function serve(
       await feed.start();
       webhookCache = createWebhookCache(database);
       await webhookCache.start();
-      const webhooks = createWebhookService({ database, targets, onChange: webhookCache.invalidate });
+      const cache = webhookCache;
+      const webhooks = createWebhookService({
+        database,
+        targets,
+        // This process forgets at once what other processes hear of by NOTIFY.
+        onChange: () => {
+          cache.invalidate();
+          dispatcher?.webhooksChanged();
+        },
+      });
       live = createLiveService({ database, feed, webhooks, bufferSize: config.subscriberBuffer });
       app = buildApp({
         metrics,

@@ -1,6 +1,7 @@
 import { type Database, reconnectDelay } from '../db/client.js';
 import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
 import type { Logger } from '../logger.js';
+import { WEBHOOKS_CHANNEL } from '../webhooks/cache.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import type { Deliverer, DeliveryJob, DeliveryReport } from './deliver.js';
 import { claimDue, nextDueAt, releaseClaims } from './sql/claim.js';
@@ -14,6 +15,12 @@ export interface DispatcherOptions {
   maxInFlight?: number;
   /** Requests in flight at once to one webhook, so a slow endpoint holds at most this many slots. */
   perWebhook?: number;
+  /**
+   * Requests of a webhook claimed ahead of its free slots and held here (default: perWebhook),
+   * so that a slot freed by an answer starts the next request at once instead of waiting for
+   * a claim round; the round that refills them runs meanwhile.
+   */
+  prefetch?: number;
   /** Safety-net poll; LISTEN/NOTIFY and timers for known due times do the real waking. */
   pollMs?: number;
   leaseMarginMs?: number;
@@ -43,6 +50,14 @@ export interface Handoff {
   release(webhookId: string): void;
 }
 
+/** A request claimed ahead, waiting here for a free slot. */
+interface Waiting {
+  stored: StoredWebhook;
+  jobs: DeliveryJob[];
+  /** When the claim answered, by this process's clock. */
+  claimedAt: number;
+}
+
 export interface HandoffLease {
   leasedBy: string;
   /** How long the lease runs from the store (the webhook's timeout plus the margin). */
@@ -54,6 +69,11 @@ export interface Dispatcher extends Handoff {
   /** Wakes the loop now (a publish in this process, a freed slot). */
   wake(): void;
   /**
+   * A webhook changed (disabled, deleted, reconfigured): the requests claimed ahead go back to
+   * the queue instead of being sent as claimed. Changes made elsewhere arrive by NOTIFY.
+   */
+  webhooksChanged(): void;
+  /**
    * Stops claiming, lets requests in flight finish for up to `graceMs`, then gives back the
    * deliveries it still holds so another process can send them at once.
    */
@@ -64,6 +84,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { database, deliverer, logger, workerId } = options;
   const maxInFlight = options.maxInFlight ?? 256;
   const perWebhook = options.perWebhook ?? 4;
+  const prefetch = options.prefetch ?? perWebhook;
+  /** What one webhook may have claimed here at once: in flight, and waiting for a slot. */
+  const perWebhookHeld = perWebhook + prefetch;
   const pollMs = options.pollMs ?? 2000;
   const leaseMarginMs = options.leaseMarginMs ?? 15_000;
 
@@ -71,7 +94,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let pumping = false;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
-  let unlisten: (() => Promise<void>) | undefined;
+  const unlisten: (() => Promise<void>)[] = [];
   let inFlight = 0;
   /** Failed rounds in a row (the database is unreachable): the wait before the next one grows. */
   let failures = 0;
@@ -84,6 +107,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * any other webhook nothing is waiting, so a finished request needs no claim round.
    */
   const backlogged = new Set<string>();
+  /** Requests claimed ahead, per webhook, oldest first; at most maxInFlight in all. */
+  const waiting = new Map<string, Waiting[]>();
+  let waitingCount = 0;
   const requests = new Set<Promise<void>>();
   let idle: (() => void) | undefined;
 
@@ -143,13 +169,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     schedule(delay);
   }
 
-  /** Returns false when there was no free slot to claim for. */
+  /** Returns false when there was no room to claim for. */
   async function claimRound(): Promise<boolean> {
-    const free = maxInFlight - inFlight;
-    if (free <= 0) return false;
+    // Free slots, and room to hold as many requests again ahead of them.
+    const room = 2 * maxInFlight - inFlight - waitingCount;
+    if (room <= 0) return false;
     const busy: Record<string, number> = {};
-    for (const [id, n] of perWebhookInFlight) busy[id] = perWebhook - n;
-    const claimed = await claimDue(database, { workerId, requests: free, perWebhook, busy, leaseMarginMs });
+    for (const [id, n] of perWebhookInFlight) busy[id] = perWebhookHeld - n;
+    for (const [id, held] of waiting) busy[id] = (busy[id] ?? perWebhookHeld) - held.length;
+    const claimed = await claimDue(database, {
+      workerId,
+      requests: room,
+      perWebhook: perWebhookHeld,
+      busy,
+      leaseMarginMs,
+    });
     for (const [id, left] of Object.entries(busy)) if (left <= 0) backlogged.add(id);
     if (!claimed.length) {
       processLimited = false;
@@ -161,41 +195,104 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       group.jobs.push({ delivery, event });
       byWebhook.set(webhook.webhook.id, group);
     }
-    let started = 0;
+    let claimedRequests = 0;
     for (const { stored, jobs } of byWebhook.values()) {
+      const { id, batchSize, fifo, config } = stored.webhook;
       // Due time, then id: UUIDv7 ids are creation order, so a batch keeps publish order.
       jobs.sort(
         ({ delivery: a }, { delivery: b }) =>
           (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1),
       );
-      const slots = stored.webhook.fifo ? 1 : (busy[stored.webhook.id] ?? perWebhook);
+      const held = waiting.get(id) ?? [];
+      const claimedAt = Date.now();
       let requests = 0;
-      for (let i = 0; i < jobs.length; i += stored.webhook.batchSize) {
-        take(stored.webhook.id);
-        send(stored, jobs.slice(i, i + stored.webhook.batchSize));
+      for (let i = 0; i < jobs.length; i += batchSize) {
+        held.push({ stored, jobs: jobs.slice(i, i + batchSize), claimedAt });
+        waitingCount++;
         requests++;
       }
-      if (requests >= slots) backlogged.add(stored.webhook.id);
-      started += requests;
+      waiting.set(id, held);
+      if (requests >= (fifo ? 1 : (busy[id] ?? perWebhookHeld))) backlogged.add(id);
+      claimedRequests += requests;
+      startWaiting(id);
     }
-    processLimited = started >= free;
+    processLimited = claimedRequests >= room;
     // Something was due, so more may be: claim again until a round finds nothing.
     again = true;
     return true;
   }
 
   /**
-   * A finished request wakes the loop only once a quarter of its webhook's slots are free, or,
-   * when the last round was cut short by the process's own limit, a quarter of the process's:
-   * under a backlog one claim round then fills many slots, instead of a round (and an empty one
-   * after it) for every request. The last request of a webhook always wakes it.
+   * Starts what waits for `webhookId` while it and the process have free slots. The lease is the
+   * webhook's timeout plus the margin, counted from the claim: a request that waited here for
+   * half the margin is given back instead of sent, so that it is never still in flight when its
+   * lease runs out (another dispatcher would claim it again). What a claim round starts at once
+   * has not waited, so a round always makes progress.
+   */
+  function startWaiting(webhookId: string) {
+    const held = waiting.get(webhookId);
+    if (!held) return;
+    const expiring: string[] = [];
+    while (
+      held.length &&
+      running &&
+      inFlight < maxInFlight &&
+      (perWebhookInFlight.get(webhookId) ?? 0) < perWebhook
+    ) {
+      const next = held.shift() as Waiting;
+      waitingCount--;
+      if (Date.now() - next.claimedAt > leaseMarginMs / 2) {
+        for (const job of next.jobs) expiring.push(job.delivery.id);
+        continue;
+      }
+      take(webhookId);
+      send(next.stored, next.jobs);
+    }
+    if (!held.length && waiting.get(webhookId) === held) waiting.delete(webhookId);
+    if (expiring.length) giveBackClaimed(expiring);
+  }
+
+  /** Drops every waiting request and returns its deliveries to the queue. */
+  function dropWaiting() {
+    const ids = [...waiting.values()].flatMap((held) =>
+      held.flatMap((request) => request.jobs.map((job) => job.delivery.id)),
+    );
+    waiting.clear();
+    waitingCount = 0;
+    if (ids.length) giveBackClaimed(ids);
+  }
+
+  /** Claimed deliveries this process will not send: back to the queue, and a round to claim them again. */
+  function giveBackClaimed(ids: string[]) {
+    releaseClaims(database, workerId, ids)
+      .catch((error) =>
+        logger.warn(
+          { err: error, deliveries: ids.length },
+          'could not give back claimed deliveries; their lease will bring them back',
+        ),
+      )
+      .finally(wake);
+  }
+
+  /**
+   * A finished request wakes the loop only once a quarter of what its webhook may hold here is
+   * free, or, when the last round was cut short by the process's own limit, a quarter of the
+   * process's slots: under a backlog one claim round then fills many slots, instead of a round
+   * (and an empty one after it) for every request. Requests waiting here keep the slots busy
+   * meanwhile. The last request of a webhook always wakes it.
    */
   function endpointFreed(webhookId: string) {
-    if (!backlogged.has(webhookId) || (perWebhookInFlight.get(webhookId) ?? 0) > perWebhook * 0.75) return;
+    startWaiting(webhookId);
+    const held = (perWebhookInFlight.get(webhookId) ?? 0) + (waiting.get(webhookId)?.length ?? 0);
+    if (!backlogged.has(webhookId) || held > perWebhookHeld * 0.75) return;
     backlogged.delete(webhookId);
     wake();
   }
   function slotFreed() {
+    for (const id of waiting.keys()) {
+      if (inFlight >= maxInFlight) break;
+      startWaiting(id);
+    }
     if (processLimited && inFlight <= maxInFlight * 0.75) wake();
   }
 
@@ -266,7 +363,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // What the claim would order, pace, hold back or refuse is left to it.
       if (webhook.fifo || webhook.rateLimit !== null || webhook.retryPolicy.throttleMs > 0) return null;
       if (!webhook.enabled || webhook.deleted || webhook.status === 'FAILED') return null;
-      if ((perWebhookInFlight.get(webhook.id) ?? 0) >= perWebhook) {
+      // Older deliveries claimed ahead go first.
+      if ((perWebhookInFlight.get(webhook.id) ?? 0) >= perWebhook || waiting.has(webhook.id)) {
         backlogged.add(webhook.id);
         return null;
       }
@@ -283,15 +381,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     release: giveBack,
     async start() {
       running = true;
-      unlisten = await database.listen(DELIVERIES_CHANNEL, wake);
+      unlisten.push(await database.listen(DELIVERIES_CHANNEL, wake));
+      unlisten.push(await database.listen(WEBHOOKS_CHANNEL, dropWaiting));
       wake();
     },
     wake,
+    webhooksChanged: dropWaiting,
     async stop(graceMs = 10_000) {
       running = false;
       clearTimeout(timer);
-      await unlisten?.().catch(() => {});
+      await Promise.all(unlisten.splice(0).map((stop) => stop().catch(() => {})));
       while (pumping) await new Promise((r) => setTimeout(r, 10));
+      // What waits here is given back below with the rest this process holds.
+      waiting.clear();
+      waitingCount = 0;
       if (inFlight > 0) {
         const drained = new Promise<void>((resolve) => {
           idle = resolve;

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createWebhook, deliveryWhen, publish } from '../helpers/api.js';
 import { backends } from '../helpers/db.js';
-import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { eventually, type Receiver, startReceiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 for (const backend of backends()) {
@@ -212,6 +212,104 @@ for (const backend of backends()) {
         new Set(r.received.map((x) => x.json.eventId)),
         new Set(res.data.publishEvents.map((e: { id: string }) => e.id)),
       );
+    });
+  });
+
+  describe(`dispatching: requests claimed ahead of a free slot (${backend.name})`, () => {
+    // One request at a time per webhook, so the claim takes the next one ahead and holds it
+    // here until the endpoint answers.
+    let server: TestServer;
+    const receivers: Receiver[] = [];
+    before(async () => {
+      server = await startServer(backend, {
+        HOOKLINE_WEBHOOK_CONCURRENCY: '1',
+        // A lease of the webhook's timeout plus 0.1 s: a request held for a slot for longer
+        // than that margin would be in flight when its lease ran out.
+        HOOKLINE_LEASE_MARGIN_MS: '100',
+      });
+    });
+    after(async () => {
+      await Promise.all(receivers.map((r) => r.close()));
+      await server?.stop();
+    });
+
+    const statuses = async (webhookId: string) => {
+      const res = await server.gql(
+        `query($id: ID!) { webhook(id: $id) { deliveries(first: 10) { edges { node { status } } } } }`,
+        { id: webhookId },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      return (res.data.webhook.deliveries.edges as { node: { status: string } }[])
+        .map((e) => e.node.status)
+        .sort();
+    };
+    const publishThree = async (eventType: string) => {
+      const res = await server.gql(
+        `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`,
+        { inputs: Array.from({ length: 3 }, (_, i) => ({ eventType, entityId: `${eventType}-${i}` })) },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    };
+
+    it('a webhook disabled while a request waits for its slot: the waiting one is not sent', async () => {
+      const held: ServerResponse[] = [];
+      const r = await startReceiver((_req, res) => {
+        held.push(res);
+      });
+      receivers.push(r);
+      const webhookId = await createWebhook(server, {
+        config: { endpoint: `${r.url}/held`, timeoutMs: 30_000 },
+        eventFilters: [{ eventTypes: ['held.ahead'] }],
+      });
+      await publishThree('held.ahead');
+      await r.waitForCount(1);
+      // One sent, one claimed ahead of the slot, one still queued.
+      await eventually(async () =>
+        (await statuses(webhookId)).join() === 'IN_FLIGHT,IN_FLIGHT,PENDING' ? true : undefined,
+      );
+      const res = await server.gql(
+        `mutation($id: ID!) { updateWebhook(id: $id, input: { enabled: false }) { id } }`,
+        { id: webhookId },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      await eventually(async () =>
+        (await statuses(webhookId)).join() === 'IN_FLIGHT,PENDING,PENDING' ? true : undefined,
+      );
+      for (const res of held) res.end('ok');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(r.received.length, 1, 'nothing more is sent to the disabled webhook');
+      assert.deepEqual(await statuses(webhookId), ['PENDING', 'PENDING', 'SUCCEEDED']);
+
+      r.respond((_req, res) => {
+        res.end('ok');
+      });
+      const enabled = await server.gql(
+        `mutation($id: ID!) { updateWebhook(id: $id, input: { enabled: true }) { id } }`,
+        { id: webhookId },
+      );
+      assert.equal(enabled.errors, undefined, JSON.stringify(enabled.errors));
+      await r.waitForCount(3);
+      assert.equal(new Set(r.received.map((x) => x.json.eventId)).size, 3);
+    });
+
+    it('a request that waited for its slot longer than its lease allows is claimed again, never sent twice', async () => {
+      const r = await startReceiver(async (_req, res) => {
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        res.end('ok');
+      });
+      receivers.push(r);
+      const webhookId = await createWebhook(server, {
+        config: { endpoint: `${r.url}/slow`, timeoutMs: 1000 },
+        eventFilters: [{ eventTypes: ['lease.short'] }],
+      });
+      await publishThree('lease.short');
+      await eventually(async () =>
+        (await statuses(webhookId)).join() === 'SUCCEEDED,SUCCEEDED,SUCCEEDED' ? true : undefined,
+      );
+      // Past every lease the requests had: a second send of any of them would have come by now.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(r.received.length, 3);
+      assert.equal(new Set(r.received.map((x) => x.json.eventId)).size, 3, 'no event was sent twice');
     });
   });
 }

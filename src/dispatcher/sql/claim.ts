@@ -253,13 +253,21 @@ export async function nextDueAt(database: Database): Promise<Date | null> {
   return row?.at ? new Date(row.at) : null;
 }
 
-/** On shutdown: what this dispatcher claimed but did not finish goes back to the queue, due now. */
-export async function releaseClaims(database: Database, workerId: string): Promise<number> {
+/**
+ * Claimed deliveries this dispatcher will not send go back to the queue, due again at once and
+ * in their old order: on shutdown, all it holds; otherwise the ones named (held for a slot
+ * when their webhook changed, or with too little lease left).
+ */
+export async function releaseClaims(database: Database, workerId: string, ids?: string[]): Promise<number> {
+  const named = ids
+    ? sql`and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`
+    : sql``;
   const rows = await database.rows<{ id: string }>(sql`
     update deliveries
        set status = case when attempt_count = 0 then 'PENDING' else 'AWAITING_RETRY' end,
-           lease_until = null, leased_by = null, next_attempt_at = now(), updated_at = now()
-     where leased_by = ${workerId} and status = 'IN_FLIGHT'
+           lease_until = null, leased_by = null, next_attempt_at = least(next_attempt_at, now()),
+           updated_at = now()
+     where leased_by = ${workerId} and status = 'IN_FLIGHT' ${named}
     returning id
   `);
   return rows.length;
