@@ -1,4 +1,4 @@
-import { getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
+import { type Column, getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
 
 /**
  * A table's columns for a hand-written statement: `alias.column as "prefix.key"`, one per
@@ -15,6 +15,17 @@ export function selectColumns(table: Table, alias: string, prefix: string): SQL 
   );
 }
 
+const columnLists = new WeakMap<Table, [string, Column][]>();
+/** A table's columns, listed once: decoding runs for every row the dispatcher claims. */
+function columnsOf(table: Table): [string, Column][] {
+  let list = columnLists.get(table);
+  if (!list) {
+    list = Object.entries(getTableColumns(table));
+    columnLists.set(table, list);
+  }
+  return list;
+}
+
 /**
  * The row `selectColumns(table, _, prefix)` selected, as drizzle's query builder would give
  * it: each value through its column's own decoding (timestamps, JSON), the same on both drivers.
@@ -25,7 +36,7 @@ export function decodeColumns<T extends Table>(
   prefix: string,
 ): T['$inferSelect'] {
   const out: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(getTableColumns(table))) {
+  for (const [key, column] of columnsOf(table)) {
     const value = row[`${prefix}.${key}`];
     out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
   }
