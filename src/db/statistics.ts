@@ -21,13 +21,22 @@ export interface StatisticsKeeper {
  */
 export function createStatisticsKeeper(
   database: Database,
-  options: { tables?: string[]; minChanges?: number; fraction?: number; logger?: Logger } = {},
+  options: {
+    tables?: string[];
+    /** The columns to analyze (default: all). */
+    columns?: string[];
+    minChanges?: number;
+    fraction?: number;
+    logger?: Logger;
+  } = {},
 ): StatisticsKeeper {
   const { logger } = options;
   const tables = options.tables ?? ['deliveries'];
   const minChanges = options.minChanges ?? 1000;
   const fraction = options.fraction ?? 0.2;
-  const list = sql.raw(tables.join(', '));
+  const targets = sql.raw(
+    tables.map((t) => (options.columns ? `${t} (${options.columns.join(', ')})` : t)).join(', '),
+  );
   let since = 0;
   /** Rows of the largest table when its statistics were last taken (null until read). */
   let size: number | null = null;
@@ -52,7 +61,7 @@ export function createStatisticsKeeper(
     if (since < threshold()) return;
     since = 0;
     const started = Date.now();
-    await database.rows(sql`analyze ${list}`);
+    await database.rows(sql`analyze ${targets}`);
     size = await largest();
     logger?.debug({ tables, rows: size, ms: Date.now() - started }, 'refreshed planner statistics');
   }

@@ -104,7 +104,13 @@ export function createRecorder(deps: {
 }): Recorder {
   const { database, workerId, logger, health } = deps;
   // Every delivery is recorded here, so this is where the delivery tables' growth is seen.
-  const statistics = createStatisticsKeeper(database, { logger });
+  // Only the columns the claim's plans hang on: every column (the text and timestamps the
+  // claim never filters on) made each ANALYZE a stall of tens of ms on PGlite, where it runs in
+  // the server's own thread (latency p99 at 200 events/s 32-42 ms, against 18-22 ms).
+  const statistics = createStatisticsKeeper(database, {
+    logger,
+    columns: ['webhook_id', 'status', 'next_attempt_at', 'lease_until'],
+  });
   let queue: Pending[] = [];
   let writing = false;
 
