@@ -33,6 +33,11 @@ const fifoTurn = (d: string) =>
              and ((o.status = 'IN_FLIGHT' and (o.id < ${d}.id or o.lease_until >= now()))
                   or (o.status <> 'IN_FLIGHT' and o.id < ${d}.id and o.next_attempt_at > now())))`);
 
+const claimedColumns = sql.join(
+  [selectColumns(deliveries, 'c', 'd'), selectColumns(events, 'e', 'e'), selectColumns(webhooks, 'h', 'w')],
+  sql`, `,
+);
+
 /** A claimed delivery with what its request is made of. */
 export interface ClaimedDelivery {
   delivery: Delivery;
@@ -199,29 +204,25 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
        where d.id = locked.id and w.id = d.webhook_id
       returning d.*
     )
-    -- What a request needs, read in the same round trip: each claimed row with its event and
-    -- webhook, each by its primary key (lateral with a limit, so planned per row whatever the
-    -- statistics of a table that is still young say).
-    select ${selectColumns(deliveries, 'c', 'd')}, ${selectColumns(events, 'e', 'e')},
-           ${selectColumns(webhooks, 'h', 'w')}
-      from claimed c
+    -- What a request needs, read in the same round trip: each claimed row with its event, and
+    -- its webhook on the first row of that webhook only (the rest carry nulls, not the same
+    -- configuration again), each by its primary key (lateral with a limit, so planned per row
+    -- whatever the statistics of a table that is still young say).
+    select ${claimedColumns}
+      from (select c.*, row_number() over (partition by c.webhook_id) as nth from claimed c) c
       cross join lateral (select * from events e where e.id = c.event_id limit 1) e
-      cross join lateral (select * from webhooks h where h.id = c.webhook_id limit 1) h
+      left join lateral (select * from webhooks h where h.id = c.webhook_id and c.nth = 1 limit 1) h on true
   `);
   const hooks = new Map<string, StoredWebhook>();
-  return rows.map((row) => {
-    const webhookId = row['w.id'] as string;
-    let webhook = hooks.get(webhookId);
-    if (!webhook) {
-      webhook = webhookFromRow(decodeColumns(webhooks, row, 'w'));
-      hooks.set(webhookId, webhook);
-    }
-    return {
-      delivery: deliveryFromRow(decodeColumns(deliveries, row, 'd')),
-      event: eventFromRow(decodeColumns(events, row, 'e')),
-      webhook,
-    };
-  });
+  for (const row of rows) {
+    if (row['w.id'] != null)
+      hooks.set(row['w.id'] as string, webhookFromRow(decodeColumns(webhooks, row, 'w')));
+  }
+  return rows.map((row) => ({
+    delivery: deliveryFromRow(decodeColumns(deliveries, row, 'd')),
+    event: eventFromRow(decodeColumns(events, row, 'e')),
+    webhook: hooks.get(row['d.webhookId'] as string) as StoredWebhook,
+  }));
 }
 
 /**
