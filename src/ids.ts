@@ -1,44 +1,8 @@
-import { randomFillSync } from 'node:crypto';
 import { v7 } from 'uuid';
 import { badInput } from './errors.js';
 
-// uuid draws each id's 16 random bytes through crypto.getRandomValues, whose per-call checks
-// cost 2-3% of a busy dispatcher's CPU (an id per attempt, event and delivery): the bytes are
-// drawn here from a pool filled 4 KiB at a time.
-const pool = new Uint8Array(4096);
-let drawn = pool.length;
-function randomBytes16(): Uint8Array {
-  if (drawn === pool.length) {
-    randomFillSync(pool);
-    drawn = 0;
-  }
-  drawn += 16;
-  return pool.subarray(drawn - 16, drawn);
-}
-
-// Given its random bytes, uuid keeps no state between ids, so the time and counter that keep
-// ids of one millisecond in creation order are kept here, as uuid keeps them (RFC 9562, 6.2
-// method 1: a counter seeded from the random bytes each millisecond).
-let lastMs = -Infinity;
-let counter = 0;
-
 /** UUIDv7: time-ordered, so primary-key order is creation order and cursors can use it. */
-export function newId(): string {
-  const random = randomBytes16();
-  const now = Date.now();
-  if (now > lastMs) {
-    lastMs = now;
-    counter =
-      (((random[6] as number) & 0x7f) << 24) |
-      ((random[7] as number) << 16) |
-      ((random[8] as number) << 8) |
-      (random[9] as number);
-  } else {
-    counter = (counter + 1) | 0;
-    if (counter === 0) lastMs++;
-  }
-  return v7({ random, msecs: lastMs, seq: counter });
-}
+export const newId = () => v7();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const isUuid = (value: string) => UUID.test(value);
