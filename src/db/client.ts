@@ -42,6 +42,16 @@ export async function rowsOf<T>(executor: Db, query: SQL): Promise<T[]> {
 const dialect = new PgDialect();
 
 /**
+ * `query` as one piece of text, compiled once by drizzle: for fragments without parameters
+ * (identifiers, column lists) reused in statements compiled on every call.
+ */
+export function compiledOnce(query: SQL): SQL {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  if (params.length) throw new Error('compiledOnce: a fragment with parameters cannot be inlined');
+  return sql.raw(text);
+}
+
+/**
  * Like `rowsOf`, as a named prepared statement when `executor` is a postgres.js pool or
  * transaction: parsed and planned once per connection instead of on every call, which for
  * the publish and record statements (data-modifying CTEs) costs more than running them. Only
