@@ -107,9 +107,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * any other webhook nothing is waiting, so a finished request needs no claim round.
    */
   const backlogged = new Set<string>();
-  /** Requests claimed ahead, per webhook, oldest first; at most maxInFlight in all. */
+  /** Requests claimed ahead, per webhook, oldest first (in flight and waiting: 2 × maxInFlight at most). */
   const waiting = new Map<string, Waiting[]>();
   let waitingCount = 0;
+  /**
+   * A held request found its webhook's slot free but none of the process's: a freed process
+   * slot then looks through what waits. Otherwise a webhook's own freed slot starts its requests.
+   */
+  let heldForProcess = false;
   const requests = new Set<Promise<void>>();
   let idle: (() => void) | undefined;
 
@@ -196,6 +201,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       byWebhook.set(webhook.webhook.id, group);
     }
     let claimedRequests = 0;
+    const claimedAt = Date.now();
     for (const { stored, jobs } of byWebhook.values()) {
       const { id, batchSize, fifo, config } = stored.webhook;
       // Due time, then id: UUIDv7 ids are creation order, so a batch keeps publish order.
@@ -204,7 +210,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1),
       );
       const held = waiting.get(id) ?? [];
-      const claimedAt = Date.now();
       let requests = 0;
       for (let i = 0; i < jobs.length; i += batchSize) {
         held.push({ stored, jobs: jobs.slice(i, i + batchSize), claimedAt });
@@ -249,6 +254,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       send(next.stored, next.jobs);
     }
     if (!held.length && waiting.get(webhookId) === held) waiting.delete(webhookId);
+    else if (held.length && inFlight >= maxInFlight) heldForProcess = true;
     if (expiring.length) giveBackClaimed(expiring);
   }
 
@@ -289,9 +295,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     wake();
   }
   function slotFreed() {
-    for (const id of waiting.keys()) {
-      if (inFlight >= maxInFlight) break;
-      startWaiting(id);
+    if (heldForProcess) {
+      heldForProcess = false;
+      for (const id of waiting.keys()) {
+        if (inFlight >= maxInFlight) break;
+        startWaiting(id);
+      }
+      // Full again before every webhook was looked at: the next freed slot goes on.
+      if (inFlight >= maxInFlight && waiting.size) heldForProcess = true;
     }
     if (processLimited && inFlight <= maxInFlight * 0.75) wake();
   }
