@@ -203,7 +203,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     let claimedRequests = 0;
     const claimedAt = Date.now();
     for (const { stored, jobs } of byWebhook.values()) {
-      const { id, batchSize, fifo, config } = stored.webhook;
+      const { id, batchSize, fifo } = stored.webhook;
       // Due time, then id: UUIDv7 ids are creation order, so a batch keeps publish order.
       jobs.sort(
         ({ delivery: a }, { delivery: b }) =>

@@ -2,6 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { newId } from '../ids.js';
 import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';
+import { auditTypesFor } from './matching.js';
 import { AUDIT_MUTATION, AUDIT_QUERY } from './model.js';
 import { publishIn } from './publish.js';
 
@@ -56,8 +57,7 @@ export function createAuditLog({
       const { principal } = entry;
       if (entry.kind === 'query') {
         const auditors = await source.auditors(principal.tenantId);
-        if (!auditors.some(({ webhook }) => webhook.verbosity === 'QUERIES' || webhook.verbosity === 'ALL'))
-          return;
+        if (!auditors.some(({ webhook }) => auditTypesFor(webhook.verbosity).includes(AUDIT_QUERY))) return;
       }
       const now = new Date();
       const record: AuditRecord = {
