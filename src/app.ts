@@ -10,7 +10,7 @@ import type { Database } from './db/client.js';
 import type { Context } from './graphql/context.js';
 import { handleOps, json } from './http/ops.js';
 import { useAuditLog } from './graphql/audit-plugin.js';
-import { useInputErrorCodes, useParseGuard } from './graphql/input-errors.js';
+import { useInputErrorCodes } from './graphql/input-errors.js';
 import { MAX_BODY_BYTES, useDocumentLimits } from './graphql/limits.js';
 import { useRequestIds } from './graphql/request-ids.js';
 import type { AuditLog } from './events/audit.js';
@@ -105,9 +105,8 @@ export function buildApp(deps: AppDeps): App {
       },
     },
     plugins: [
-      ...useDocumentLimits(),
+      useDocumentLimits(),
       useInputErrorCodes(),
-      useParseGuard(),
       useRequestIds(logger.child({ component: 'graphql' })),
       useAuditLog(deps.audit, logger.child({ component: 'audit' })),
     ],

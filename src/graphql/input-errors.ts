@@ -158,27 +158,3 @@ export function useInputErrorCodes(): Plugin {
     },
   };
 }
-
-/**
- * A document nested a few thousand levels deep overflows the stack of the parser (graphql-armor's
- * token counter parses first); that is the client's malformed input, not a server failure.
- * Placed after the limit plugins, it wraps whatever parse function they installed.
- */
-export function useParseGuard(): Plugin {
-  return {
-    onParse({ parseFn, setParseFn }) {
-      setParseFn((source, options) => {
-        try {
-          return parseFn(source, options);
-        } catch (error) {
-          if (error instanceof RangeError) {
-            throw new GraphQLError('Syntax Error: the document is nested too deeply.', {
-              extensions: { code: 'GRAPHQL_PARSE_FAILED' },
-            });
-          }
-          throw error;
-        }
-      });
-    },
-  };
-}
