@@ -4,7 +4,8 @@
 // drops). The receiver is a process of its own; so is each Hookline server.
 //
 // BENCH_SCALE (default 1) scales the event counts down for a quick look, e.g. 0.1.
-// BENCH_ONLY=throughput,latency,fanout,matching,api-read,live-logs,backlog picks scenarios.
+// BENCH_ONLY=throughput,latency,fanout,matching,api-read,live-logs,backlog,abuse picks scenarios.
+import { hooklineAbuse } from './abuse.js';
 import { hooklineApiRead } from './api-read.js';
 import { hooklineBacklog } from './backlog.js';
 import { hooklineFanOut } from './fanout.js';
@@ -177,6 +178,26 @@ try {
         target: '10,000 >= 50% of 10',
       });
     }
+  }
+  if (wanted('abuse')) {
+    // The attack is CPU on the server's thread, whatever the database: PostgreSQL when given,
+    // so that PGlite's own work on that thread does not blur the figure.
+    const [backend, url] = serverBackends[0] as [string, string];
+    const result = await hooklineAbuse(url, 4, Math.max(2, Math.round(15 * scale)));
+    line({ scenario: 'abuse', backend, ...result });
+    rows.push({
+      scenario: `a simple query while 4 clients loop documents built to slow validation (${Object.entries(
+        result.attacks,
+      )
+        .map(([answer, count]) => `${count} x ${answer}`)
+        .join(', ')})`,
+      backend,
+      figure: 'ms p50 / p99, quiet -> attacked; peak RSS MB',
+      hookline: `${result.quiet.p50} / ${result.quiet.p99} -> ${result.attacked.p50} / ${result.attacked.p99} (p99 ${(
+        result.attacked.p99 / result.quiet.p99
+      ).toFixed(1)}x); ${result.peakRssMb}`,
+      target: 'attacked p99 <= 2x quiet p99',
+    });
   }
 } finally {
   await receiver.stop();

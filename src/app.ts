@@ -11,6 +11,7 @@ import type { Context } from './graphql/context.js';
 import { handleOps, json } from './http/ops.js';
 import { useAuditLog } from './graphql/audit-plugin.js';
 import { useInputErrorCodes } from './graphql/input-errors.js';
+import { documentCaches } from './graphql/document-cache.js';
 import { MAX_BODY_BYTES, useDocumentLimits } from './graphql/limits.js';
 import { useRequestIds } from './graphql/request-ids.js';
 import type { AuditLog } from './events/audit.js';
@@ -86,6 +87,7 @@ export function buildApp(deps: AppDeps): App {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    parserAndValidationCache: documentCaches(),
     logging: yogaLogger(logger.child({ component: 'graphql' })),
     graphiql: {
       title: 'Hookline',

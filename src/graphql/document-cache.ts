@@ -1,0 +1,23 @@
+import type { DocumentNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Characters of document text whose parsed documents (and parse errors) are kept. yoga's own
+ * caches count entries (1,024), and a document of 5,000 tokens parses to about 2.5 MB of AST:
+ * 1,024 distinct ones held 2.5 GB. A parsed document weighs about 100 times its text, so this
+ * keeps at most about 50 MB, which is still some thousands of the queries clients send.
+ */
+const CACHED_SOURCE_CHARS = 512 * 1024;
+
+const sized = <T extends object>() =>
+  new LRUCache<string, T>({
+    maxSize: CACHED_SOURCE_CHARS,
+    sizeCalculation: (_value, key) => Math.max(1, key.length),
+    // A document longer than this is parsed each time rather than evicting everything else.
+    maxEntrySize: CACHED_SOURCE_CHARS / 16,
+  });
+
+/** yoga's parser caches, bounded by the size of what they hold. */
+export function documentCaches() {
+  return { documentCache: sized<DocumentNode>(), errorCache: sized<object>() };
+}
