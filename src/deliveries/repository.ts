@@ -2,7 +2,8 @@ import { and, asc, count, desc, eq, gte, inArray, lt, notInArray, type SQL, sql 
 import type { WebhookScope } from '../auth/policy.js';
 import { type Db, preparedPer } from '../db/client.js';
 import { webhookInScope } from '../webhooks/repository.js';
-import { deliveries, deliveryAttempts } from '../db/schema.js';
+import { deliveries, deliveryAttempts, events } from '../db/schema.js';
+import { TEST_EVENT_TYPE } from '../events/model.js';
 import {
   DELIVERIES_CHANNEL,
   type Delivery,
@@ -291,6 +292,28 @@ export async function failedShareSince(db: Db, webhookId: string, since: Date): 
     .from(deliveryAttempts)
     .where(and(eq(deliveryAttempts.webhookId, webhookId), gte(deliveryAttempts.startedAt, since)));
   return row && row.all > 0 ? row.failed / row.all : 0;
+}
+
+/**
+ * Whether a test delivery of the webhook (its event is TEST_EVENT_TYPE) is in flight under a
+ * live lease, from whichever process. A lease that has run out is a process that died: its
+ * test no longer counts.
+ */
+export async function testInFlight(db: Db, webhookId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .innerJoin(events, eq(events.id, deliveries.eventId))
+    .where(
+      and(
+        eq(deliveries.webhookId, webhookId),
+        eq(deliveries.status, 'IN_FLIGHT'),
+        gte(deliveries.leaseUntil, sql`now()`),
+        eq(events.eventType, TEST_EVENT_TYPE),
+      ),
+    )
+    .limit(1);
+  return rows.length > 0;
 }
 
 const queued: DeliveryStatus[] = ['PENDING', 'AWAITING_RETRY', 'IN_FLIGHT'];
