@@ -135,7 +135,12 @@ export async function serve(
         services: {
           webhooks,
           events: createEventService({ database, handoff: dispatcher, webhooks: webhookCache }),
-          deliveries: createDeliveryService({ database, deliverer, workerId }),
+          deliveries: createDeliveryService({
+            database,
+            deliverer,
+            workerId,
+            leaseMarginMs: config.dispatcher.leaseMarginMs,
+          }),
           live,
           tokens: createTokenService({ database }),
         },

@@ -1,8 +1,9 @@
 import { and, asc, count, desc, eq, gte, inArray, lt, notInArray, type SQL, sql } from 'drizzle-orm';
 import type { WebhookScope } from '../auth/policy.js';
-import { type Db, preparedPer } from '../db/client.js';
+import { type Db, preparedPer, rowsOf } from '../db/client.js';
 import { webhookInScope } from '../webhooks/repository.js';
-import { deliveries, deliveryAttempts } from '../db/schema.js';
+import { deliveries, deliveryAttempts, events } from '../db/schema.js';
+import { TEST_EVENT_TYPE } from '../events/model.js';
 import {
   DELIVERIES_CHANNEL,
   type Delivery,
@@ -241,13 +242,32 @@ const attemptsByIdsQuery = preparedPer((db) =>
 /**
  * Attempts are written by the hundred on the dispatcher's hot path: one JSON parameter and a
  * statement text that never changes (prepared once), instead of a query built per row count.
+ *
+ * Inserts the attempts whose delivery still exists; returns how many. An attempt whose delivery
+ * is gone (its webhook was hard-deleted while the request was out) is left out rather than
+ * failing the foreign key, and with it every other attempt of the statement. The delivery is
+ * locked as the foreign key check locks it, so that a delete committing meanwhile is waited
+ * for and then seen, not missed.
  */
-export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<void> {
-  if (!rows.length) return;
-  await db.execute(attemptsInsert(rows));
+export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<number> {
+  if (!rows.length) return 0;
+  const [row] = await rowsOf<{ recorded: number }>(
+    db,
+    sql`
+    with attempted as (
+      ${attemptsInsert(rows)}
+       where exists (select 1 from deliveries d where d.id = r.delivery_id for key share)
+      returning 1
+    )
+    select count(*)::int as recorded from attempted`,
+  );
+  return row?.recorded ?? 0;
 }
 
-/** The insert of `insertAttempts` as a statement, also to be a CTE of a larger one. */
+/**
+ * The insert of `insertAttempts` as a statement (or a CTE) a caller may end with a `where` on
+ * the recordset `r`.
+ */
 export function attemptsInsert(rows: DeliveryAttempt[]): SQL {
   const records = rows.map((a) => ({
     id: a.id,
@@ -291,6 +311,28 @@ export async function failedShareSince(db: Db, webhookId: string, since: Date): 
     .from(deliveryAttempts)
     .where(and(eq(deliveryAttempts.webhookId, webhookId), gte(deliveryAttempts.startedAt, since)));
   return row && row.all > 0 ? row.failed / row.all : 0;
+}
+
+/**
+ * Whether a test delivery of the webhook (its event is TEST_EVENT_TYPE) is in flight under a
+ * live lease, from whichever process. A lease that has run out is a process that died: its
+ * test no longer counts.
+ */
+export async function testInFlight(db: Db, webhookId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .innerJoin(events, eq(events.id, deliveries.eventId))
+    .where(
+      and(
+        eq(deliveries.webhookId, webhookId),
+        eq(deliveries.status, 'IN_FLIGHT'),
+        gte(deliveries.leaseUntil, sql`now()`),
+        eq(events.eventType, TEST_EVENT_TYPE),
+      ),
+    )
+    .limit(1);
+  return rows.length > 0;
 }
 
 const queued: DeliveryStatus[] = ['PENDING', 'AWAITING_RETRY', 'IN_FLIGHT'];

@@ -29,6 +29,7 @@ import {
   listDeliveriesOfWebhooks,
   notifyDispatchers,
   requeue,
+  testInFlight,
 } from './repository.js';
 
 export interface DeliveryServiceDeps {
@@ -36,6 +37,8 @@ export interface DeliveryServiceDeps {
   /** Sends test deliveries from this process, whatever its role. */
   deliverer: Deliverer;
   workerId: string;
+  /** Added to the webhook's timeout to make a test's lease, as the dispatcher's claims do. */
+  leaseMarginMs?: number;
   clock?: () => Date;
 }
 
@@ -50,6 +53,7 @@ export function createDeliveryService({
   database,
   deliverer,
   workerId,
+  leaseMarginMs = 15_000,
   clock = () => new Date(),
 }: DeliveryServiceDeps) {
   const { db } = database;
@@ -174,48 +178,74 @@ export function createDeliveryService({
 
     /**
      * Sends a test event to one webhook now, whatever its filters, and returns the finished
-     * delivery. It is tried once: a test that fails is not retried.
+     * delivery. It is tried once: a test that fails is not retried. A person checks an
+     * endpoint with it, so it goes out at once, outside the queue: to a disabled webhook too
+     * (an endpoint is checked before the webhook is enabled again), and not behind the
+     * webhook's backlog, throttle or rate limit. So that it cannot become a way past those
+     * limits, one test per webhook is in flight at a time, across every process.
      */
     async test(actor: Principal, webhookId: string): Promise<Delivery> {
-      const stored = await mustFindWebhook(actor, webhookId);
-      if (stored.webhook.deleted) {
-        throw new DomainError('CONFLICT', 'webhook is deleted; restore it before testing it', {
-          field: 'id',
-        });
-      }
       const now = clock();
-      const event: HooklineEvent = {
-        id: newId(),
-        tenantId: actor.tenantId,
-        eventType: TEST_EVENT_TYPE,
-        entityType: 'webhook',
-        entityId: encodeGlobalId('Webhook', webhookId),
-        entityFqn: stored.webhook.name,
-        cluster: null,
-        namespace: null,
-        actor: { name: actor.name, roles: [actor.role] },
-        level: 'INFO',
-        changedFields: [],
-        data: { message: `Test event from Hookline for webhook ${stored.webhook.name}` },
-        occurredAt: now,
-        createdAt: now,
-        idempotencyKey: null,
-      };
-      const claimed = insertedDelivery({
-        id: newId(),
-        tenantId: actor.tenantId,
-        eventId: event.id,
-        webhookId,
-        status: 'IN_FLIGHT',
-        leasedBy: workerId,
-        leaseUntil: new Date(now.getTime() + stored.webhook.config.timeoutMs + 15_000),
-        nextAttemptAt: now,
-        createdAt: now,
-        updatedAt: now,
+      const { stored, job } = await db.transaction(async (tx) => {
+        // The row lock puts two tests of one webhook in turn, from any process sharing the
+        // database: the second reads the first's delivery, committed, and is refused.
+        const stored = await findWebhook(
+          tx,
+          webhookScope(actor),
+          { id: webhookId },
+          { lock: 'no key update' },
+        );
+        if (!stored) throw notFound('webhook');
+        if (stored.webhook.deleted) {
+          throw new DomainError('CONFLICT', 'webhook is deleted; restore it before testing it', {
+            field: 'id',
+          });
+        }
+        if (await testInFlight(tx, webhookId)) {
+          throw new DomainError(
+            'CONFLICT',
+            'a test of this webhook is still in flight; test it again once that one has finished',
+            { field: 'id' },
+          );
+        }
+        const event: HooklineEvent = {
+          id: newId(),
+          tenantId: actor.tenantId,
+          eventType: TEST_EVENT_TYPE,
+          entityType: 'webhook',
+          entityId: encodeGlobalId('Webhook', webhookId),
+          entityFqn: stored.webhook.name,
+          cluster: null,
+          namespace: null,
+          actor: { name: actor.name, roles: [actor.role] },
+          level: 'INFO',
+          changedFields: [],
+          data: { message: `Test event from Hookline for webhook ${stored.webhook.name}` },
+          occurredAt: now,
+          createdAt: now,
+          idempotencyKey: null,
+        };
+        // Leased as a dispatcher leases a claim: a process that dies mid-test leaves a lease
+        // that runs out, and the webhook can be tested again.
+        const delivery = insertedDelivery({
+          id: newId(),
+          tenantId: actor.tenantId,
+          eventId: event.id,
+          webhookId,
+          status: 'IN_FLIGHT',
+          leasedBy: workerId,
+          leaseUntil: new Date(now.getTime() + stored.webhook.config.timeoutMs + leaseMarginMs),
+          nextAttemptAt: now,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await storeEvents(tx, [event], [delivery]);
+        return { stored, job: { delivery, event } };
       });
-      await storeEvents(db, [event], [claimed]);
-      await deliverer.deliver(stored, [{ delivery: claimed, event }]);
-      return (await findDelivery(db, webhookScope(actor), claimed.id)) as Delivery;
+      // The deliverer leaves the webhook's status and failure details as they are for a test: a
+      // success does not enable a webhook a person disabled, nor a failure disable one.
+      await deliverer.deliver(stored, [job]);
+      return (await findDelivery(db, webhookScope(actor), job.delivery.id)) as Delivery;
     },
   };
 }

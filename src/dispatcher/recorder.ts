@@ -1,4 +1,4 @@
-import { type Database, type Db, isConnectionError, reconnectDelay } from '../db/client.js';
+import { type Database, type Db, isConnectionError, reconnectDelay, sqlState } from '../db/client.js';
 import { createStatisticsKeeper } from '../db/statistics.js';
 import type { DeliveryAttempt } from '../deliveries/model.js';
 import { insertAttempts } from '../deliveries/repository.js';
@@ -141,7 +141,7 @@ export function createRecorder(deps: {
     const recordings = batch.map((p) => p.recording);
     const statuses = recordings.every(succeededHealthy)
       ? await writeSucceeded(recordings)
-      : await retryingConnection(logger, () => database.db.transaction((tx) => write(tx, recordings)));
+      : await writeTransaction(recordings);
     batch.forEach((p, i) => p.resolve(statuses[i] ?? null));
     statistics.changed(batch.reduce((n, p) => n + p.recording.attempts.length, 0));
   }
@@ -152,17 +152,25 @@ export function createRecorder(deps: {
    */
   async function writeSucceeded(recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
     const measured = recordings.filter((r) => r.counted.length);
-    const states = await retryingConnection(logger, () =>
-      recordSucceeded(database.db, {
-        attempts: recordings.flatMap((r) => r.attempts),
-        succeeded: recordings.flatMap((r) =>
-          r.jobs.map((j) => ({ id: j.delivery.id, statusCode: r.statusCode, at: r.now })),
-        ),
-        workerId,
-        livePayloads: livePayloads(attemptMessages(recordings)),
-        webhookIds: [...new Set(measured.map((r) => r.webhook.webhook.id))],
-      }),
-    );
+    let states: Map<string, HealthState>;
+    try {
+      states = await retryingConnection(logger, () =>
+        recordSucceeded(database.db, {
+          attempts: recordings.flatMap((r) => r.attempts),
+          succeeded: recordings.flatMap((r) =>
+            r.jobs.map((j) => ({ id: j.delivery.id, statusCode: r.statusCode, at: r.now })),
+          ),
+          workerId,
+          livePayloads: livePayloads(attemptMessages(recordings)),
+          webhookIds: [...new Set(measured.map((r) => r.webhook.webhook.id))],
+        }),
+      );
+    } catch (error) {
+      // A delivery deleted while its request was out (its webhook hard-deleted): the one
+      // statement wrote nothing, and the transaction's writes leave that delivery's rows out.
+      if (sqlState(error) !== '23503') throw error;
+      return writeTransaction(recordings);
+    }
     if (measured.every((r) => successSettles(states.get(r.webhook.webhook.id)))) {
       return recordings.map(() => null);
     }
@@ -174,6 +182,10 @@ export function createRecorder(deps: {
         return statuses;
       }),
     );
+  }
+
+  function writeTransaction(recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
+    return retryingConnection(logger, () => database.db.transaction((tx) => write(tx, recordings)));
   }
 
   async function write(tx: Db, recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
@@ -197,13 +209,11 @@ export function createRecorder(deps: {
     // Issued together, these go to the server in one write (postgres.js pipelines a
     // connection's queries) and are still run in this order: a round trip costs more here
     // than any of them. NOTIFY is sent on commit, so it may go with the writes it announces.
-    const [, states] = await Promise.all([
+    const attempts = recordings.flatMap((r) => r.attempts);
+    const [[, recorded], states] = await Promise.all([
       Promise.all([
         notifyLive(tx, attemptMessages(recordings)),
-        insertAttempts(
-          tx,
-          recordings.flatMap((r) => r.attempts),
-        ),
+        insertAttempts(tx, attempts),
         ...[...groups.values()].map(({ ids, outcome, recording }) =>
           finishDeliveries(tx, {
             ids,
@@ -219,6 +229,14 @@ export function createRecorder(deps: {
       ]),
       lockMeasured(tx, recordings),
     ]);
+    if (recorded < attempts.length) {
+      // A webhook hard-deleted while its requests were out takes their deliveries with it: a
+      // normal event: there is nothing left to record their answers on.
+      logger.debug(
+        { attempts: attempts.length - recorded },
+        'attempts of deliveries deleted meanwhile (their webhook hard-deleted) not recorded',
+      );
+    }
     const live: LiveMessage[] = [];
     const statuses = await settleHealth(tx, recordings, states, live);
 
@@ -227,6 +245,8 @@ export function createRecorder(deps: {
       for (const job of r.counted) {
         const attempt = r.attempts.find((a) => a.deliveryId === job.delivery.id) as DeliveryAttempt;
         if (isOperational(job.event.eventType) || !reportsFailing(attempt, health)) continue;
+        // Not about a delivery that is gone with its webhook.
+        if (!states.has(r.webhook.webhook.id)) continue;
         const tenant = r.webhook.webhook.tenantId;
         const event = deliveryFailingEvent(
           r.webhook.webhook,

@@ -134,18 +134,23 @@ const receiving = (tenantId: string | Placeholder): SQL[] => [
   eq(webhooks.deleted, false),
 ];
 
+/**
+ * `lock` holds the row until the caller's transaction ends: `update` for a change of the
+ * webhook; `no key update` to take turns with other writers of the row without also waiting
+ * for the publishes inserting its deliveries (their foreign key checks take KEY SHARE).
+ */
 export async function findWebhook(
   db: Db,
   scope: WebhookScope,
   by: { id: string } | { name: string },
-  options: { forUpdate?: boolean } = {},
+  options: { lock?: 'update' | 'no key update' } = {},
 ): Promise<StoredWebhook | null> {
   const key = 'id' in by ? eq(webhooks.id, by.id) : eq(webhooks.name, by.name);
   const query = db
     .select()
     .from(webhooks)
     .where(and(...scoped(scope), key));
-  const [row] = options.forUpdate ? await query.for('update') : await query;
+  const [row] = options.lock ? await query.for(options.lock) : await query;
   return row ? fromRow(row) : null;
 }
 

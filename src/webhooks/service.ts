@@ -240,7 +240,7 @@ export function createWebhookService({
   }
 
   async function mustFind(tx: typeof db, actor: Principal, id: string): Promise<StoredWebhook> {
-    const found = await findWebhook(tx, webhookScope(actor), { id }, { forUpdate: true });
+    const found = await findWebhook(tx, webhookScope(actor), { id }, { lock: 'update' });
     if (!found) throw notFound('webhook');
     return found;
   }

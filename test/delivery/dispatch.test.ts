@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createWebhook, deliveryWhen, publish } from '../helpers/api.js';
 import { backends } from '../helpers/db.js';
-import { eventually, type Receiver, startReceiver } from '../helpers/receiver.js';
+import { eventually, type Receiver, type Responder, startReceiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 for (const backend of backends()) {
@@ -310,6 +310,84 @@ for (const backend of backends()) {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       assert.equal(r.received.length, 3);
       assert.equal(new Set(r.received.map((x) => x.json.eventId)).size, 3, 'no event was sent twice');
+    });
+  });
+
+  describe(`dispatching: a webhook gone with requests in flight (${backend.name})`, () => {
+    let server: TestServer;
+    const receivers: Receiver[] = [];
+    /** What the server logged, line by line. */
+    const logged: { level: number; msg: string }[] = [];
+    before(async () => {
+      server = await startServer(
+        backend,
+        {},
+        {
+          log: {
+            level: 'debug',
+            destination: { write: (line: string) => void logged.push(JSON.parse(line)) },
+          },
+        },
+      );
+    });
+    after(async () => {
+      await Promise.all(receivers.map((r) => r.close()));
+      await server?.stop();
+    });
+
+    it('a webhook hard-deleted mid-flight: its answers are dropped without an error, and another webhook answered with them is recorded', async () => {
+      const held: ServerResponse[] = [];
+      const hold: Responder = (_req, res) => {
+        held.push(res);
+      };
+      const [doomed, kept] = [await startReceiver(hold), await startReceiver(hold)];
+      receivers.push(doomed, kept);
+      const doomedId = await createWebhook(server, {
+        config: { endpoint: `${doomed.url}/doomed`, timeoutMs: 30_000 },
+        eventFilters: [{ eventTypes: ['doomed'] }],
+      });
+      await createWebhook(server, {
+        config: { endpoint: `${kept.url}/kept`, timeoutMs: 30_000 },
+        eventFilters: [{ eventTypes: ['kept'] }],
+      });
+      const PUBLISH = `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { deliveries { id } } }`;
+      // As many as each webhook may have in flight (4): all of them out at once, none waiting.
+      await server.gql(PUBLISH, { inputs: Array.from({ length: 4 }, () => ({ eventType: 'doomed' })) });
+      const published = await server.gql(PUBLISH, {
+        inputs: Array.from({ length: 4 }, () => ({ eventType: 'kept' })),
+      });
+      const keptIds: string[] = published.data.publishEvents.map((e: any) => e.deliveries[0].id);
+      await doomed.waitForCount(4);
+      await kept.waitForCount(4);
+
+      const deleted = await server.gql(`mutation($id: ID!) { deleteWebhook(id: $id, hard: true) }`, {
+        id: doomedId,
+      });
+      assert.equal(deleted.data?.deleteWebhook, true, JSON.stringify(deleted.errors));
+      // Answered together, so that both webhooks' answers are recorded in the same rounds.
+      for (const res of held.splice(0)) res.end('ok');
+
+      for (const id of keptIds) {
+        const d = await deliveryWhen(server, id, (x) => x.status === 'SUCCEEDED');
+        assert.deepEqual(
+          d.attempts.map((a: { status: string }) => a.status),
+          ['SUCCEEDED'],
+        );
+        assert.equal(d.webhook.status, 'ACTIVE');
+      }
+      // Each request ends in one line: its attempt, logged once recorded, or its record failing.
+      const ended = () =>
+        logged.filter((l) => l.msg === 'delivery attempt' || l.msg === 'recording a delivery attempt failed');
+      await eventually(
+        async () => (ended().length >= 8 ? true : undefined),
+        15_000,
+        'the eight answers to be recorded or to fail',
+      );
+      assert.deepEqual(
+        logged.filter((l) => l.level >= 50 && /23503|foreign key/i.test(JSON.stringify(l))),
+        [],
+        'no error about the rows of the webhook that is gone',
+      );
     });
   });
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createWebhook, DELIVERY_FIELDS, deliveryWhen, getDelivery, publish } from '../helpers/api.js';
 import { backends } from '../helpers/db.js';
@@ -254,6 +255,66 @@ for (const backend of backends()) {
         attempts: [{ responseStatus: 503 }],
         webhook: { status: 'ACTIVE' },
       });
+    });
+
+    it('sends testWebhook to a disabled webhook, which stays DISABLED after the test succeeds', async () => {
+      const r = await receiver();
+      const webhookId = await createWebhook(server, {
+        enabled: false,
+        config: { endpoint: `${r.url}/disabled` },
+        eventFilters: [{ eventTypes: ['x'] }],
+      });
+      const res = await server.gql(
+        `mutation($id: ID!) { testWebhook(id: $id) { status attempts { responseStatus } webhook { status enabled } } }`,
+        { id: webhookId },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      assert.deepEqual(res.data.testWebhook, {
+        status: 'SUCCEEDED',
+        attempts: [{ responseStatus: 200 }],
+        webhook: { status: 'DISABLED', enabled: false },
+      });
+      assert.equal(r.received.length, 1);
+      assert.equal(r.received[0]?.json.eventType, 'hookline.test');
+      const after = await server.gql(`query($id: ID!) { webhook(id: $id) { status enabled } }`, {
+        id: webhookId,
+      });
+      assert.deepEqual(after.data.webhook, { status: 'DISABLED', enabled: false });
+    });
+
+    it('lets one testWebhook of a webhook be in flight at a time: another meanwhile is a CONFLICT and sends nothing', async () => {
+      const held: ServerResponse[] = [];
+      const r = await receiver((_req, res) => {
+        held.push(res);
+      });
+      const webhookId = await createWebhook(server, {
+        config: { endpoint: `${r.url}/one-at-a-time`, timeoutMs: 30_000 },
+        eventFilters: [{ eventTypes: ['x'] }],
+      });
+      const TEST = `mutation($id: ID!) { testWebhook(id: $id) { id status } }`;
+      // Both at once: whichever comes second finds the first in flight.
+      const calls = [server.gql(TEST, { id: webhookId }), server.gql(TEST, { id: webhookId })];
+      const first = await Promise.race(calls.map((call, i) => call.then((res) => ({ i, res }))));
+      assert.equal(first.res.data, null);
+      assert.equal(first.res.errors?.[0]?.extensions?.code, 'CONFLICT', JSON.stringify(first.res.errors));
+      assert.equal(first.res.errors?.[0]?.extensions?.field, 'id');
+      assert.match(first.res.errors?.[0]?.message ?? '', /test of this webhook is still in flight/);
+      await r.waitForCount(1);
+      assert.equal(held.length, 1, 'the receiver holds the one test that went out');
+
+      r.respond((_req, res) => {
+        res.end('ok');
+      });
+      for (const res of held) res.end('ok');
+      const sent = await (calls[1 - first.i] as (typeof calls)[number]);
+      assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+      assert.equal(sent.data.testWebhook.status, 'SUCCEEDED');
+      assert.equal(r.received.length, 1, 'the refused test sent nothing');
+
+      const again = await server.gql(TEST, { id: webhookId });
+      assert.equal(again.errors, undefined, JSON.stringify(again.errors));
+      assert.equal(again.data.testWebhook.status, 'SUCCEEDED');
+      assert.equal(r.received.length, 2);
     });
 
     it('removes the delivery history with a hard delete', async () => {

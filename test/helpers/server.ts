@@ -1,4 +1,5 @@
-import { type Config, parseConfig } from '../../src/config.js';
+import type { DestinationStream } from 'pino';
+import { type Config, type LogLevel, parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { type Role, type Running, serve } from '../../src/main.js';
 import type { Backend } from './db.js';
@@ -52,6 +53,8 @@ export interface ServerOptions {
   role?: Role;
   /** The URL the server connects with, given the fresh database's (e.g. through a relay). */
   connectVia?: (databaseUrl: string) => string;
+  /** Where the server's log lines go, at `level` (default: none, or TEST_LOG_LEVEL on stdout). */
+  log?: { level: LogLevel; destination: DestinationStream };
 }
 
 /** The real server, in this process, on a free port, with a fresh database of `backend`. */
@@ -73,7 +76,9 @@ export async function startServer(
   try {
     running = await serve(
       config,
-      createLogger((process.env.TEST_LOG_LEVEL as 'info') ?? 'silent'),
+      options.log
+        ? createLogger(options.log.level, options.log.destination)
+        : createLogger((process.env.TEST_LOG_LEVEL as 'info') ?? 'silent'),
       options.role,
     );
   } catch (error) {

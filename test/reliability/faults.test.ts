@@ -154,6 +154,62 @@ describe(
       assert.equal(await other.process.kill('SIGTERM'), 0);
     });
 
+    it('a testWebhook in flight in one process is a CONFLICT in another; killed, its test waits out its lease, then the webhook can be tested again', async () => {
+      let hold = true;
+      const held: ServerResponse[] = [];
+      const receiver = await startReceiver((_req, res) => {
+        if (hold) held.push(res);
+        else res.end('ok');
+      });
+      receivers.push(receiver);
+      const env = clusterEnv(database.url, { HOOKLINE_LEASE_MARGIN_MS: '500' });
+      const [a, b] = [await started(env), await started(env)];
+      // Disabled, so that no dispatcher takes the killed process's test over once its lease
+      // has run out: what is left to see is whether that lease still blocks the next test.
+      const webhookId = await createWebhook(a.url, {
+        enabled: false,
+        config: { endpoint: `${receiver.url}/tested`, timeoutMs: 5000 },
+        eventFilters: [{ eventTypes: ['x'] }],
+      });
+      const TEST = `mutation($id: ID!) { testWebhook(id: $id) { id status } }`;
+      const first = gqlRequest<any>(a.url, TEST, { id: webhookId });
+      first.catch(() => {});
+      await receiver.waitForCount(1);
+      const refused = await gqlRequest<any>(b.url, TEST, { id: webhookId });
+      assert.equal(refused.errors?.[0]?.extensions?.code, 'CONFLICT', JSON.stringify(refused));
+      assert.equal(refused.errors?.[0]?.extensions?.field, 'id');
+      a.process.child.kill('SIGKILL');
+      await a.process.exited;
+      assert.equal(receiver.received.length, 1, 'the refused test sent nothing');
+
+      hold = false;
+      const sent = await eventually(
+        async () => {
+          const res = await gqlRequest<any>(b.url, TEST, { id: webhookId });
+          if (res.errors?.[0]?.extensions?.code === 'CONFLICT') return undefined;
+          return res;
+        },
+        30_000,
+        "the killed process's test lease to run out",
+      );
+      assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+      assert.equal(sent.data.testWebhook.status, 'SUCCEEDED');
+      assert.equal(receiver.received.length, 2);
+      const left = await gqlRequest<any>(
+        b.url,
+        `query($w: ID!) { deliveries(webhookId: $w) { edges { node { status } } } webhook(id: $w) { status } }`,
+        { w: webhookId },
+      );
+      assert.deepEqual(
+        left.data.deliveries.edges.map((e: { node: { status: string } }) => e.node.status).sort(),
+        ['IN_FLIGHT', 'SUCCEEDED'],
+        "the killed process's test is still IN_FLIGHT: its lease ran out, it was not finished",
+      );
+      assert.equal(left.data.webhook.status, 'DISABLED');
+      for (const r of held) r.destroy();
+      assert.equal(await b.process.kill('SIGTERM'), 0);
+    });
+
     it('a receiver down for 20 s gets everything once it is back (short retry schedule)', async () => {
       const probe = await startReceiver();
       const port = Number(new URL(probe.url).port);

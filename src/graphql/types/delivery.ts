@@ -231,7 +231,7 @@ builder.mutationFields((t) => ({
   testWebhook: t.field({
     type: DeliveryRef,
     description:
-      'Sends a test event to the webhook now, whatever its filters, and returns the finished delivery.',
+      "Sends a test event to the webhook now, whatever its filters, and returns the finished delivery. A person's check of the endpoint: it goes out at once, outside the queue, to a disabled webhook too (to check a fixed endpoint before enabling it again), not behind the webhook's backlog, throttle or rate limit. It is tried once and recorded as a delivery with its attempt, but leaves the webhook's status and failure details as they are: a success does not enable a DISABLED webhook, a failure does not disable one. One test per webhook is in flight at a time, whichever process serves it: a testWebhook meanwhile sends nothing and answers CONFLICT on `id`.",
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => ctx.deliveries.test(ctx.principal, idOf('Webhook', args.id)),
   }),
