@@ -88,6 +88,7 @@ export async function serve(
       workerId,
       logger: logger.child({ component: 'delivery' }),
       health: config.health,
+      maxRequestBytes: config.maxRequestBytes,
     });
 
     if (role !== 'api') {
@@ -135,7 +136,12 @@ export async function serve(
         services: {
           webhooks,
           events: createEventService({ database, handoff: dispatcher, webhooks: webhookCache }),
-          deliveries: createDeliveryService({ database, deliverer, workerId }),
+          deliveries: createDeliveryService({
+            database,
+            deliverer,
+            workerId,
+            maxRequestBytes: config.maxRequestBytes,
+          }),
           live,
           tokens: createTokenService({ database }),
         },

@@ -2,7 +2,7 @@ import { webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import type { Deliverer } from '../dispatcher/deliver.js';
-import { DomainError, notFound } from '../errors.js';
+import { badInput, DomainError, notFound } from '../errors.js';
 import type { HooklineEvent } from '../events/model.js';
 import { TEST_EVENT_TYPE } from '../events/model.js';
 import { storeEvents, visibleEvent } from '../events/repository.js';
@@ -10,6 +10,7 @@ import { newEventFrom } from '../events/service.js';
 import { parsePublishEvent } from '../events/validation.js';
 import { buildRequest } from '../dispatcher/request.js';
 import { SecretUnavailable } from '../dispatcher/signing.js';
+import { BodyTooLarge, DEFAULT_MAX_REQUEST_BYTES } from '../providers/budget.js';
 import { renderers } from '../providers/index.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import { findWebhook } from '../webhooks/repository.js';
@@ -36,6 +37,8 @@ export interface DeliveryServiceDeps {
   /** Sends test deliveries from this process, whatever its role. */
   deliverer: Deliverer;
   workerId: string;
+  /** HOOKLINE_MAX_REQUEST_BYTES: a preview past it is refused, as the send would be. */
+  maxRequestBytes?: number;
   clock?: () => Date;
 }
 
@@ -50,6 +53,7 @@ export function createDeliveryService({
   database,
   deliverer,
   workerId,
+  maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES,
   clock = () => new Date(),
 }: DeliveryServiceDeps) {
   const { db } = database;
@@ -162,11 +166,18 @@ export function createDeliveryService({
           messageId: encodeGlobalId('Delivery', newId()),
           now,
           renderers,
+          maxBytes: maxRequestBytes,
         });
         return { url: request.url, method: 'POST', headers: shownHeaders, body: request.body };
       } catch (error) {
         if (error instanceof SecretUnavailable) {
           throw new DomainError('CONFLICT', error.message, { field: 'config.secretFrom' });
+        }
+        if (error instanceof BodyTooLarge) {
+          // The event is what the user chose here; the webhook's template may be what multiplies it.
+          throw badInput('eventId' in source ? 'eventId' : 'event', error.message, {
+            maxBytes: error.maxBytes,
+          });
         }
         throw error;
       }

@@ -12,6 +12,12 @@ export interface RenderInput {
    * signing goes in the URL or body (DingTalk, Feishu); null when it has none.
    */
   secret: string | null;
+  /**
+   * HOOKLINE_MAX_REQUEST_BYTES. A renderer whose body grows with its input (a template, a
+   * batch) counts as it builds and throws BodyTooLarge past it; every body is measured
+   * exactly afterwards anyway (`assertFits`).
+   */
+  maxBytes: number;
 }
 
 export interface Rendered {

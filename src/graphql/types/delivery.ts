@@ -16,7 +16,7 @@ import { WebhookRef } from './webhook.js';
 export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: deliveryStatuses });
 const DeliveryErrorKindEnum = builder.enumType('DeliveryErrorKind', {
   description:
-    'Why an attempt failed: no answer in time, no connection, a TLS problem, a non-2xx status, or a webhook setting that could not be used (a secret variable or file missing).',
+    'Why an attempt failed: no answer in time, no connection, a TLS problem, a non-2xx status, a webhook setting that could not be used (a secret variable or file missing), an address Hookline may not send to, or a body larger than HOOKLINE_MAX_REQUEST_BYTES (PAYLOAD_TOO_LARGE: not sent, and not retried).',
   values: errorKinds,
 });
 
@@ -177,7 +177,7 @@ builder.queryField('previewPayload', (t) =>
   t.field({
     type: RenderedRequestRef,
     description:
-      'The request a webhook would receive for an event, without sending it: a stored event (eventId) or one described as for publishEvent (event).',
+      'The request a webhook would receive for an event, without sending it: a stored event (eventId) or one described as for publishEvent (event). A body larger than HOOKLINE_MAX_REQUEST_BYTES is refused with BAD_USER_INPUT on event or eventId, as its delivery would fail with PAYLOAD_TOO_LARGE.',
     args: {
       webhookId: t.arg.id({ required: true }),
       event: t.arg({ type: PublishEventInput }),
