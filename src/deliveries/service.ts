@@ -138,7 +138,8 @@ export function createDeliveryService({
     /**
      * The request a webhook would get for an event, built by the same code as a real send
      * but not sent: a stored event (`eventId`), or one described as for publishEvent.
-     * Secrets are masked in the headers.
+     * Secrets are masked in the headers, and whatever is computed from the signing secret is
+     * a placeholder: a user may describe any event, and must not get it signed.
      */
     async preview(
       actor: Principal,
@@ -167,6 +168,7 @@ export function createDeliveryService({
           now,
           renderers,
           maxBytes: maxRequestBytes,
+          preview: true,
         });
         return { url: request.url, method: 'POST', headers: shownHeaders, body: request.body };
       } catch (error) {

@@ -57,7 +57,7 @@ function renderWithin(render: Renderer, input: RenderInput): { rendered: Rendere
 /**
  * The request for `events` to a webhook: the body from the webhook type's renderer, then the
  * webhook's headers, its auth, the Standard Webhooks headers and the signatures. The
- * dispatcher sends it; previewPayload shows it.
+ * dispatcher sends it; previewPayload shows it (`preview`: signatures are placeholders).
  * Throws BodyTooLarge when the body of the first event alone would pass `maxBytes`.
  */
 export async function buildRequest(
@@ -68,9 +68,11 @@ export async function buildRequest(
     now: Date;
     renderers: RendererRegistry;
     maxBytes: number;
+    preview?: boolean;
   },
 ): Promise<PreparedRequest> {
   const { messageId, now, maxBytes } = options;
+  const preview = options.preview ?? false;
   const config = webhook.config;
   const secret = await currentSecret(config, secrets);
   const render = options.renderers[webhook.webhookType] ?? renderGeneric;
@@ -80,6 +82,7 @@ export async function buildRequest(
     now,
     secret,
     maxBytes,
+    preview,
   });
   const timestamp = Math.floor(now.getTime() / 1000);
   const headers: Record<string, string> = {};
@@ -113,6 +116,7 @@ export async function buildRequest(
     timestamp,
     body: rendered.body,
     xSignature: config.xSignature ?? false,
+    preview,
   });
   for (const [name, value] of Object.entries(signatures)) set(name, value);
   const url = rendered.url ?? config.endpoint;

@@ -18,7 +18,16 @@ export interface RenderInput {
    * exactly afterwards anyway (`assertFits`).
    */
   maxBytes: number;
+  /**
+   * The request is shown (previewPayload), never sent: what would be computed from the secret
+   * (DingTalk's and Feishu's `sign`) is SIGNATURE_PLACEHOLDER, so a preview is no way to have
+   * Hookline sign a made-up event.
+   */
+  preview: boolean;
 }
+
+/** Stands in a preview for every value computed from the webhook's secret. */
+export const SIGNATURE_PLACEHOLDER = '<signature computed at send time>';
 
 export interface Rendered {
   /** The JSON document to POST. */
