@@ -24,8 +24,8 @@ export interface PreparedRequest {
 /**
  * The body of the most events, from the first, that fit in `maxBytes`: all of them, or for a
  * batch that does not fit, the longest run found by halving (a body grows with its events). A
- * renderer stops counting at the limit, so each try costs at most about `maxBytes`. Throws
- * BodyTooLarge when the first event alone does not fit.
+ * renderer that repeats its input stops at the limit, so each try builds about `maxBytes` plus
+ * one event at most. Throws BodyTooLarge when the first event alone does not fit.
  */
 function renderWithin(render: Renderer, input: RenderInput): { rendered: Rendered; events: number } {
   const attempt = (count: number): Rendered | null => {
