@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
 import { validateAllowList } from './dispatcher/targets.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
 
 export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
 
@@ -38,6 +39,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** The endpoint-health rule (auto-disable and `delivery.failing`). */
   health: HealthPolicy;
+  /** Bytes a request body to a webhook may have; past it the request is not sent (or previewed). */
+  maxRequestBytes: number;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -110,6 +113,8 @@ const environment = z.object({
     .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'must be 1-128 letters, digits, "_", ".", ":" or "-"' })
     .default('hookline'),
   HOOKLINE_SUBSCRIBER_BUFFER: count(1, 100_000).default(1000),
+  // 1 KiB holds an event envelope; past 64 MiB a body is a mistake, and it is held in memory.
+  HOOKLINE_MAX_REQUEST_BYTES: count(1024, 64 * 1024 * 1024).default(DEFAULT_MAX_REQUEST_BYTES),
   HOOKLINE_PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
@@ -181,5 +186,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       disableErrorRate: v.HOOKLINE_DISABLE_ERROR_RATE / 100,
       failingAfterAttempts: v.HOOKLINE_FAILING_AFTER_ATTEMPTS,
     },
+    maxRequestBytes: v.HOOKLINE_MAX_REQUEST_BYTES,
   };
 }

@@ -88,6 +88,7 @@ export async function serve(
       workerId,
       logger: logger.child({ component: 'delivery' }),
       health: config.health,
+      maxRequestBytes: config.maxRequestBytes,
     });
 
     if (role !== 'api') {
@@ -140,6 +141,7 @@ export async function serve(
             deliverer,
             workerId,
             leaseMarginMs: config.dispatcher.leaseMarginMs,
+            maxRequestBytes: config.maxRequestBytes,
           }),
           live,
           tokens: createTokenService({ database }),

@@ -15,6 +15,7 @@ export const errorKinds = [
   'HTTP_STATUS',
   'CONFIGURATION',
   'TARGET_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
 ] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 

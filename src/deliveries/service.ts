@@ -2,7 +2,7 @@ import { webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import type { Deliverer } from '../dispatcher/deliver.js';
-import { DomainError, notFound } from '../errors.js';
+import { badInput, DomainError, notFound } from '../errors.js';
 import type { HooklineEvent } from '../events/model.js';
 import { TEST_EVENT_TYPE } from '../events/model.js';
 import { storeEvents, visibleEvent } from '../events/repository.js';
@@ -10,6 +10,7 @@ import { newEventFrom } from '../events/service.js';
 import { parsePublishEvent } from '../events/validation.js';
 import { buildRequest } from '../dispatcher/request.js';
 import { SecretUnavailable } from '../dispatcher/signing.js';
+import { BodyTooLarge, DEFAULT_MAX_REQUEST_BYTES } from '../providers/budget.js';
 import { renderers } from '../providers/index.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import { findWebhook } from '../webhooks/repository.js';
@@ -39,6 +40,8 @@ export interface DeliveryServiceDeps {
   workerId: string;
   /** Added to the webhook's timeout to make a test's lease, as the dispatcher's claims do. */
   leaseMarginMs?: number;
+  /** HOOKLINE_MAX_REQUEST_BYTES: a preview past it is refused, as the send would be. */
+  maxRequestBytes?: number;
   clock?: () => Date;
 }
 
@@ -54,6 +57,7 @@ export function createDeliveryService({
   deliverer,
   workerId,
   leaseMarginMs = 15_000,
+  maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES,
   clock = () => new Date(),
 }: DeliveryServiceDeps) {
   const { db } = database;
@@ -138,7 +142,8 @@ export function createDeliveryService({
     /**
      * The request a webhook would get for an event, built by the same code as a real send
      * but not sent: a stored event (`eventId`), or one described as for publishEvent.
-     * Secrets are masked in the headers.
+     * Secrets are masked in the headers, and whatever is computed from the signing secret is
+     * a placeholder: a user may describe any event, and must not get it signed.
      */
     async preview(
       actor: Principal,
@@ -166,11 +171,19 @@ export function createDeliveryService({
           messageId: encodeGlobalId('Delivery', newId()),
           now,
           renderers,
+          maxBytes: maxRequestBytes,
+          preview: true,
         });
         return { url: request.url, method: 'POST', headers: shownHeaders, body: request.body };
       } catch (error) {
         if (error instanceof SecretUnavailable) {
           throw new DomainError('CONFLICT', error.message, { field: 'config.secretFrom' });
+        }
+        if (error instanceof BodyTooLarge) {
+          // The event is what the user chose here; the webhook's template may be what multiplies it.
+          throw badInput('eventId' in source ? 'eventId' : 'event', error.message, {
+            maxBytes: error.maxBytes,
+          });
         }
         throw error;
       }

@@ -1,8 +1,10 @@
 import type { Database } from '../db/client.js';
+import { notifyDispatchers } from '../deliveries/repository.js';
 import type { Delivery, DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
 import { type HooklineEvent, TEST_EVENT_TYPE } from '../events/model.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import type { Logger } from '../logger.js';
+import { BodyTooLarge, DEFAULT_MAX_REQUEST_BYTES } from '../providers/budget.js';
 import { renderers as allRenderers } from '../providers/index.js';
 import type { RendererRegistry } from '../providers/renderer.js';
 import type { WebhookStatus } from '../webhooks/model.js';
@@ -13,6 +15,7 @@ import type { Sender, SendResult } from './send.js';
 import { buildRequest, type PreparedRequest } from './request.js';
 import { SecretUnavailable } from './signing.js';
 import { createRecorder } from './recorder.js';
+import { releaseClaims } from './sql/claim.js';
 import { finishDeliveries } from './sql/complete.js';
 
 export interface DeliveryJob {
@@ -42,6 +45,8 @@ export interface DelivererDeps {
   workerId: string;
   logger: Logger;
   renderers?: RendererRegistry;
+  /** HOOKLINE_MAX_REQUEST_BYTES: a body past it is not sent (PAYLOAD_TOO_LARGE). */
+  maxRequestBytes?: number;
   clock?: () => Date;
   health?: HealthPolicy;
 }
@@ -66,6 +71,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
   const { database, sender, workerId, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const renderers = deps.renderers ?? allRenderers;
+  const maxBytes = deps.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const recorder = createRecorder({
     database,
     workerId,
@@ -92,44 +98,75 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     return jobs.filter((j) => !expired.includes(j));
   }
 
+  /**
+   * Deliveries of a batch that did not fit in this request: back to the queue, due now, for a
+   * later request. Given back only once this one is recorded, so that a FIFO webhook's next
+   * request cannot overtake it.
+   */
+  async function giveBackRest(stored: StoredWebhook, rest: DeliveryJob[]) {
+    const ids = rest.map((j) => j.delivery.id);
+    try {
+      await releaseClaims(database, workerId, ids);
+      await notifyDispatchers(database.db);
+    } catch (error) {
+      logger.warn(
+        { err: error, webhookId: encodeGlobalId('Webhook', stored.webhook.id), deliveries: ids.length },
+        'could not give back the deliveries a batch had no room for; their lease will bring them back',
+      );
+    }
+  }
+
   return {
     async deliver(stored, claimed, onSent) {
       const { webhook } = stored;
       const startedAt = clock();
-      const jobs = await discardExpired(stored, claimed, startedAt);
-      if (!jobs.length) {
+      const due = await discardExpired(stored, claimed, startedAt);
+      if (!due.length) {
         onSent?.();
         return { webhookId: webhook.id, attempts: [], webhookStatus: null };
       }
 
+      // The deliveries this attempt is for: all, unless the batch's body would pass the limit.
+      let jobs = due;
       let prepared: PreparedRequest | null = null;
       let sent: SendResult;
       try {
         prepared = await buildRequest(
           stored,
-          jobs.map((j) => j.event),
+          due.map((j) => j.event),
           {
             // The first delivery's id names the message; for a single delivery (the default) it
             // is the delivery id, the same on every retry, which receivers use to drop duplicates.
-            messageId: encodeGlobalId('Delivery', (jobs[0] as DeliveryJob).delivery.id),
+            messageId: encodeGlobalId('Delivery', (due[0] as DeliveryJob).delivery.id),
             now: startedAt,
             renderers,
+            maxBytes,
           },
         );
+        jobs = due.slice(0, prepared.events);
         sent = await sender.send(prepared.request);
       } catch (error) {
-        const message =
-          error instanceof SecretUnavailable
-            ? error.message
-            : `could not build the request: ${(error as Error).message}`;
-        sent = {
-          statusCode: null,
-          headers: null,
-          body: null,
-          durationMs: 0,
-          error: { kind: 'CONFIGURATION', message },
-        };
+        let failure: SendResult['error'];
+        if (error instanceof BodyTooLarge) {
+          // The first event alone is too large; the others of a batch may still fit without it.
+          jobs = due.slice(0, 1);
+          failure = {
+            kind: 'PAYLOAD_TOO_LARGE',
+            message:
+              `not sent: the request body would be larger than ${error.maxBytes} bytes, the limit ` +
+              'HOOKLINE_MAX_REQUEST_BYTES sets (the event, or what the webhook makes of it, is too big); ' +
+              'it is not retried, as the same event would make the same body',
+          };
+        } else {
+          const message =
+            error instanceof SecretUnavailable
+              ? error.message
+              : `could not build the request: ${(error as Error).message}`;
+          failure = { kind: 'CONFIGURATION', message };
+        }
+        sent = { statusCode: null, headers: null, body: null, durationMs: 0, error: failure };
       }
+      const rest = due.slice(jobs.length);
       onSent?.();
       const now = clock();
       const result = toAttemptResult(sent, now);
@@ -181,6 +218,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
         counted,
         now,
       });
+      if (rest.length) await giveBackRest(stored, rest);
       logger.debug(
         {
           webhookId: encodeGlobalId('Webhook', webhook.id),

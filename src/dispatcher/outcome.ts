@@ -18,8 +18,9 @@ const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
 /** 408, 429 and 5xx say "try again later"; so do timeouts and network and TLS failures. */
 export function isRetryable(result: AttemptResult): boolean {
   if (result.ok) return false;
-  // A refused address will not become acceptable by waiting.
-  if (result.kind === 'TARGET_NOT_ALLOWED') return false;
+  // A refused address will not become acceptable by waiting, nor a body too large smaller:
+  // the same event renders the same body again.
+  if (result.kind === 'TARGET_NOT_ALLOWED' || result.kind === 'PAYLOAD_TOO_LARGE') return false;
   if (result.kind !== 'HTTP_STATUS') return true;
   const code = result.statusCode ?? 0;
   return code === 408 || code === 429 || code >= 500;

@@ -1,6 +1,7 @@
 import type { HooklineEvent } from '../events/model.js';
 import { renderGeneric } from '../providers/generic.js';
-import type { RendererRegistry } from '../providers/renderer.js';
+import { assertFits, BodyTooLarge } from '../providers/budget.js';
+import type { Rendered, Renderer, RendererRegistry, RenderInput } from '../providers/renderer.js';
 import { version } from '../version.js';
 import { MASK } from '../webhooks/changes.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
@@ -13,23 +14,76 @@ export interface PreparedRequest {
   request: OutboundRequest;
   /** The headers as the history and previewPayload show them: credentials and secret values masked. */
   shownHeaders: Record<string, string>;
+  /**
+   * How many of the events, from the first, the request holds: all of them unless together
+   * they would pass the size limit (a batch), then as many as fit.
+   */
+  events: number;
+}
+
+/**
+ * The body of the most events, from the first, that fit in `maxBytes`: all of them, or for a
+ * batch that does not fit, the longest run found by halving (a body grows with its events). A
+ * renderer that repeats its input stops at the limit, so each try builds about `maxBytes` plus
+ * one event at most. Throws BodyTooLarge when the first event alone does not fit.
+ */
+function renderWithin(render: Renderer, input: RenderInput): { rendered: Rendered; events: number } {
+  const attempt = (count: number): Rendered | null => {
+    try {
+      const rendered = render({ ...input, events: input.events.slice(0, count) });
+      assertFits(rendered.body, input.maxBytes);
+      return rendered;
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return null;
+      throw error;
+    }
+  };
+  const all = input.events.length;
+  const whole = attempt(all);
+  if (whole) return { rendered: whole, events: all };
+  let best = all > 1 ? attempt(1) : null;
+  if (!best) throw new BodyTooLarge(input.maxBytes);
+  let fits = 1;
+  let fails = all;
+  while (fails - fits > 1) {
+    const middle = Math.floor((fits + fails) / 2);
+    const rendered = attempt(middle);
+    if (rendered) [best, fits] = [rendered, middle];
+    else fails = middle;
+  }
+  return { rendered: best, events: fits };
 }
 
 /**
  * The request for `events` to a webhook: the body from the webhook type's renderer, then the
  * webhook's headers, its auth, the Standard Webhooks headers and the signatures. The
- * dispatcher sends it; previewPayload shows it.
+ * dispatcher sends it; previewPayload shows it (`preview`: signatures are placeholders).
+ * Throws BodyTooLarge when the body of the first event alone would pass `maxBytes`.
  */
 export async function buildRequest(
   { webhook, secrets }: StoredWebhook,
   events: HooklineEvent[],
-  options: { messageId: string; now: Date; renderers: RendererRegistry },
+  options: {
+    messageId: string;
+    now: Date;
+    renderers: RendererRegistry;
+    maxBytes: number;
+    preview?: boolean;
+  },
 ): Promise<PreparedRequest> {
-  const { messageId, now } = options;
+  const { messageId, now, maxBytes } = options;
+  const preview = options.preview ?? false;
   const config = webhook.config;
   const secret = await currentSecret(config, secrets);
   const render = options.renderers[webhook.webhookType] ?? renderGeneric;
-  const rendered = render({ webhook, events, now, secret });
+  const { rendered, events: held } = renderWithin(render, {
+    webhook,
+    events,
+    now,
+    secret,
+    maxBytes,
+    preview,
+  });
   const timestamp = Math.floor(now.getTime() / 1000);
   const headers: Record<string, string> = {};
   const shown: Record<string, string> = {};
@@ -62,6 +116,7 @@ export async function buildRequest(
     timestamp,
     body: rendered.body,
     xSignature: config.xSignature ?? false,
+    preview,
   });
   for (const [name, value] of Object.entries(signatures)) set(name, value);
   const url = rendered.url ?? config.endpoint;
@@ -74,5 +129,6 @@ export async function buildRequest(
       allowInvalidCerts: config.allowInvalidCerts,
     },
     shownHeaders: shown,
+    events: held,
   };
 }

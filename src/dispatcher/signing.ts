@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { SIGNATURE_PLACEHOLDER } from '../providers/renderer.js';
 import type { StoredConfig, WebhookSecrets } from '../webhooks/model.js';
 
 export class SecretUnavailable extends Error {}
@@ -67,21 +68,33 @@ export async function signingKeys(
 
 const hmac = (key: Buffer, data: string) => createHmac('sha256', key).update(data);
 
-/** The signature headers for `body`; none when the webhook has no secret. */
+/**
+ * The signature headers for `body`; none when the webhook has no secret. For a preview each
+ * signature is SIGNATURE_PLACEHOLDER behind its scheme's prefix: the headers show what will be
+ * sent, but previewPayload takes any event a user describes, and a real signature of that
+ * would let them forge a delivery without ever seeing the secret.
+ */
 export function signatureHeaders(args: {
   keys: Buffer[];
   messageId: string;
   timestamp: number;
   body: string;
   xSignature: boolean;
+  preview: boolean;
 }): Record<string, string> {
-  const { keys, messageId, timestamp, body } = args;
+  const { keys, messageId, timestamp, body, preview } = args;
   if (!keys.length) return {};
   const signed = `${messageId}.${timestamp}.${body}`;
+  const each = (sign: (key: Buffer) => string) =>
+    keys.map((k) => (preview ? SIGNATURE_PLACEHOLDER : sign(k)));
   const headers: Record<string, string> = {
-    'webhook-signature': keys.map((k) => `v1,${hmac(k, signed).digest('base64')}`).join(' '),
-    'x-hookline-signature': keys.map((k) => `sha256=${hmac(k, body).digest('hex')}`).join(' '),
+    'webhook-signature': each((k) => hmac(k, signed).digest('base64'))
+      .map((s) => `v1,${s}`)
+      .join(' '),
+    'x-hookline-signature': each((k) => hmac(k, body).digest('hex'))
+      .map((s) => `sha256=${s}`)
+      .join(' '),
   };
-  if (args.xSignature) headers['x-signature'] = keys.map((k) => hmac(k, body).digest('base64')).join(' ');
+  if (args.xSignature) headers['x-signature'] = each((k) => hmac(k, body).digest('base64')).join(' ');
   return headers;
 }

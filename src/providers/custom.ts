@@ -1,3 +1,4 @@
+import { budget, type Budget, documentsBody } from './budget.js';
 import { envelope } from './generic.js';
 import type { Renderer } from './renderer.js';
 import { summarize } from './summary.js';
@@ -72,24 +73,77 @@ const asText = (value: unknown) =>
  * Fills the template by walking it as data, never by pasting text into JSON: whatever an
  * event holds (quotes, braces, newlines) ends up as a value inside the document that
  * JSON.stringify escapes, so it cannot change the document's shape.
+ *
+ * A template can repeat a placeholder thousands of times, and so multiply the event's data:
+ * every piece is counted on `spent` before it is added, so filling stops (BodyTooLarge) as
+ * soon as the document passes the limit instead of building it first.
  */
-export function fillTemplate(template: unknown, context: Record<string, unknown>): unknown {
-  if (typeof template === 'string') {
-    const whole = WHOLE.exec(template);
-    if (whole) return lookup(context, whole[1] as string) ?? null;
-    return template.replace(PLACEHOLDER, (_match, ref: string) => asText(lookup(context, ref)));
-  }
-  if (Array.isArray(template)) return template.map((item) => fillTemplate(item, context));
-  if (template !== null && typeof template === 'object') {
-    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, fillTemplate(v, context)]));
-  }
-  return template;
+export function fillTemplate(template: unknown, context: Record<string, unknown>, spent: Budget): unknown {
+  // One event's values, each looked up, turned into text and measured once however often used.
+  const values = new Map<string, { value: unknown; text: string | undefined; size: number | undefined }>();
+  const resolve = (ref: string) => {
+    let found = values.get(ref);
+    if (!found) {
+      found = { value: lookup(context, ref) ?? null, text: undefined, size: undefined };
+      values.set(ref, found);
+    }
+    return found;
+  };
+  const textOf = (ref: string) => {
+    const found = resolve(ref);
+    found.text ??= asText(found.value);
+    return found.text;
+  };
+
+  const fill = (node: unknown): unknown => {
+    if (typeof node === 'string') {
+      const whole = WHOLE.exec(node);
+      if (whole) {
+        const found = resolve(whole[1] as string);
+        // The value is shared, not copied, until JSON.stringify writes it out once per use.
+        found.size ??=
+          typeof found.value === 'string' ? found.value.length : JSON.stringify(found.value).length;
+        spent.spend(found.size);
+        return found.value;
+      }
+      let out = '';
+      let at = 0;
+      for (const match of node.matchAll(PLACEHOLDER)) {
+        const before = node.slice(at, match.index);
+        const text = textOf(match[1] as string);
+        spent.spend(before.length + text.length);
+        out += before + text;
+        at = match.index + match[0].length;
+      }
+      const rest = node.slice(at);
+      spent.spend(rest.length);
+      return at === 0 ? node : out + rest;
+    }
+    if (Array.isArray(node)) return node.map(fill);
+    if (node !== null && typeof node === 'object') {
+      return Object.fromEntries(
+        Object.entries(node).map(([k, v]) => {
+          spent.spend(k.length);
+          return [k, fill(v)];
+        }),
+      );
+    }
+    return node;
+  };
+  return fill(template);
 }
 
 /** One filled document per event; a webhook that batches gets `{"events": [...]}` of them. */
-export const renderCustom: Renderer = ({ webhook, events }) => {
-  const documents = events.map((event) =>
-    fillTemplate(webhook.config.template, { ...envelope(event, webhook), summary: summarize(event) }),
-  );
-  return { body: JSON.stringify(webhook.batchSize > 1 ? { events: documents } : documents[0]) };
+export const renderCustom: Renderer = ({ webhook, events, maxBytes }) => {
+  const spent = budget(maxBytes);
+  function* documents() {
+    for (const event of events) {
+      yield fillTemplate(
+        webhook.config.template,
+        { ...envelope(event, webhook), summary: summarize(event) },
+        spent,
+      );
+    }
+  }
+  return { body: documentsBody(documents(), { batched: webhook.batchSize > 1, maxBytes }) };
 };

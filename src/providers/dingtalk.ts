@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { cutEscaped, factsOf, linkTarget } from './markdown.js';
-import type { Renderer } from './renderer.js';
+import { type Renderer, SIGNATURE_PLACEHOLDER } from './renderer.js';
 import { firstThatFits, type Limits } from './tiers.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
 import { escapeMarkdown, truncate } from './text.js';
@@ -75,23 +75,29 @@ const textOf = (summaries: EventSummary[], l: Limits) => {
  * DingTalk's robot signing: HMAC-SHA256 keyed with the secret over "<timestamp>\n<secret>",
  * the timestamp in milliseconds, both sent as query parameters.
  */
-function signedUrl(endpoint: string, secret: string, now: Date): string {
+function signedUrl(endpoint: string, secret: string, now: Date, preview: boolean): string {
   const timestamp = String(now.getTime());
-  const sign = createHmac('sha256', Buffer.from(secret, 'utf8'))
-    .update(`${timestamp}\n${secret}`, 'utf8')
-    .digest('base64');
+  // This signature covers only the timestamp: shown, it would let anyone post anything to the
+  // robot for as long as DingTalk accepts the timestamp.
+  const sign = preview
+    ? SIGNATURE_PLACEHOLDER
+    : encodeURIComponent(
+        createHmac('sha256', Buffer.from(secret, 'utf8'))
+          .update(`${timestamp}\n${secret}`, 'utf8')
+          .digest('base64'),
+      );
   // Appended by hand rather than through URLSearchParams, which would re-encode the
   // endpoint's own parameters (access_token) on the way.
   const hashAt = endpoint.indexOf('#');
   const base = hashAt === -1 ? endpoint : endpoint.slice(0, hashAt);
   const [path, query = ''] = base.split(/\?(.*)/s, 2) as [string, string?];
   const kept = query.split('&').filter((p) => p && !/^(timestamp|sign)=/.test(p));
-  kept.push(`timestamp=${timestamp}`, `sign=${encodeURIComponent(sign)}`);
+  kept.push(`timestamp=${timestamp}`, `sign=${sign}`);
   return `${path}?${kept.join('&')}`;
 }
 
 /** A markdown message for a DingTalk robot, signed in the URL when the webhook has a secret. */
-export const renderDingTalk: Renderer = ({ webhook, events, now, secret }) => {
+export const renderDingTalk: Renderer = ({ webhook, events, now, secret, preview }) => {
   const summaries = events.map(summarize);
   const [only] = summaries;
   const title = truncate(
@@ -104,5 +110,5 @@ export const renderDingTalk: Renderer = ({ webhook, events, now, secret }) => {
     (t) => t.length <= MAX_TEXT,
   );
   const body = JSON.stringify({ msgtype: 'markdown', markdown: { title, text: truncate(text, MAX_TEXT) } });
-  return secret ? { body, url: signedUrl(webhook.config.endpoint, secret, now) } : { body };
+  return secret ? { body, url: signedUrl(webhook.config.endpoint, secret, now, preview) } : { body };
 };

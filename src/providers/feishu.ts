@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { EventLevel } from '../webhooks/model.js';
 import { cutEscaped, factsOf, linkTarget } from './markdown.js';
-import type { Renderer } from './renderer.js';
+import { type Renderer, SIGNATURE_PLACEHOLDER } from './renderer.js';
 import { firstThatFits, type Limits } from './tiers.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
 import { escapeMarkdown, truncate, utf8Length } from './text.js';
@@ -108,16 +108,19 @@ function card(summaries: EventSummary[], l: Limits) {
  * Feishu's custom bot signing: the key is "<timestamp>\n<secret>" and the signed data empty,
  * with the timestamp in seconds.
  */
-function feishuSignature(secret: string, now: Date) {
+function feishuSignature(secret: string, now: Date, preview: boolean) {
   const timestamp = String(Math.floor(now.getTime() / 1000));
-  const sign = createHmac('sha256', `${timestamp}\n${secret}`).update('').digest('base64');
+  // As DingTalk's, this signature covers only the timestamp: a preview never shows it.
+  const sign = preview
+    ? SIGNATURE_PLACEHOLDER
+    : createHmac('sha256', `${timestamp}\n${secret}`).update('').digest('base64');
   return { timestamp, sign };
 }
 
 /** An interactive card for Feishu's custom bot, signed in the body when the webhook has a secret. */
-export const renderFeishu: Renderer = ({ events, now, secret }) => {
+export const renderFeishu: Renderer = ({ events, now, secret, preview }) => {
   const summaries = events.map(summarize);
-  const signature = secret ? feishuSignature(secret, now) : {};
+  const signature = secret ? feishuSignature(secret, now, preview) : {};
   const body = firstThatFits(
     tiers,
     (limits) => JSON.stringify({ ...signature, msg_type: 'interactive', card: card(summaries, limits) }),

@@ -1,6 +1,7 @@
 import { type ChangedField, type HooklineEvent, isAudit } from '../events/model.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Webhook } from '../webhooks/model.js';
+import { documentsBody } from './budget.js';
 import type { Renderer } from './renderer.js';
 
 /** OpenMetadata sorts changes into added, updated and deleted fields; so does the envelope. */
@@ -34,9 +35,12 @@ export function envelope(event: HooklineEvent, webhook: Webhook) {
   };
 }
 
-/** A webhook that batches always gets `{"events": [...]}`, even with one event in it. */
-export const renderGeneric: Renderer = ({ webhook, events }) => {
+/**
+ * A webhook that batches always gets `{"events": [...]}`, even with one event in it. Each
+ * event is bounded, but a batch of a thousand is not: it is counted while it is built.
+ */
+export const renderGeneric: Renderer = ({ webhook, events, maxBytes }) => {
   // An audit record is sent as Kpow sends it: the record itself.
   const envelopes = events.map((e) => (isAudit(e.eventType) ? e.data : envelope(e, webhook)));
-  return { body: JSON.stringify(webhook.batchSize > 1 ? { events: envelopes } : envelopes[0]) };
+  return { body: documentsBody(envelopes, { batched: webhook.batchSize > 1, maxBytes }) };
 };

@@ -12,7 +12,22 @@ export interface RenderInput {
    * signing goes in the URL or body (DingTalk, Feishu); null when it has none.
    */
   secret: string | null;
+  /**
+   * HOOKLINE_MAX_REQUEST_BYTES. A renderer whose body grows with its input (a template, a
+   * batch) counts as it builds and throws BodyTooLarge past it; every body is measured
+   * exactly afterwards anyway (`assertFits`).
+   */
+  maxBytes: number;
+  /**
+   * The request is shown (previewPayload), never sent: what would be computed from the secret
+   * (DingTalk's and Feishu's `sign`) is SIGNATURE_PLACEHOLDER, so a preview is no way to have
+   * Hookline sign a made-up event.
+   */
+  preview: boolean;
 }
+
+/** Stands in a preview for every value computed from the webhook's secret. */
+export const SIGNATURE_PLACEHOLDER = '<signature computed at send time>';
 
 export interface Rendered {
   /** The JSON document to POST. */

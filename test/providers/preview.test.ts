@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { createWebhook, publish } from '../helpers/api.js';
 import { backends } from '../helpers/db.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
@@ -16,6 +18,7 @@ const types = [
   'WECOM',
   'CUSTOM',
 ];
+const PLACEHOLDER = '<signature computed at send time>';
 const PREVIEW = `query($w: ID!, $e: ID, $input: PublishEventInput) {
   previewPayload(webhookId: $w, eventId: $e, event: $input) { url method headers body } }`;
 
@@ -95,6 +98,91 @@ for (const backend of backends()) {
         assert.equal(receiver.received.length, before);
       });
     }
+
+    it('never signs a preview: its signature headers are placeholders that do not verify, while the delivery does', async () => {
+      const secret = `whsec_${randomBytes(32).toString('base64')}`;
+      const eventType = 'preview.signed';
+      const webhookId = await createWebhook(server, {
+        config: {
+          endpoint: `${receiver.url}/signed`,
+          secretKey: secret,
+          xSignature: true,
+          httpAuth: { type: 'BASIC', username: 'hookline', password: 'preview-basic-password' },
+        },
+        eventFilters: [{ eventTypes: [eventType] }],
+      });
+      const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+      const digest = (body: string) => createHmac('sha256', key).update(body).digest();
+
+      /** The preview shows every header that will be sent, but nothing a receiver would accept. */
+      const assertUnsigned = (p: { headers: Record<string, string>; body: string }, text: string) => {
+        assert.equal(p.headers['webhook-signature'], `v1,${PLACEHOLDER}`);
+        assert.equal(p.headers['x-hookline-signature'], `sha256=${PLACEHOLDER}`);
+        assert.equal(p.headers['x-signature'], PLACEHOLDER);
+        assert.equal(p.headers.authorization, 'Basic ********');
+        assert.match(p.headers['webhook-id'] ?? '', /^dlv_/);
+        assert.match(p.headers['webhook-timestamp'] ?? '', /^\d+$/);
+        assert.throws(() => new StandardWebhook(secret).verify(p.body, p.headers), /signature/i);
+        const real = digest(p.body);
+        assert.equal(text.includes(real.toString('hex')), false, 'no HMAC of the body');
+        assert.equal(text.includes(real.toString('base64')), false);
+        assert.equal(text.includes('preview-basic-password'), false);
+      };
+
+      // An event the user made up, said to be by someone else: the forgery of the attack.
+      const forged = await server.gql(PREVIEW, {
+        w: webhookId,
+        input: {
+          eventType,
+          entityType: 'table',
+          entityFqn: 'warehouse.sales.orders',
+          actor: { name: 'someone-else' },
+          data: { deleted: true },
+        },
+      });
+      assert.equal(forged.errors, undefined, JSON.stringify(forged.errors));
+      assertUnsigned(forged.data.previewPayload, forged.text);
+
+      // The real delivery of a stored event verifies, and its preview still does not.
+      const published = await publish(server, { ...event(eventType), data: { note: 'signed ✓' } });
+      await receiver.waitFor((r) => r.some((x) => x.path === '/signed'));
+      const got = receiver.received.find((x) => x.path === '/signed')!;
+      assert.deepEqual(new StandardWebhook(secret).verify(got.body, got.headers), JSON.parse(got.body));
+      assert.equal(got.headers['x-hookline-signature'], `sha256=${digest(got.body).toString('hex')}`);
+      assert.equal(got.headers['x-signature'], digest(got.body).toString('base64'));
+      const stored = await server.gql(PREVIEW, { w: webhookId, e: published.id });
+      assert.equal(stored.errors, undefined, JSON.stringify(stored.errors));
+      assert.equal(stored.data.previewPayload.body, got.body, 'the body is still the one sent');
+      assertUnsigned(stored.data.previewPayload, stored.text);
+    });
+
+    it("shows DingTalk's signed URL and Feishu's signed body with the placeholder for the signature", async () => {
+      const secret = 'SEC-preview-platform-secret';
+      for (const type of ['DINGTALK', 'FEISHU']) {
+        const webhookId = await createWebhook(server, {
+          webhookType: type,
+          config: {
+            endpoint: `${receiver.url}/${type.toLowerCase()}-signed?access_token=abc`,
+            secretKey: secret,
+          },
+          eventFilters: [{ eventTypes: ['preview.platform.signed'] }],
+        });
+        const res = await server.gql(PREVIEW, { w: webhookId, input: event('preview.platform.signed') });
+        assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+        const p = res.data.previewPayload;
+        if (type === 'DINGTALK') {
+          const [, query] = p.url.split('?');
+          const params = query.split('&');
+          assert.equal(params[0], 'access_token=abc');
+          assert.match(params[1], /^timestamp=\d+$/);
+          assert.equal(params[2], `sign=${PLACEHOLDER}`);
+        } else {
+          const body = JSON.parse(p.body);
+          assert.match(body.timestamp, /^\d+$/);
+          assert.equal(body.sign, PLACEHOLDER);
+        }
+      }
+    });
 
     it('asks for exactly one of event and eventId, and a known webhook', async () => {
       const webhookId = await createWebhook(server, { config: { endpoint: `${receiver.url}/x` } });

@@ -28,6 +28,8 @@ describe('the hookline command', () => {
     ['LOG_LEVEL', 'loud', true],
     ['DATABASE_URL', 'mysql://root:hunter2@db/x', false],
     ['HOOKLINE_ADMIN_TOKEN', 'short', false],
+    ['HOOKLINE_MAX_REQUEST_BYTES', '512', true],
+    ['HOOKLINE_MAX_REQUEST_BYTES', '1MB', true],
   ] as const) {
     it(`stops at start with one line naming ${variable} when it is ${JSON.stringify(value)}`, async () => {
       const run = runHookline(['serve'], { HOOKLINE_DATA_DIR: join(dir, 'never'), [variable]: value });

@@ -16,7 +16,7 @@ import { WebhookRef } from './webhook.js';
 export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: deliveryStatuses });
 const DeliveryErrorKindEnum = builder.enumType('DeliveryErrorKind', {
   description:
-    'Why an attempt failed: no answer in time, no connection, a TLS problem, a non-2xx status, or a webhook setting that could not be used (a secret variable or file missing).',
+    'Why an attempt failed: no answer in time, no connection, a TLS problem, a non-2xx status, a webhook setting that could not be used (a secret variable or file missing), an address Hookline may not send to, or a body larger than HOOKLINE_MAX_REQUEST_BYTES (PAYLOAD_TOO_LARGE: not sent, and not retried).',
   values: errorKinds,
 });
 
@@ -164,12 +164,24 @@ const RenderedRequestRef = builder
     'RenderedRequest',
   )
   .implement({
-    description: 'A request as Hookline would send it; credentials and secret header values masked.',
+    description:
+      'A request as Hookline would send it; credentials and secret header values masked, and every value computed from the signing secret a placeholder.',
     fields: (t) => ({
-      url: t.exposeString('url'),
+      url: t.exposeString('url', {
+        description:
+          "Where it would be sent; DingTalk's `sign` query parameter is `<signature computed at send time>`.",
+      }),
       method: t.exposeString('method'),
-      headers: t.field({ type: 'JSON', resolve: (r) => r.headers }),
-      body: t.exposeString('body', { description: 'Exactly the bytes that would be sent.' }),
+      headers: t.field({
+        type: 'JSON',
+        description:
+          'The headers that would be sent. Basic and Bearer credentials and secret header values show as `********`; the signature headers are present but hold placeholders, never a real signature: `webhook-signature: v1,<signature computed at send time>`, `x-hookline-signature: sha256=<signature computed at send time>`, `x-signature: <signature computed at send time>` (one per signing key).',
+        resolve: (r) => r.headers,
+      }),
+      body: t.exposeString('body', {
+        description:
+          "The bytes that would be sent, except that Feishu's `sign` field is `<signature computed at send time>`.",
+      }),
     }),
   });
 
@@ -177,7 +189,7 @@ builder.queryField('previewPayload', (t) =>
   t.field({
     type: RenderedRequestRef,
     description:
-      'The request a webhook would receive for an event, without sending it: a stored event (eventId) or one described as for publishEvent (event).',
+      'The request a webhook would receive for an event, without sending it: a stored event (eventId) or one described as for publishEvent (event). It is never signed: signatures are placeholders (see RenderedRequest), so a preview cannot be replayed to a receiver as a delivery. A body larger than HOOKLINE_MAX_REQUEST_BYTES is refused with BAD_USER_INPUT on event or eventId, as its delivery would fail with PAYLOAD_TOO_LARGE.',
     args: {
       webhookId: t.arg.id({ required: true }),
       event: t.arg({ type: PublishEventInput }),
