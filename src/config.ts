@@ -26,6 +26,8 @@ export interface Config {
   clusterId: string;
   /** Messages a subscription may have waiting before it is dropped as too slow. */
   subscriberBuffer: number;
+  /** Live subscriptions open at once in this process, per token and in all. */
+  subscriptionLimits: { perToken: number; total: number };
   dispatcher: {
     /** Requests in flight at once in this process. */
     maxInFlight: number;
@@ -110,6 +112,8 @@ const environment = z.object({
     .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'must be 1-128 letters, digits, "_", ".", ":" or "-"' })
     .default('hookline'),
   HOOKLINE_SUBSCRIBER_BUFFER: count(1, 100_000).default(1000),
+  HOOKLINE_MAX_SUBSCRIPTIONS_PER_TOKEN: count(1, 1_000_000).default(100),
+  HOOKLINE_MAX_SUBSCRIPTIONS: count(1, 10_000_000).default(10_000),
   HOOKLINE_PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
@@ -163,6 +167,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: v.LOG_LEVEL,
     publicUrl: v.HOOKLINE_PUBLIC_URL?.replace(/\/+$/, ''),
     subscriberBuffer: v.HOOKLINE_SUBSCRIBER_BUFFER,
+    subscriptionLimits: {
+      perToken: v.HOOKLINE_MAX_SUBSCRIPTIONS_PER_TOKEN,
+      total: v.HOOKLINE_MAX_SUBSCRIPTIONS,
+    },
     clusterId: v.HOOKLINE_CLUSTER_ID,
     allowPrivateTargets: v.HOOKLINE_ALLOW_PRIVATE_TARGETS,
     envWebhook:

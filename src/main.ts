@@ -125,7 +125,13 @@ export async function serve(
           dispatcher?.webhooksChanged();
         },
       });
-      live = createLiveService({ database, feed, webhooks, bufferSize: config.subscriberBuffer });
+      live = createLiveService({
+        database,
+        feed,
+        webhooks,
+        bufferSize: config.subscriberBuffer,
+        limits: config.subscriptionLimits,
+      });
       app = buildApp({
         metrics,
         audit: createAuditLog({ database, clusterId: config.clusterId, webhooks: webhookCache }),

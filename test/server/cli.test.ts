@@ -26,6 +26,8 @@ describe('the hookline command', () => {
     ['WEBHOOK_PROVIDER', 'discord', true],
     ['WEBHOOK_VERBOSITY', 'LOUD', true],
     ['LOG_LEVEL', 'loud', true],
+    ['HOOKLINE_MAX_SUBSCRIPTIONS_PER_TOKEN', '0', true],
+    ['HOOKLINE_MAX_SUBSCRIPTIONS', 'lots', true],
     ['DATABASE_URL', 'mysql://root:hunter2@db/x', false],
     ['HOOKLINE_ADMIN_TOKEN', 'short', false],
   ] as const) {
