@@ -8,6 +8,7 @@ import type { Principal } from './auth/principal.js';
 import type { Authenticator } from './auth/tokens.js';
 import type { Database } from './db/client.js';
 import type { Context } from './graphql/context.js';
+import { type CorsOrigins, createCors } from './http/cors.js';
 import { handleOps, json } from './http/ops.js';
 import { useAuditLog } from './graphql/audit-plugin.js';
 import { useInputErrorCodes, useParseGuard } from './graphql/input-errors.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   port: number;
   /** Base of `href` links; defaults to the address the server listens on. */
   publicUrl?: string | undefined;
+  /** Browser origins whose pages may read the answers (default: none). */
+  corsOrigins?: CorsOrigins;
   metrics: Metrics;
   audit: AuditLog;
   /** How long `stop()` lets in-flight requests finish before closing their sockets. */
@@ -81,11 +84,15 @@ export function buildApp(deps: AppDeps): App {
   const { database, logger, authenticator, services } = deps;
   const { webhooks } = services;
   let publicUrl = deps.publicUrl ?? '';
+  const cors = createCors(deps.corsOrigins ?? []);
 
   const yoga = createYoga<{ principal: Principal; disconnect?: Disconnect; via?: 'api' | 'ui' }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // handle() answers CORS for every response, those refused before yoga too (yoga's default
+    // would let any origin read the answers, credentials included).
+    cors: false,
     logging: yogaLogger(logger.child({ component: 'graphql' })),
     graphiql: {
       title: 'Hookline',
@@ -139,7 +146,10 @@ export function buildApp(deps: AppDeps): App {
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (await handleOps(path, res, deps)) return;
+    // Before any answer, refusals included: a browser shows its script no response without them.
+    cors.apply(req, res);
     const resource = /^\/webhooks\/([^/]+)$/.exec(path);
+    if ((resource || path === '/graphql') && req.method === 'OPTIONS') return cors.preflight(req, res);
     if (resource?.[1] && req.method === 'GET') return webhookResource(req, res, resource[1]);
     if (path !== '/graphql') return json(res, 404, { error: 'not found' });
     if (req.method === 'POST') {
@@ -156,9 +166,8 @@ export function buildApp(deps: AppDeps): App {
         );
       }
     }
-    // Neither a CORS preflight nor the GraphiQL page executes anything, so no principal is needed.
-    if (req.method === 'OPTIONS' || wantsGraphiQL(req))
-      return yoga(req, res, { principal: undefined as never });
+    // The GraphiQL page executes nothing, so no principal is needed.
+    if (wantsGraphiQL(req)) return yoga(req, res, { principal: undefined as never });
     // Authentication comes before parsing and validation, so a caller without a token learns
     // nothing, not even whether its query would have been valid.
     const principal = await authenticator.authenticate(req.headers.authorization);

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
 import { validateAllowList } from './dispatcher/targets.js';
+import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
 
 export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
 
@@ -14,6 +15,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Base of `href` links; when unset, the address the server actually listens on. */
   publicUrl: string | undefined;
+  /** Browser origins whose pages may read the API's answers (none by default). */
+  corsOrigins: CorsOrigins;
   /** Kpow's environment set-up: a global webhook named `env` for the API's audit events. */
   envWebhook: {
     provider: 'slack' | 'teams' | 'generic';
@@ -118,6 +121,14 @@ const environment = z.object({
     .string()
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
     .optional(),
+  HOOKLINE_CORS_ORIGINS: z
+    .string()
+    .refine((v) => parseCorsOrigins(v) !== null, {
+      message:
+        'must be *, or a comma-separated list of origins written as a browser sends them: scheme://host[:port] in lower case, without a default port, path or trailing slash (https://console.example.com)',
+    })
+    .transform((v) => parseCorsOrigins(v) as CorsOrigins)
+    .optional(),
 });
 
 export class ConfigError extends Error {
@@ -166,6 +177,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     adminToken: v.HOOKLINE_ADMIN_TOKEN,
     logLevel: v.LOG_LEVEL,
     publicUrl: v.HOOKLINE_PUBLIC_URL?.replace(/\/+$/, ''),
+    corsOrigins: v.HOOKLINE_CORS_ORIGINS ?? [],
     subscriberBuffer: v.HOOKLINE_SUBSCRIBER_BUFFER,
     subscriptionLimits: {
       perToken: v.HOOKLINE_MAX_SUBSCRIPTIONS_PER_TOKEN,

@@ -148,6 +148,7 @@ export async function serve(
         host: config.host,
         port: config.port,
         publicUrl: config.publicUrl,
+        corsOrigins: config.corsOrigins,
       });
       url = (await app.start()).url;
     }

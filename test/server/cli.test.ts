@@ -28,6 +28,11 @@ describe('the hookline command', () => {
     ['LOG_LEVEL', 'loud', true],
     ['HOOKLINE_MAX_SUBSCRIPTIONS_PER_TOKEN', '0', true],
     ['HOOKLINE_MAX_SUBSCRIPTIONS', 'lots', true],
+    ['HOOKLINE_CORS_ORIGINS', 'https://console.example/', true],
+    ['HOOKLINE_CORS_ORIGINS', 'https://Console.example', true],
+    ['HOOKLINE_CORS_ORIGINS', 'https://console.example:443', true],
+    ['HOOKLINE_CORS_ORIGINS', 'console.example', true],
+    ['HOOKLINE_CORS_ORIGINS', '*,https://console.example', true],
     ['DATABASE_URL', 'mysql://root:hunter2@db/x', false],
     ['HOOKLINE_ADMIN_TOKEN', 'short', false],
   ] as const) {
