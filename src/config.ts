@@ -17,6 +17,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Browser origins whose pages may read the API's answers (none by default). */
   corsOrigins: CorsOrigins;
+  /** Requests a second each token may make to the API, per process; undefined: no limit. */
+  apiRateLimit: number | undefined;
   /** Kpow's environment set-up: a global webhook named `env` for the API's audit events. */
   envWebhook: {
     provider: 'slack' | 'teams' | 'generic';
@@ -121,6 +123,7 @@ const environment = z.object({
     .string()
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
     .optional(),
+  HOOKLINE_API_RATE_LIMIT: count(1, 1_000_000).optional(),
   HOOKLINE_CORS_ORIGINS: z
     .string()
     .refine((v) => parseCorsOrigins(v) !== null, {
@@ -178,6 +181,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: v.LOG_LEVEL,
     publicUrl: v.HOOKLINE_PUBLIC_URL?.replace(/\/+$/, ''),
     corsOrigins: v.HOOKLINE_CORS_ORIGINS ?? [],
+    apiRateLimit: v.HOOKLINE_API_RATE_LIMIT,
     subscriberBuffer: v.HOOKLINE_SUBSCRIBER_BUFFER,
     subscriptionLimits: {
       perToken: v.HOOKLINE_MAX_SUBSCRIPTIONS_PER_TOKEN,

@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'TARGET_NOT_ALLOWED'
   | 'SUBSCRIBER_TOO_SLOW'
-  | 'TOO_MANY_SUBSCRIPTIONS';
+  | 'TOO_MANY_SUBSCRIPTIONS'
+  | 'RATE_LIMITED';
 
 // What an HTTP response carrying the error answers (an SSE stream refused before it starts).
 const httpStatus: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, TOO_MANY_SUBSCRIPTIONS: 429 };

@@ -149,6 +149,7 @@ export async function serve(
         port: config.port,
         publicUrl: config.publicUrl,
         corsOrigins: config.corsOrigins,
+        apiRateLimit: config.apiRateLimit,
       });
       url = (await app.start()).url;
     }

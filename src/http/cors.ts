@@ -30,8 +30,8 @@ export function parseCorsOrigins(value: string): CorsOrigins | null {
 const METHODS = 'GET, POST, OPTIONS';
 // accept picks SSE (text/event-stream); the rest are what Hookline's clients send.
 const HEADERS = 'authorization, content-type, accept, x-request-id, x-hookline-via';
-// So a browser client can quote the id of a failed request.
-const EXPOSED = 'x-request-id';
+// So a browser client can quote the id of a failed request, and know when to retry a 429.
+const EXPOSED = 'x-request-id, retry-after';
 // Browsers cap this anyway (Chrome at 2 h); 10 min spares most preflights.
 const MAX_AGE_SECONDS = '600';
 

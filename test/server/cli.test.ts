@@ -33,6 +33,8 @@ describe('the hookline command', () => {
     ['HOOKLINE_CORS_ORIGINS', 'https://console.example:443', true],
     ['HOOKLINE_CORS_ORIGINS', 'console.example', true],
     ['HOOKLINE_CORS_ORIGINS', '*,https://console.example', true],
+    ['HOOKLINE_API_RATE_LIMIT', '0', true],
+    ['HOOKLINE_API_RATE_LIMIT', '2.5', true],
     ['DATABASE_URL', 'mysql://root:hunter2@db/x', false],
     ['HOOKLINE_ADMIN_TOKEN', 'short', false],
   ] as const) {

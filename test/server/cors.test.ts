@@ -84,7 +84,7 @@ for (const backend of backends()) {
       const res = await post(listed.url, CONSOLE);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('access-control-allow-origin'), CONSOLE);
-      assert.equal(res.headers.get('access-control-expose-headers'), 'x-request-id');
+      assert.equal(res.headers.get('access-control-expose-headers'), 'x-request-id, retry-after');
       assert.equal(res.headers.get('access-control-allow-credentials'), null);
       assert.match(res.headers.get('vary') ?? '', /origin/i);
       assert.ok(res.headers.get('x-request-id'));
@@ -145,7 +145,7 @@ for (const backend of backends()) {
       for (const origin of [CONSOLE, FOREIGN]) {
         const res = await post(anyOrigin.url, origin);
         assert.equal(res.headers.get('access-control-allow-origin'), '*');
-        assert.equal(res.headers.get('access-control-expose-headers'), 'x-request-id');
+        assert.equal(res.headers.get('access-control-expose-headers'), 'x-request-id, retry-after');
         assert.equal(res.headers.get('access-control-allow-credentials'), null);
         const pre = await preflight(anyOrigin.url, origin);
         assert.equal(pre.headers.get('access-control-allow-origin'), '*');
