@@ -7,8 +7,11 @@ import { WebSocketServer } from 'ws';
 import type { Principal } from './auth/principal.js';
 import type { Authenticator } from './auth/tokens.js';
 import type { Database } from './db/client.js';
+import { DomainError } from './errors.js';
 import type { Context } from './graphql/context.js';
+import { type CorsOrigins, createCors } from './http/cors.js';
 import { handleOps, json } from './http/ops.js';
+import { createRateLimiter } from './http/rate-limit.js';
 import { useAuditLog } from './graphql/audit-plugin.js';
 import { useInputErrorCodes } from './graphql/input-errors.js';
 import { documentCaches } from './graphql/document-cache.js';
@@ -31,6 +34,10 @@ export interface AppDeps {
   port: number;
   /** Base of `href` links; defaults to the address the server listens on. */
   publicUrl?: string | undefined;
+  /** Browser origins whose pages may read the answers (default: none). */
+  corsOrigins?: CorsOrigins;
+  /** Requests a second one token may make (HTTP requests and new subscriptions); unset: no limit. */
+  apiRateLimit?: number | undefined;
   metrics: Metrics;
   audit: AuditLog;
   /** How long `stop()` lets in-flight requests finish before closing their sockets. */
@@ -59,6 +66,20 @@ const unauthenticated = (res: ServerResponse) =>
     { 'www-authenticate': 'Bearer' },
   );
 
+interface OverLimit {
+  /** Whole seconds until the token may make another request. */
+  wait: number;
+  message: string;
+}
+
+const rateLimited = (res: ServerResponse, { wait, message }: OverLimit) =>
+  json(
+    res,
+    429,
+    { errors: [{ message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds: wait } }] },
+    { 'retry-after': String(wait) },
+  );
+
 function yogaLogger(logger: Logger): YogaLogger {
   const log =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
@@ -82,12 +103,25 @@ export function buildApp(deps: AppDeps): App {
   const { database, logger, authenticator, services } = deps;
   const { webhooks } = services;
   let publicUrl = deps.publicUrl ?? '';
+  const cors = createCors(deps.corsOrigins ?? []);
+  const rate = deps.apiRateLimit;
+  const limiter = rate ? createRateLimiter(rate) : null;
+  /** Counts a request of the principal's token: null when it may go ahead. */
+  const overLimit = (principal: Principal): OverLimit | null => {
+    const wait = limiter?.take(principal.tokenId) ?? 0;
+    if (!wait) return null;
+    const message = `this token made more than ${rate} requests a second (HOOKLINE_API_RATE_LIMIT); retry after ${wait} s`;
+    return { wait, message };
+  };
 
   const yoga = createYoga<{ principal: Principal; disconnect?: Disconnect; via?: 'api' | 'ui' }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     parserAndValidationCache: documentCaches(),
+    // handle() answers CORS for every response, those refused before yoga too (yoga's default
+    // would let any origin read the answers, credentials included).
+    cors: false,
     logging: yogaLogger(logger.child({ component: 'graphql' })),
     graphiql: {
       title: 'Hookline',
@@ -126,6 +160,8 @@ export function buildApp(deps: AppDeps): App {
   async function webhookResource(req: IncomingMessage, res: ServerResponse, globalId: string) {
     const principal = await authenticator.authenticate(req.headers.authorization);
     if (!principal) return unauthenticated(res);
+    const limited = overLimit(principal);
+    if (limited) return rateLimited(res, limited);
     let id: string;
     try {
       id = idOf('Webhook', decodeURIComponent(globalId));
@@ -140,7 +176,10 @@ export function buildApp(deps: AppDeps): App {
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (await handleOps(path, res, deps)) return;
+    // Before any answer, refusals included: a browser shows its script no response without them.
+    cors.apply(req, res);
     const resource = /^\/webhooks\/([^/]+)$/.exec(path);
+    if ((resource || path === '/graphql') && req.method === 'OPTIONS') return cors.preflight(req, res);
     if (resource?.[1] && req.method === 'GET') return webhookResource(req, res, resource[1]);
     if (path !== '/graphql') return json(res, 404, { error: 'not found' });
     if (req.method === 'POST') {
@@ -157,13 +196,15 @@ export function buildApp(deps: AppDeps): App {
         );
       }
     }
-    // Neither a CORS preflight nor the GraphiQL page executes anything, so no principal is needed.
-    if (req.method === 'OPTIONS' || wantsGraphiQL(req))
-      return yoga(req, res, { principal: undefined as never });
+    // The GraphiQL page executes nothing, so no principal is needed.
+    if (wantsGraphiQL(req)) return yoga(req, res, { principal: undefined as never });
     // Authentication comes before parsing and validation, so a caller without a token learns
     // nothing, not even whether its query would have been valid.
     const principal = await authenticator.authenticate(req.headers.authorization);
     if (!principal) return unauthenticated(res);
+    // Counted per token once it is known, before any parsing or database work of its own.
+    const limited = overLimit(principal);
+    if (limited) return rateLimited(res, limited);
     // Kpow's audit records say whether an action came from the UI or the API.
     const via = req.headers['x-hookline-via'] === 'ui' ? 'ui' : 'api';
     return yoga(req, res, { principal, via });
@@ -200,6 +241,11 @@ export function buildApp(deps: AppDeps): App {
             return [
               new GraphQLError('the token is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } }),
             ];
+          }
+          // A new subscription counts as a request; the messages it then receives do not.
+          const limited = overLimit(principal);
+          if (limited) {
+            return [new DomainError('RATE_LIMITED', limited.message, { retryAfterSeconds: limited.wait })];
           }
           // 1008 (policy violation) with the reason. The close frame waits behind what the
           // client has not read; ws destroys the socket if the close handshake never ends.

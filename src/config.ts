@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
 import { validateAllowList } from './dispatcher/targets.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
+import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
 
 export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
 
@@ -15,6 +16,10 @@ export interface Config {
   logLevel: LogLevel;
   /** Base of `href` links; when unset, the address the server actually listens on. */
   publicUrl: string | undefined;
+  /** Browser origins whose pages may read the API's answers (none by default). */
+  corsOrigins: CorsOrigins;
+  /** Requests a second each token may make to the API, per process; undefined: no limit. */
+  apiRateLimit: number | undefined;
   /** Kpow's environment set-up: a global webhook named `env` for the API's audit events. */
   envWebhook: {
     provider: 'slack' | 'teams' | 'generic';
@@ -27,6 +32,8 @@ export interface Config {
   clusterId: string;
   /** Messages a subscription may have waiting before it is dropped as too slow. */
   subscriberBuffer: number;
+  /** Live subscriptions open at once in this process, per token and in all. */
+  subscriptionLimits: { perToken: number; total: number };
   dispatcher: {
     /** Requests in flight at once in this process. */
     maxInFlight: number;
@@ -115,9 +122,20 @@ const environment = z.object({
   HOOKLINE_SUBSCRIBER_BUFFER: count(1, 100_000).default(1000),
   // 1 KiB holds an event envelope; past 64 MiB a body is a mistake, and it is held in memory.
   HOOKLINE_MAX_REQUEST_BYTES: count(1024, 64 * 1024 * 1024).default(DEFAULT_MAX_REQUEST_BYTES),
+  HOOKLINE_MAX_SUBSCRIPTIONS_PER_TOKEN: count(1, 1_000_000).default(100),
+  HOOKLINE_MAX_SUBSCRIPTIONS: count(1, 10_000_000).default(10_000),
   HOOKLINE_PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
+    .optional(),
+  HOOKLINE_API_RATE_LIMIT: count(1, 1_000_000).optional(),
+  HOOKLINE_CORS_ORIGINS: z
+    .string()
+    .refine((v) => parseCorsOrigins(v) !== null, {
+      message:
+        'must be *, or a comma-separated list of origins written as a browser sends them: scheme://host[:port] in lower case, without a default port, path or trailing slash (https://console.example.com)',
+    })
+    .transform((v) => parseCorsOrigins(v) as CorsOrigins)
     .optional(),
 });
 
@@ -167,7 +185,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     adminToken: v.HOOKLINE_ADMIN_TOKEN,
     logLevel: v.LOG_LEVEL,
     publicUrl: v.HOOKLINE_PUBLIC_URL?.replace(/\/+$/, ''),
+    corsOrigins: v.HOOKLINE_CORS_ORIGINS ?? [],
+    apiRateLimit: v.HOOKLINE_API_RATE_LIMIT,
     subscriberBuffer: v.HOOKLINE_SUBSCRIBER_BUFFER,
+    subscriptionLimits: {
+      perToken: v.HOOKLINE_MAX_SUBSCRIPTIONS_PER_TOKEN,
+      total: v.HOOKLINE_MAX_SUBSCRIPTIONS,
+    },
     clusterId: v.HOOKLINE_CLUSTER_ID,
     allowPrivateTargets: v.HOOKLINE_ALLOW_PRIVATE_TARGETS,
     envWebhook:

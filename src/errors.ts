@@ -7,9 +7,12 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'TARGET_NOT_ALLOWED'
-  | 'SUBSCRIBER_TOO_SLOW';
+  | 'SUBSCRIBER_TOO_SLOW'
+  | 'TOO_MANY_SUBSCRIPTIONS'
+  | 'RATE_LIMITED';
 
-const httpStatus: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
+// What an HTTP response carrying the error answers (an SSE stream refused before it starts).
+const httpStatus: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, TOO_MANY_SUBSCRIPTIONS: 429 };
 
 export interface DomainErrorDetails {
   /** Dotted path of the offending input field, relative to one input object (`config.endpoint`). */

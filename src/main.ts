@@ -126,7 +126,13 @@ export async function serve(
           dispatcher?.webhooksChanged();
         },
       });
-      live = createLiveService({ database, feed, webhooks, bufferSize: config.subscriberBuffer });
+      live = createLiveService({
+        database,
+        feed,
+        webhooks,
+        bufferSize: config.subscriberBuffer,
+        limits: config.subscriptionLimits,
+      });
       app = buildApp({
         metrics,
         audit: createAuditLog({ database, clusterId: config.clusterId, webhooks: webhookCache }),
@@ -149,6 +155,8 @@ export async function serve(
         host: config.host,
         port: config.port,
         publicUrl: config.publicUrl,
+        corsOrigins: config.corsOrigins,
+        apiRateLimit: config.apiRateLimit,
       });
       url = (await app.start()).url;
     }

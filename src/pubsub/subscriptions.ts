@@ -7,6 +7,7 @@ import { memo } from '../memo.js';
 import type { Webhook } from '../webhooks/model.js';
 import type { WebhookService } from '../webhooks/service.js';
 import type { LiveFeed, LiveMessage } from './live.js';
+import { createSubscriptionQuota, type SubscriptionLimits } from './quota.js';
 import { boundedStream } from './stream.js';
 
 export interface LiveServiceDeps {
@@ -15,6 +16,7 @@ export interface LiveServiceDeps {
   webhooks: WebhookService;
   /** Messages one subscription may have waiting before it counts as too slow. */
   bufferSize: number;
+  limits: SubscriptionLimits;
 }
 
 /** Lets a transport drop a subscriber it should no longer serve (graphql-ws: close the socket). */
@@ -33,7 +35,8 @@ export type LiveService = ReturnType<typeof createLiveService>;
  * read; an attempt is then read once per process however many subscribers want it, and only
  * through the subscriber's tenant, so nobody receives what they could not query.
  */
-export function createLiveService({ database, feed, webhooks, bufferSize }: LiveServiceDeps) {
+export function createLiveService({ database, feed, webhooks, bufferSize, limits }: LiveServiceDeps) {
+  const quota = createSubscriptionQuota(limits);
   const open = new Map<{ end(): void }, { tokenId: string; disconnect: Disconnect | undefined }>();
 
   // A revoked token loses its open subscriptions in every process at once.
@@ -112,13 +115,19 @@ export function createLiveService({ database, feed, webhooks, bufferSize }: Live
     load: (m: LiveMessage) => Promise<R | null>,
     disconnect?: Disconnect,
   ): AsyncIterableIterator<R> {
+    // Taken before anything is held; given back by whatever ends the stream (the client, a
+    // dropped socket, a revoked token, falling too far behind, shutdown).
+    const release = quota.acquire(principal.tokenId);
     const s = boundedStream<LiveMessage, R>({
       capacity: bufferSize,
       subscribe: (push) => feed.subscribe((m) => accept(m) && push(m)),
       load,
       tooSlow,
       onOverflow: () => disconnect?.(`subscriber too slow: more than ${bufferSize} messages behind`),
-      onEnd: () => open.delete(s),
+      onEnd: () => {
+        open.delete(s);
+        release();
+      },
     });
     open.set(s, { tokenId: principal.tokenId, disconnect });
     return s;
