@@ -38,6 +38,22 @@ export function demand(p: Principal, action: Action, what: string): void {
 }
 
 /**
+ * The operator's generated token is the way into the installation: if any ADMIN of the default
+ * tenant could revoke it, the operator would be locked out until someone reached the command
+ * line. So only the token itself may give it up (`hookline admin-token` replaces it without
+ * going through here). HOOKLINE_ADMIN_TOKEN is not a stored token and cannot be revoked at all.
+ */
+export function demandMayRevoke(p: Principal, token: { id: string; bootstrap: boolean }): void {
+  if (token.bootstrap && p.tokenId !== token.id) {
+    throw new DomainError(
+      'FORBIDDEN',
+      'the operator token can be revoked only by itself or by `hookline admin-token`',
+      { field: 'id' },
+    );
+  }
+}
+
+/**
  * The webhooks a principal may see and change. Rows outside it do not exist for the caller:
  * a foreign id reads as NOT_FOUND, never FORBIDDEN, so nothing leaks about other tenants or users.
  */

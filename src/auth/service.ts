@@ -3,7 +3,7 @@ import type { Database } from '../db/client.js';
 import { DomainError, notFound } from '../errors.js';
 import { notifyLive } from '../pubsub/live.js';
 import { nonEmptyText, parseInput } from '../validation.js';
-import { allows, demand } from './policy.js';
+import { allows, demand, demandMayRevoke } from './policy.js';
 import { type Principal, roles } from './principal.js';
 import { type ApiToken, findToken, insertToken, listTokens, revokeToken } from './tokens.js';
 
@@ -45,6 +45,7 @@ export function createTokenService({ database }: { database: Database }) {
       demand(actor, 'tokens:manage', 'manage API tokens');
       const token = await findToken(database, actor.tenantId, id);
       if (!token) throw notFound('token');
+      demandMayRevoke(actor, token);
       return database.db.transaction(async (tx) => {
         const revoked = await revokeToken(tx, id);
         await notifyLive(tx, [{ kind: 'tokenRevoked', tenantId: token.tenantId, tokenId: id }]);

@@ -27,6 +27,9 @@ export interface Sender {
   close(): Promise<void>;
 }
 
+// The subject of a refusal's sentence, as config.endpoint's host is when a webhook is saved.
+const ENDPOINT_HOST = "the endpoint's host";
+
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_SSL/;
 
 function classify(error: unknown, timedOut: boolean): { kind: ErrorKind; message: string } {
@@ -41,7 +44,9 @@ function classify(error: unknown, timedOut: boolean): { kind: ErrorKind; message
   ) {
     return { kind: 'TIMEOUT', message: timedOut ? 'no complete response within the timeout' : message };
   }
-  if (code === 'TARGET_NOT_ALLOWED') return { kind: 'TARGET_NOT_ALLOWED', message };
+  // The target policy's lookup refused the address the name resolved to (its message names the class).
+  if (code === 'TARGET_NOT_ALLOWED')
+    return { kind: 'TARGET_NOT_ALLOWED', message: `${ENDPOINT_HOST} ${message}` };
   if (TLS_CODES.test(code)) return { kind: 'TLS', message: `${code}: ${message}` };
   return { kind: 'CONNECTION', message: code ? `${code}: ${message}` : message };
 }
@@ -78,14 +83,14 @@ export function createSender(targets: TargetPolicy): Sender {
       const elapsed = () => Math.round(performance.now() - started);
       // An IP literal is never looked up, so it is checked here (http://2130706433/ arrives as 127.0.0.1).
       const host = new URL(req.url).hostname.replace(/^\[|\]$/g, '');
-      const refused = isIP(host) ? targets.checkAddress(host) : null;
+      const refused = isIP(host) ? await targets.checkHost(host) : null;
       if (refused) {
         return {
           statusCode: null,
           headers: null,
           body: null,
           durationMs: 0,
-          error: { kind: 'TARGET_NOT_ALLOWED', message: refused },
+          error: { kind: 'TARGET_NOT_ALLOWED', message: `${ENDPOINT_HOST} ${refused}` },
         };
       }
       try {

@@ -10,9 +10,12 @@ import { DomainError } from '../errors.js';
  * them with HOOKLINE_ALLOW_PRIVATE_TARGETS (`true`, or CIDRs and host names, comma-separated).
  */
 export interface TargetPolicy {
-  /** Why a host (as written in a URL) may not be used, or null. DNS is resolved for names. */
+  /**
+   * Why a host (as written in a URL) may not be used, as the rest of a sentence about it
+   * ("resolves to a loopback address, which ..."), or null. DNS is resolved for names.
+   */
   checkHost(host: string): Promise<string | null>;
-  /** Why an address may not be connected to, or null. */
+  /** The class of an address that may not be connected to ("a loopback address"), or null. */
   checkAddress(address: string, host?: string): string | null;
   /** A dns.lookup for sockets: resolves once, refuses forbidden addresses, connects to what it checked. */
   lookup: typeof dnsLookup;
@@ -23,6 +26,41 @@ const LOOKUP_WAIT_MS = 2_000;
 
 // ipaddr.js range names that are public unicast; every other range is refused.
 const PUBLIC = new Set(['unicast']);
+
+// Refusals name the class of an address, never the address: what an internal name resolves
+// to is itself something an attacker probing the network wants to learn.
+const CLASSES: Record<string, string> = {
+  unspecified: 'an unspecified',
+  broadcast: 'a broadcast',
+  multicast: 'a multicast',
+  linkLocal: 'a link-local',
+  loopback: 'a loopback',
+  carrierGradeNat: 'a carrier-grade NAT',
+  private: 'a private',
+  reserved: 'a reserved',
+  as112: 'an AS112 (DNS sink)',
+  amt: 'an AMT relay',
+  uniqueLocal: 'a unique-local',
+  ipv4Mapped: 'an IPv4-mapped',
+  deprecatedSiteLocal: 'a site-local',
+  discard: 'a discard-only',
+  rfc6145: 'an IPv4-translated',
+  rfc6052: 'a NAT64',
+  '6to4': 'a 6to4',
+  teredo: 'a Teredo',
+  benchmarking: 'a benchmarking',
+  as112v6: 'an AS112 (DNS sink)',
+  deprecatedOrchid: 'an ORCHID',
+  orchid2: 'an ORCHID',
+  droneRemoteIdProtocolEntityTags: 'a drone remote ID',
+  segmentRouting: 'a segment-routing',
+};
+// A range a later ipaddr.js adds is still refused, under a name that says why.
+const classOf = (range: string) => `${CLASSES[range] ?? 'a special-purpose'} address`;
+
+const REFUSED = 'which Hookline does not send to (HOOKLINE_ALLOW_PRIVATE_TARGETS allows it)';
+/** One wording for every refusal: "<subject> resolves to a loopback address, which ...". */
+const refusal = (resolved: boolean, what: string) => `${resolved ? 'resolves to' : 'is'} ${what}, ${REFUSED}`;
 
 export function parseAllowList(value: string | undefined): {
   all: boolean;
@@ -66,7 +104,7 @@ export function createTargetPolicy(allow: string | undefined): TargetPolicy {
   function checkAddress(address: string, host?: string): string | null {
     if (allowed.all) return null;
     if (host && allowed.hosts.has(host.toLowerCase())) return null;
-    if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
+    if (!ipaddr.isValid(address)) return 'something that is not an IP address';
     let ip = ipaddr.parse(address);
     // ::ffff:127.0.0.1 is 127.0.0.1; the deprecated IPv4-compatible ::127.0.0.1 is refused.
     if (ip.kind() === 'ipv6') {
@@ -74,7 +112,7 @@ export function createTargetPolicy(allow: string | undefined): TargetPolicy {
       const parts = v6.parts;
       if (v6.isIPv4MappedAddress()) ip = v6.toIPv4Address();
       else if (parts.slice(0, 6).every((p) => p === 0) && (parts[6] !== 0 || (parts[7] ?? 0) > 1)) {
-        return `${address} is an IPv4-compatible address, which Hookline does not send to`;
+        return 'an IPv4-compatible address';
       }
     }
     for (const [range, bits] of allowed.cidrs) {
@@ -82,7 +120,7 @@ export function createTargetPolicy(allow: string | undefined): TargetPolicy {
     }
     const kind = ip.range();
     if (PUBLIC.has(kind)) return null;
-    return `${address} is a ${kind} address, which Hookline does not send to (HOOKLINE_ALLOW_PRIVATE_TARGETS allows it)`;
+    return classOf(kind);
   }
 
   const lookup = ((hostname: string, options: unknown, callback: unknown) => {
@@ -100,7 +138,7 @@ export function createTargetPolicy(allow: string | undefined): TargetPolicy {
       for (const a of addresses) {
         const problem = checkAddress(a.address, hostname);
         if (problem) {
-          const refused = Object.assign(new Error(`${hostname} resolves to ${problem}`), {
+          const refused = Object.assign(new Error(refusal(true, problem)), {
             code: 'TARGET_NOT_ALLOWED',
           });
           return cb(refused, []);
@@ -126,7 +164,7 @@ export function createTargetPolicy(allow: string | undefined): TargetPolicy {
     // A name that does not resolve now is checked again, by address, at each send.
     for (const a of addresses ?? []) {
       const problem = checkAddress(a.address, host);
-      if (problem) return `${host} resolves to ${problem}`;
+      if (problem) return refusal(true, problem);
     }
     return null;
   }
@@ -136,7 +174,11 @@ export function createTargetPolicy(allow: string | undefined): TargetPolicy {
     lookup,
     async checkHost(rawHost) {
       const host = stripBrackets(rawHost);
-      if (isIP(host)) return checkAddress(host);
+      if (isIP(host)) {
+        const problem = checkAddress(host);
+        // A literal is the user's own input, so it may be echoed.
+        return problem && `${host} ${refusal(false, problem)}`;
+      }
       if (allowed.all || allowed.hosts.has(host.toLowerCase())) return null;
       const key = host.toLowerCase();
       const cached = resolved.get(key);
@@ -153,5 +195,7 @@ export function createTargetPolicy(allow: string | undefined): TargetPolicy {
 export async function assertTargetAllowed(policy: TargetPolicy, endpoint: string): Promise<void> {
   const problem = await policy.checkHost(new URL(endpoint).hostname);
   if (problem)
-    throw new DomainError('TARGET_NOT_ALLOWED', `config.endpoint: ${problem}`, { field: 'config.endpoint' });
+    throw new DomainError('TARGET_NOT_ALLOWED', `config.endpoint's host ${problem}`, {
+      field: 'config.endpoint',
+    });
 }

@@ -16,6 +16,8 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // RFC 9110 section 5.5: visible characters, spaces and tabs inside, none at either end.
 const HEADER_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff\t]*[\x21-\x7e\x80-\xff])?)?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// RFC 5234 CTL, which RFC 7617 section 2 forbids in a Basic user-id and password.
+const CONTROL = /[\x00-\x1f\x7f]/;
 
 /** Headers Hookline owns on every request: letting a webhook set them would break framing or signatures. */
 const reservedHeaders = new Set([
@@ -163,11 +165,28 @@ const secretFrom = z
     message: 'must name exactly one of env or file',
   });
 
+// Credentials are refused when saved rather than failing every send. The messages never hold
+// the value: these are secrets (the username aside, but it travels beside the password).
+const NO_CONTROL = 'must not contain control characters';
 const httpAuth = z.strictObject({
   type: oneOf(httpAuthTypes),
-  username: text(256).nullish(),
-  password: text(1024).nullish(),
-  token: text(4096).nullish(),
+  // Basic credentials are base64-encoded, so spaces are fine; control characters are not (RFC 7617).
+  username: text(256)
+    .refine((s) => !CONTROL.test(s), { message: NO_CONTROL })
+    // user-id ":" password has no escape: the receiver would split at the first colon.
+    .refine((s) => !s.includes(':'), {
+      message: 'must not contain ":" (Basic credentials are user:password)',
+    })
+    .nullish(),
+  password: text(1024)
+    .refine((s) => !CONTROL.test(s), { message: NO_CONTROL })
+    .nullish(),
+  // A Bearer token goes into the Authorization header as it is, so it must be a header value.
+  token: text(4096)
+    .regex(HEADER_VALUE, {
+      message: 'is not a valid HTTP header value (no control characters or edge spaces)',
+    })
+    .nullish(),
 });
 
 const template = jsonOfAtMost(64 * 1024)

@@ -7,14 +7,29 @@ import { makeWebhookInput } from '../helpers/factories.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-type Kind = 'string' | 'int' | 'bool' | 'json' | 'enum' | 'id' | 'strings' | 'ints' | 'object' | 'datetime';
+type Kind =
+  | 'string'
+  | 'credential'
+  | 'int'
+  | 'bool'
+  | 'json'
+  | 'enum'
+  | 'id'
+  | 'strings'
+  | 'ints'
+  | 'object'
+  | 'datetime';
 
 const deep = (levels: number): unknown => (levels === 0 ? 'bottom' : { d: deep(levels - 1) });
 const huge = 'x'.repeat(300_000);
 
+const badStrings = [42, true, { a: 1 }, [{}], 'nul\u0000byte', 'lone \ud800 surrogate', huge];
+
 /** Values no field of that kind may accept: wrong types, unstorable text, oversized, too deep. */
 const invalid: Record<Kind, unknown[]> = {
-  string: [42, true, { a: 1 }, [{}], 'nul\u0000byte', 'lone \ud800 surrogate', huge],
+  string: badStrings,
+  // What goes into an Authorization header (a Bearer token, Basic credentials): no control characters.
+  credential: [...badStrings, 'cr\r\nX-Evil: 1', 'lf\nonly', 'bell\u0007', 'del\u007f'],
   int: ['12', 1.5, true, { a: 1 }, -1_000_000_000, 2 ** 40],
   bool: ['yes', 1, { a: 1 }],
   json: [{ k: 'nul\u0000' }, { k: 'lone \udc00' }, deep(100), { big: huge }],
@@ -50,6 +65,9 @@ const webhookFields: [string, Kind][] = [
   ['config.timeoutMs', 'int'],
   ['config.httpAuth', 'object'],
   ['config.httpAuth.type', 'enum'],
+  ['config.httpAuth.username', 'credential'],
+  ['config.httpAuth.password', 'credential'],
+  ['config.httpAuth.token', 'credential'],
   ['config.allowInvalidCerts', 'bool'],
   ['config.template', 'json'],
   ['retryPolicy.scheduleSeconds', 'ints'],
@@ -222,14 +240,17 @@ for (const backend of backends()) {
         vars: function* () {
           const base = {
             description: 'still fine',
-            config: { endpoint: 'https://hooks.example.com/y', headers: [{ name: 'X-A', value: 'b' }] },
+            config: {
+              endpoint: 'https://hooks.example.com/y',
+              headers: [{ name: 'X-A', value: 'b' }],
+              httpAuth: { type: 'BEARER', token: 'fine' },
+            },
             eventFilters: [{ eventTypes: ['hostile'] }],
           };
           const fields = webhookFields.filter(
             ([p]) =>
               !p.startsWith('eventsPolicy.') &&
               !p.startsWith('owner.') &&
-              !p.startsWith('config.httpAuth.') &&
               !p.startsWith('retryPolicy.') &&
               !p.startsWith('eventFilters.0.entities') &&
               !p.startsWith('eventFilters.0.include'),

@@ -209,6 +209,50 @@ for (const backend of backends()) {
       assert.equal(bulk.errors?.[0]?.extensions?.index, 1);
     });
 
+    it('refuses credentials that cannot go into an Authorization header, on create and update, never echoing them', async () => {
+      const MARK = 'S3CR3T-MARK';
+      const cases: [Record<string, unknown>, string][] = [
+        [{ type: 'BEARER', token: `${MARK}\r\nX-Evil: 1` }, 'config.httpAuth.token'],
+        [{ type: 'BEARER', token: `${MARK}\u007f` }, 'config.httpAuth.token'],
+        [{ type: 'BEARER', token: ` ${MARK}` }, 'config.httpAuth.token'],
+        [{ type: 'BASIC', username: 'u', password: `${MARK}\r\nX-Evil: 1` }, 'config.httpAuth.password'],
+        [{ type: 'BASIC', username: 'u', password: `${MARK}\u0007` }, 'config.httpAuth.password'],
+        [{ type: 'BASIC', username: `${MARK}\nx`, password: 'p' }, 'config.httpAuth.username'],
+        [{ type: 'BASIC', username: `${MARK}:x`, password: 'p' }, 'config.httpAuth.username'],
+      ];
+      const made = await server.gql(CREATE, {
+        input: withConfig({ httpAuth: { type: 'BEARER', token: 'good-token' } }),
+      });
+      assert.equal(made.errors, undefined, JSON.stringify(made.errors));
+      const id = made.data.createWebhook.id;
+      const before = await count();
+      for (const [httpAuth, field] of cases) {
+        for (const res of [
+          await server.gql(CREATE, { input: withConfig({ httpAuth }) }),
+          await server.gql(UPDATE, { id, input: { config: { httpAuth } } }),
+        ]) {
+          const error = res.errors?.[0];
+          assert.equal(error?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(res.errors));
+          assert.equal(error?.extensions?.field, field, JSON.stringify(res.errors));
+          assert.match(error?.message ?? '', new RegExp(`^${field.replaceAll('.', '\\.')} `));
+          assert.equal(res.text.includes(MARK), false, res.text);
+        }
+      }
+      assert.equal(await count(), before);
+      const now = await server.gql(
+        `query($id: ID!) { webhook(id: $id) { version config { httpAuthType } } }`,
+        {
+          id,
+        },
+      );
+      assert.deepEqual(now.data.webhook, { version: 0.1, config: { httpAuthType: 'BEARER' } });
+      // Basic credentials are base64-encoded: spaces in them are fine.
+      const spaced = await server.gql(CREATE, {
+        input: withConfig({ httpAuth: { type: 'BASIC', username: 'Ann Smith', password: ' pass word ' } }),
+      });
+      assert.equal(spaced.errors, undefined, JSON.stringify(spaced.errors));
+    });
+
     it('refuses more than 100 webhooks in one createWebhooks', async () => {
       const before = await count();
       const res = await server.gql(
