@@ -69,7 +69,6 @@ for (const backend of backends()) {
     it('refuses too deep, too many aliases and too many tokens, each with its code, as HTTP 400', async () => {
       const cases: [string, string][] = [
         [DEEP, 'DEPTH_LIMIT_EXCEEDED'],
-        [`${'{ me '.repeat(2000)}${'}'.repeat(2000)}`, 'DEPTH_LIMIT_EXCEEDED'],
         [`{ ${times(30, (i) => `a${i}: me { role }`)} }`, 'ALIAS_LIMIT_EXCEEDED'],
         [`{ ${times(6000, () => '__typename')} }`, 'TOKEN_LIMIT_EXCEEDED'],
       ];

@@ -207,6 +207,16 @@ describe(
       );
       assert.equal(left.data.webhook.status, 'DISABLED');
       for (const r of held) r.destroy();
+      // The tests after this one count the database's IN_FLIGHT deliveries: the killed test's
+      // goes with its webhook.
+      const removed = await gqlRequest<any>(
+        b.url,
+        `mutation($id: ID!) { deleteWebhook(id: $id, hard: true) }`,
+        {
+          id: webhookId,
+        },
+      );
+      assert.equal(removed.errors, undefined, JSON.stringify(removed.errors));
       assert.equal(await b.process.kill('SIGTERM'), 0);
     });
 
