@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
 import { validateAllowList } from './dispatcher/targets.js';
 
-export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
+/**
+ * `embedded`: the default, a PostgreSQL server that Hookline runs itself in its data directory
+ * (db/embedded.ts); `postgres`: a server of DATABASE_URL; `pglite`: in-memory PGlite
+ * (`memory://`, for tests), or a PGlite data directory (only read to import it).
+ */
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'embedded'; dataDir: string }
+  | { kind: 'pglite'; dataDir: string | null };
 
 export interface Config {
   database: DatabaseTarget;
@@ -151,7 +159,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   const database: DatabaseTarget =
     v.DATABASE_URL === undefined
-      ? { kind: 'pglite', dataDir: v.HOOKLINE_DATA_DIR }
+      ? { kind: 'embedded', dataDir: v.HOOKLINE_DATA_DIR }
       : v.DATABASE_URL === 'memory://'
         ? { kind: 'pglite', dataDir: null }
         : { kind: 'postgres', url: v.DATABASE_URL };
