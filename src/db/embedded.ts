@@ -270,6 +270,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     ...(owner ?? {}),
     env: { ...process.env, LC_ALL: 'C' },
     stdio: ['ignore', 'ignore', 'pipe'],
+    // A process group of its own: Ctrl-C in a terminal signals the whole foreground group, and
+    // the server must outlive Hookline's graceful stop (requests in flight still record).
+    detached: true,
   });
   const recent: string[] = [];
   let pending = '';
