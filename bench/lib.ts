@@ -236,6 +236,7 @@ export function buildHookline(): void {
 export async function startHookline(
   databaseUrl: string,
   env: Record<string, string> = {},
+  role: 'all' | 'api' = 'all',
 ): Promise<HooklineProcess> {
   const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
   // BENCH_PROFILE=dir writes a CPU profile of each Hookline process there (node --cpu-prof).
@@ -255,7 +256,7 @@ export async function startHookline(
       pssMb: Math.max(peakTree.pssMb, now.pssMb),
     };
   };
-  const child = spawn(process.execPath, [...profile, bin, 'serve'], {
+  const child = spawn(process.execPath, [...profile, bin, 'serve', '--role', role], {
     env: {
       PATH: process.env.PATH ?? '',
       ...database,

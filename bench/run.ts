@@ -127,15 +127,17 @@ try {
     }
   }
   if (wanted('drain-query')) {
-    for (const [backend, url] of backends) {
+    // Not on memory://: the backlog is published by one process and drained by the next.
+    for (const [backend, url] of backends.filter(([name]) => name !== 'pglite')) {
       const events = n(10_000);
-      const result = await queryWhileDraining(url, receiver, events, { HOOKLINE_WEBHOOK_CONCURRENCY: '32' });
+      // Hookline's defaults, as a new user runs it (4 requests at once to the one webhook).
+      const result = await queryWhileDraining(url, receiver, events);
       line({ scenario: 'drain-query', backend, ...result });
       rows.push({
-        scenario: `a simple query, one after another, while ${events.toLocaleString('en')} events are published and drain to one webhook (${result.drainPerSecond}/s)`,
+        scenario: `a simple query, one after another, while a backlog of ${events.toLocaleString('en')} events drains to one webhook (${result.drainPerSecond}/s, from the start of the process)`,
         backend,
-        figure: 'ms p50 / p99, quiet -> draining (max)',
-        hookline: `${result.quiet.p50} / ${result.quiet.p99} -> ${result.draining.p50} / ${result.draining.p99} (${result.draining.max})`,
+        figure: 'ms p50 / p99, draining (max) -> quiet after',
+        hookline: `${result.draining.p50} / ${result.draining.p99} (${result.draining.max}) -> ${result.quiet.p50} / ${result.quiet.p99}`,
         target: 'draining p99 <= 100',
       });
     }

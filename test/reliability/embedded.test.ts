@@ -177,6 +177,17 @@ describe('the embedded PostgreSQL server (the default)', { skip: !linux && 'read
     assert.deepEqual(await postgresOf(dataDir), []);
   });
 
+  it('puts the socket in a short directory when the path of the data directory is too long for one', async () => {
+    const dataDir = join(root, 'a-data-directory-whose-path-is-long'.repeat(3));
+    assert.ok(!socketDir(dataDir).startsWith(dataDir), 'a socket directory outside the data directory');
+    const run = runHookline(['serve'], env(dataDir));
+    killed.push(() => run.kill('SIGKILL'));
+    const url = await run.listening;
+    const res = await gqlRequest<any>(url, '{ webhooks { totalCount } }');
+    assert.equal(res.data?.webhooks.totalCount, 0);
+    assert.equal(await run.kill('SIGTERM'), 0);
+  });
+
   it('carries over the data of the PGlite data directory of earlier versions', async () => {
     const dataDir = join(root, 'pglite');
     const receiver = await startReceiver();
