@@ -317,7 +317,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   }
 
   const connection = { path: join(socket, `.s.PGSQL.${PORT}`), user: USER, database: DATABASE };
+  let stopping = false;
+  // Hookline keeps running (and /readyz says 503) but cannot reach its data until restarted.
+  void exited.then((code) => {
+    if (!stopping)
+      log('error', `the embedded PostgreSQL server exited (${code}): ${recent.slice(-5).join(' | ')}`);
+  });
   const stop = async () => {
+    stopping = true;
     process.removeListener('exit', onExit);
     if (gone) return;
     child.kill('SIGINT');
