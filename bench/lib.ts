@@ -2,7 +2,10 @@
 // the bin, GraphQL over HTTP, and percentiles.
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 
@@ -90,9 +93,24 @@ export async function metricSum(url: string, name: string): Promise<number> {
   return sum;
 }
 
-/** A fresh database per run: `memory://` is new each time; on PostgreSQL one is created and dropped. */
+/**
+ * The bench's name for Hookline's default (no DATABASE_URL: the embedded PostgreSQL server in
+ * HOOKLINE_DATA_DIR); `freshDatabase` turns it into `embedded://<a new data directory>`.
+ */
+export const EMBEDDED = 'embedded://';
+
+/**
+ * A fresh database per run: `memory://` is new each time; on PostgreSQL one is created and
+ * dropped; for the embedded default, a new data directory (initdb at first start), removed after.
+ */
 export async function freshDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   if (adminUrl === 'memory://') return { url: adminUrl, drop: async () => {} };
+  if (adminUrl === EMBEDDED) {
+    const dir = await mkdtemp(join(tmpdir(), 'hookline-bench-'));
+    // As root the server runs as the postgres user, which must be able to enter it.
+    await chmod(dir, 0o755);
+    return { url: `${EMBEDDED}${dir}`, drop: () => rm(dir, { recursive: true, force: true }) };
+  }
   const name = `hookline_bench_${randomBytes(4).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
@@ -190,6 +208,12 @@ async function stopChild(child: ChildProcess) {
 
 export interface HooklineProcess {
   url: string;
+  /** The Hookline process's id (its embedded server's processes are its descendants). */
+  pid: number;
+  /** Milliseconds from spawn to "listening". */
+  startMs: number;
+  /** Peak of `memory()` seen so far, per field (sampled every 100 ms). */
+  peakMemory(): TreeMemory;
   /** Peak resident set size seen so far, in bytes (sampled every 100 ms). */
   peakRss(): number;
   /** Resident set size now, in bytes. */
@@ -212,16 +236,30 @@ export function buildHookline(): void {
 export async function startHookline(
   databaseUrl: string,
   env: Record<string, string> = {},
+  role: 'all' | 'api' = 'all',
 ): Promise<HooklineProcess> {
   const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
   // BENCH_PROFILE=dir writes a CPU profile of each Hookline process there (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
     : [];
-  const child = spawn(process.execPath, [...profile, bin, 'serve'], {
+  const database = databaseUrl.startsWith(EMBEDDED)
+    ? { HOOKLINE_DATA_DIR: join(databaseUrl.slice(EMBEDDED.length), 'data') }
+    : { DATABASE_URL: databaseUrl };
+  const spawned = performance.now();
+  let peakTree: TreeMemory = { processes: 0, rssMb: 0, pssMb: 0 };
+  const sampleTree = () => {
+    const now = treeMemory(child.pid as number);
+    peakTree = {
+      processes: Math.max(peakTree.processes, now.processes),
+      rssMb: Math.max(peakTree.rssMb, now.rssMb),
+      pssMb: Math.max(peakTree.pssMb, now.pssMb),
+    };
+  };
+  const child = spawn(process.execPath, [...profile, bin, 'serve', '--role', role], {
     env: {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: databaseUrl,
+      ...database,
       PORT: '0',
       HOOKLINE_ADMIN_TOKEN: TOKEN,
       HOOKLINE_ALLOW_PRIVATE_TARGETS: '127.0.0.1',
@@ -231,6 +269,12 @@ export async function startHookline(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
+  // The whole first start, initdb included, is sampled for the peak.
+  const startSampler = setInterval(() => {
+    try {
+      sampleTree();
+    } catch {}
+  }, 50);
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       if (out.length > 100_000) return;
@@ -239,15 +283,20 @@ export async function startHookline(
       if (match?.[1]) resolve(match[1]);
     });
     child.once('exit', (code) => reject(new Error(`hookline exited (${code}) before listening:\n${out}`)));
-  });
+  }).finally(() => clearInterval(startSampler));
+  const startMs = Math.round(performance.now() - spawned);
   let peak = 0;
   const sampler = setInterval(() => {
     try {
       peak = Math.max(peak, residentBytes(child.pid as number));
+      sampleTree();
     } catch {}
   }, 100);
   return {
     url,
+    pid: child.pid as number,
+    startMs,
+    peakMemory: () => peakTree,
     peakRss: () => peak,
     rss: () => residentBytes(child.pid as number),
     async stop() {
@@ -255,6 +304,44 @@ export async function startHookline(
       await stopChild(child);
     },
   };
+}
+
+export interface TreeMemory {
+  processes: number;
+  /** Sum of the processes' resident sets: pages shared between them counted in each. */
+  rssMb: number;
+  /** Sum of proportional set sizes: a shared page counted once, split between its sharers. */
+  pssMb: number;
+}
+
+/**
+ * Memory of a process and all its descendants (Hookline, its postgres server and backends)
+ * from /proc (Linux): RSS from statm, PSS from smaps_rollup.
+ */
+export function treeMemory(rootPid: number): TreeMemory {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {}
+  }
+  let rss = 0;
+  let pss = 0;
+  let processes = 0;
+  for (const pids = [rootPid]; pids.length;) {
+    const pid = pids.pop() as number;
+    pids.push(...(children.get(pid) ?? []));
+    try {
+      rss += residentBytes(pid);
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      pss += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+      processes++;
+    } catch {}
+  }
+  return { processes, rssMb: round(rss / 2 ** 20, 0), pssMb: round(pss / 2 ** 20, 0) };
 }
 
 /** Resident set size of a process, from /proc (Linux). */

@@ -51,7 +51,7 @@ async function main(argv: string[]) {
     stopOnSignals(await serve(config, logger, role), logger);
     return;
   }
-  const database = await openDatabase(config.database, { maxConnections: 1 });
+  const database = await openDatabase(config.database, { maxConnections: 1, logger });
   try {
     await migrate(database, config.database);
     if (command === 'admin-token') {

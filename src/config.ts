@@ -5,7 +5,15 @@ import { validateAllowList } from './dispatcher/targets.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
 import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
 
-export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
+/**
+ * `embedded`: the default, a PostgreSQL server that Hookline runs itself in its data directory
+ * (db/embedded.ts); `postgres`: a server of DATABASE_URL; `pglite`: in-memory PGlite
+ * (`memory://`, for tests), or a PGlite data directory (only read to import it).
+ */
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'embedded'; dataDir: string }
+  | { kind: 'pglite'; dataDir: string | null };
 
 export interface Config {
   database: DatabaseTarget;
@@ -174,7 +182,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   const database: DatabaseTarget =
     v.DATABASE_URL === undefined
-      ? { kind: 'pglite', dataDir: v.HOOKLINE_DATA_DIR }
+      ? { kind: 'embedded', dataDir: v.HOOKLINE_DATA_DIR }
       : v.DATABASE_URL === 'memory://'
         ? { kind: 'pglite', dataDir: null }
         : { kind: 'postgres', url: v.DATABASE_URL };

@@ -51,7 +51,7 @@ export async function serve(
   logger: Logger = createLogger(config.logLevel),
   role: Role = 'all',
 ): Promise<Running> {
-  const database = await openDatabase(config.database);
+  const database = await openDatabase(config.database, { logger });
   const workerId = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
   const targets = createTargetPolicy(config.allowPrivateTargets);
   const sender = createSender(targets);

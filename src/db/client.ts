@@ -6,6 +6,9 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseTarget } from '../config.js';
+import type { Logger } from '../logger.js';
+import { startEmbedded } from './embedded.js';
+import { importPgliteData, movePgliteAside } from './import-pglite.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -30,6 +33,8 @@ export interface Database {
     /** Called each time the LISTEN is (re-)established: what was sent meanwhile is lost. */
     onListen?: () => void,
   ): Promise<() => Promise<void>>;
+  /** A client of one connection of its own (PostgreSQL only): for the migration lock. */
+  dedicated?(): postgres.Sql;
   close(): Promise<void>;
 }
 
@@ -103,37 +108,38 @@ export function preparedPer<Q>(build: (db: Db) => Q): (db: Db) => Q {
 export interface OpenOptions {
   /** Pool size for PostgreSQL; PGlite is one connection whatever this says. */
   maxConnections?: number;
+  /** Where the embedded server's log lines go. */
+  logger?: Logger;
 }
+
+/** Options of a postgres.js client of the target: DATABASE_URL's, or the embedded server's socket. */
+type Connect = (options: postgres.Options<{}>) => postgres.Sql;
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   if (target.kind === 'postgres') {
-    let statements = 0;
-    const client = postgres(target.url, {
-      max: options.maxConnections ?? DATABASE_POOL_SIZE,
-      onnotice: () => {},
-      // Prepared statements are only the hot ones of constant shape (`prepared` below): plan
-      // them once, not on every call as a custom plan (4 ms a claim with 1,000 webhooks).
-      connection: { application_name: 'hookline', plan_cache_mode: 'force_generic_plan' },
+    return openPostgres((o) => postgres(target.url, o), options);
+  }
+  if (target.kind === 'embedded') {
+    const logger = options.logger?.child({ component: 'postgres' });
+    await movePgliteAside(target.dataDir);
+    const server = await startEmbedded({
+      dataDir: target.dataDir,
+      log: (level, line) => logger?.[level]({ line }, 'embedded postgres'),
     });
-    // Counts what drizzle sends (BEGIN and COMMIT are postgres.js's own, not counted).
-    const logger = {
-      logQuery: () => {
-        statements++;
-      },
-    };
-    const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
-    return {
-      db,
-      kind: 'postgres',
-      rows: (query, executor = db) => rowsOf(executor, query),
-      prepared: (query) => preparedRows(db, query),
-      statements: () => statements,
-      async listen(channel, onNotify, onListen) {
-        const { unlisten } = await client.listen(channel, onNotify, onListen);
-        return unlisten;
-      },
-      close: () => client.end({ timeout: 5 }),
-    };
+    try {
+      await importPgliteData(target.dataDir, server.connection, logger);
+      const database = await openPostgres((o) => postgres({ ...o, ...server.connection }), options);
+      return {
+        ...database,
+        async close() {
+          await database.close();
+          await server.stop();
+        },
+      };
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
   }
   if (target.dataDir) await mkdir(target.dataDir, { recursive: true });
   const client = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
@@ -151,6 +157,37 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       return () => unlisten();
     },
     close: () => client.close(),
+  };
+}
+
+async function openPostgres(connect: Connect, options: OpenOptions): Promise<Database> {
+  let statements = 0;
+  const client = connect({
+    max: options.maxConnections ?? DATABASE_POOL_SIZE,
+    onnotice: () => {},
+    // Prepared statements are only the hot ones of constant shape (`prepared` below): plan
+    // them once, not on every call as a custom plan (4 ms a claim with 1,000 webhooks).
+    connection: { application_name: 'hookline', plan_cache_mode: 'force_generic_plan' },
+  });
+  // Counts what drizzle sends (BEGIN and COMMIT are postgres.js's own, not counted).
+  const logger = {
+    logQuery: () => {
+      statements++;
+    },
+  };
+  const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
+  return {
+    db,
+    kind: 'postgres',
+    rows: (query, executor = db) => rowsOf(executor, query),
+    prepared: (query) => preparedRows(db, query),
+    statements: () => statements,
+    dedicated: () => connect({ max: 1, onnotice: () => {}, connection: { application_name: 'hookline' } }),
+    async listen(channel, onNotify, onListen) {
+      const { unlisten } = await client.listen(channel, onNotify, onListen);
+      return unlisten;
+    },
+    close: () => client.end({ timeout: 5 }),
   };
 }
 

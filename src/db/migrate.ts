@@ -5,7 +5,6 @@ import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
 import type { DatabaseTarget } from '../config.js';
 import type { Database } from './client.js';
 
@@ -23,7 +22,8 @@ export async function migrate(database: Database, target: DatabaseTarget): Promi
     await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder });
     return;
   }
-  const client = postgres(target.url, { max: 1, onnotice: () => {} });
+  if (!database.dedicated) throw new Error('migrate: a PostgreSQL database has a dedicated client');
+  const client = database.dedicated();
   try {
     await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
     await migratePostgres(drizzlePostgres(client), { migrationsFolder });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { serve } from '../../src/main.js';
 import { backends } from '../helpers/db.js';
+import { tempDir } from '../helpers/process.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 import { ADMIN_TOKEN, gqlRequest } from '../helpers/server.js';
 
@@ -20,7 +20,7 @@ for (const backend of backends()) {
     let receiver: Receiver;
     before(async () => {
       receiver = await startReceiver();
-      dir = await mkdtemp(join(tmpdir(), 'hookline-env-'));
+      dir = await tempDir('hookline-env-');
       // The same database across starts: a data directory for PGlite, one database on PostgreSQL.
       database = backend.name === 'pglite' ? { url: '', drop: async () => {} } : await backend.create();
     });

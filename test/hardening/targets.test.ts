@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { type Role, serve } from '../../src/main.js';
 import { backends } from '../helpers/db.js';
+import { tempDir } from '../helpers/process.js';
 import { makeWebhookInput } from '../helpers/factories.js';
 import { eventually, type Receiver, startReceiver } from '../helpers/receiver.js';
 import { ADMIN_TOKEN, gqlRequest, startServer, type TestServer } from '../helpers/server.js';
@@ -104,7 +104,7 @@ for (const backend of backends()) {
     let database: { url: string; drop(): Promise<void> };
     before(async () => {
       receiver = await startReceiver();
-      dir = await mkdtemp(join(tmpdir(), 'hookline-targets-'));
+      dir = await tempDir('hookline-targets-');
       database = backend.name === 'pglite' ? { url: '', drop: async () => {} } : await backend.create();
     });
     after(async () => {

@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../bin/hookline.js', import.meta.url));
@@ -72,4 +75,14 @@ export function runHookline(
       return exited;
     },
   };
+}
+
+/**
+ * A temporary directory for data directories of the embedded server: as root, that server
+ * runs as the `postgres` user, which must be able to enter it (mkdtemp makes it 0700).
+ */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
 }

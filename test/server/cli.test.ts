@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeWebhookInput } from '../helpers/factories.js';
-import { runHookline } from '../helpers/process.js';
+import { runHookline, tempDir } from '../helpers/process.js';
 import { gqlRequest } from '../helpers/server.js';
 
 const TOKEN = /^ {2}(hk_[A-Za-z0-9_-]{43})$/m;
@@ -12,7 +11,7 @@ const TOKEN = /^ {2}(hk_[A-Za-z0-9_-]{43})$/m;
 describe('the hookline command', () => {
   let dir: string;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'hookline-cli-'));
+    dir = await tempDir('hookline-cli-');
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -69,7 +68,7 @@ describe('the hookline command', () => {
     assert.match(run.stderr(), /unknown command "frobnicate"/);
   });
 
-  it('serves on embedded PGlite by default, prints a generated ADMIN token once, and keeps data across restarts', async () => {
+  it('serves on the embedded PostgreSQL server by default, prints a generated ADMIN token once, and keeps data across restarts', async () => {
     const env = { HOOKLINE_DATA_DIR: join(dir, 'data'), PORT: '0' };
     const first = runHookline([], env);
     const url = await first.listening;
