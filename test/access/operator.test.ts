@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { backends } from '../helpers/db.js';
-import { type HooklineProcess, runHookline } from '../helpers/process.js';
+import { type HooklineProcess, runHookline, tempDir } from '../helpers/process.js';
 import { gqlRequest } from '../helpers/server.js';
 
 // How `hookline serve` shows the ADMIN token it generates at first start.
@@ -23,7 +21,7 @@ for (const backend of backends()) {
       gqlRequest<any>(url, query, variables, token);
 
     before(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'hookline-operator-'));
+      dir = await tempDir('hookline-operator-');
       if (backend.name === 'postgres') database = await backend.create();
       // No HOOKLINE_ADMIN_TOKEN: the server generates the operator's token and prints it once.
       serve = runHookline(
