@@ -4,6 +4,7 @@ import { assertFits, BodyTooLarge } from '../providers/budget.js';
 import type { Rendered, Renderer, RendererRegistry, RenderInput } from '../providers/renderer.js';
 import { version } from '../version.js';
 import { MASK } from '../webhooks/changes.js';
+import { signatureHeaderOf } from '../webhooks/model.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import type { OutboundRequest } from './send.js';
 import { currentSecret, signatureHeaders, signingKeys } from './signing.js';
@@ -116,6 +117,7 @@ export async function buildRequest(
     timestamp,
     body: rendered.body,
     xSignature: config.xSignature ?? false,
+    signatureHeader: signatureHeaderOf(config),
     preview,
   });
   for (const [name, value] of Object.entries(signatures)) set(name, value);

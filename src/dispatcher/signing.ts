@@ -80,6 +80,8 @@ export function signatureHeaders(args: {
   timestamp: number;
   body: string;
   xSignature: boolean;
+  /** The name of the `sha256=<hex>` header (X-Hookline-Signature unless the webhook names another). */
+  signatureHeader: string;
   preview: boolean;
 }): Record<string, string> {
   const { keys, messageId, timestamp, body, preview } = args;
@@ -91,7 +93,7 @@ export function signatureHeaders(args: {
     'webhook-signature': each((k) => hmac(k, signed).digest('base64'))
       .map((s) => `v1,${s}`)
       .join(' '),
-    'x-hookline-signature': each((k) => hmac(k, body).digest('hex'))
+    [args.signatureHeader.toLowerCase()]: each((k) => hmac(k, body).digest('hex'))
       .map((s) => `sha256=${s}`)
       .join(' '),
   };

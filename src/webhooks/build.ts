@@ -5,6 +5,7 @@ import {
   type HeaderSetting,
   hasSecret,
   type RetryPolicy,
+  signatureHeaderOf,
   type StoredConfig,
   type Webhook,
   type WebhookSecrets,
@@ -61,6 +62,7 @@ function mergeConfig(
     httpAuthUsername: null,
     allowInvalidCerts: false,
     xSignature: false,
+    signatureHeader: null,
     sendToAdmins: false,
     sendToOwners: false,
     sendToFollowers: false,
@@ -140,6 +142,7 @@ function mergeConfig(
   if (patch.timeoutMs !== undefined) config.timeoutMs = patch.timeoutMs ?? defaults.timeoutMs;
   if (patch.allowInvalidCerts !== undefined) config.allowInvalidCerts = patch.allowInvalidCerts ?? false;
   if (patch.xSignature !== undefined) config.xSignature = patch.xSignature ?? false;
+  if (patch.signatureHeader !== undefined) config.signatureHeader = patch.signatureHeader;
   if (patch.sendToAdmins !== undefined) config.sendToAdmins = patch.sendToAdmins ?? false;
   if (patch.sendToOwners !== undefined) config.sendToOwners = patch.sendToOwners ?? false;
   if (patch.sendToFollowers !== undefined) config.sendToFollowers = patch.sendToFollowers ?? false;
@@ -165,6 +168,14 @@ function mergeRetryPolicy(current: RetryPolicy, patch: UpdateWebhookInput['retry
 function checkWhole(w: Webhook) {
   if (w.webhookType === 'CUSTOM' && (w.config.template === null || w.config.template === undefined)) {
     throw badInput('config.template', 'config.template is required for a CUSTOM webhook');
+  }
+  // One header, one value: an extra header of the same name would replace the signature.
+  const signature = signatureHeaderOf(w.config).toLowerCase();
+  if (w.config.headers.some((h) => h.name.toLowerCase() === signature)) {
+    throw badInput(
+      'config.signatureHeader',
+      `config.signatureHeader names ${signatureHeaderOf(w.config)}, which config.headers sets too`,
+    );
   }
 }
 

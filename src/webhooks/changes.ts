@@ -68,6 +68,7 @@ function tracked(w: Webhook, s: WebhookSecrets): Map<string, Tracked> {
     ['config.httpAuthSecret', secret(s.httpAuthSecret)],
     ['config.allowInvalidCerts', plain(c.allowInvalidCerts)],
     ['config.xSignature', plain(c.xSignature ?? false)],
+    ['config.signatureHeader', plain(c.signatureHeader ?? null)],
     ['config.sendToAdmins', plain(c.sendToAdmins)],
     ['config.sendToOwners', plain(c.sendToOwners)],
     ['config.sendToFollowers', plain(c.sendToFollowers)],

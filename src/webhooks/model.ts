@@ -72,6 +72,11 @@ export interface StoredConfig {
   allowInvalidCerts: boolean;
   /** Also send Stalwart's `X-Signature: base64(HMAC-SHA256(key, body))`. */
   xSignature: boolean;
+  /**
+   * The name of the `sha256=<hex>` signature header; null (and rows stored before it existed)
+   * for DEFAULT_SIGNATURE_HEADER. Receivers written for another product expect its own name.
+   */
+  signatureHeader?: string | null;
   sendToAdmins: boolean;
   sendToOwners: boolean;
   sendToFollowers: boolean;
@@ -192,6 +197,11 @@ export const defaults = {
     throttleMs: 0,
   } satisfies RetryPolicy,
 } as const;
+
+/** The `sha256=<hex>` signature header of a webhook that names no other. */
+export const DEFAULT_SIGNATURE_HEADER = 'X-Hookline-Signature';
+
+export const signatureHeaderOf = (config: StoredConfig) => config.signatureHeader ?? DEFAULT_SIGNATURE_HEADER;
 
 export const versionFromSeq = (seq: number) => seq / 10;
 

@@ -36,6 +36,28 @@ const reservedHeaders = new Set([
   'x-hookline-signature',
 ]);
 
+/**
+ * Names a webhook may not give its signature header: the ones above and every other header
+ * Hookline writes itself (the body's type, its agent, the credentials, Stalwart's signature).
+ */
+const ownedHeaders = new Set([
+  ...reservedHeaders,
+  'content-type',
+  'user-agent',
+  'authorization',
+  'x-signature',
+]);
+
+const signatureHeader = z
+  .string({ message: 'must be a string' })
+  .min(1, { message: 'must not be empty' })
+  .max(256, { message: 'must be at most 256 characters' })
+  .regex(HEADER_NAME, { message: 'is not a valid HTTP header name (RFC 9110 token)' })
+  // Its own default is fine: it is the name the signature has anyway.
+  .refine((n) => n.toLowerCase() === 'x-hookline-signature' || !ownedHeaders.has(n.toLowerCase()), {
+    message: 'is a header Hookline sets itself',
+  });
+
 const int = (min: number, max: number) =>
   z
     .number({ message: 'must be a number' })
@@ -207,6 +229,7 @@ const configFields = {
   httpAuth: httpAuth.nullish(),
   allowInvalidCerts: z.boolean().nullish(),
   xSignature: z.boolean().nullish(),
+  signatureHeader: signatureHeader.nullish(),
   sendToAdmins: z.boolean().nullish(),
   sendToOwners: z.boolean().nullish(),
   sendToFollowers: z.boolean().nullish(),

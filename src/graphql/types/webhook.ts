@@ -12,6 +12,7 @@ import {
   fullyQualifiedName,
   httpAuthTypes,
   type RetryPolicy,
+  signatureHeaderOf,
   type StoredConfig,
   verbosities,
   versionFromSeq,
@@ -94,6 +95,11 @@ const WebhookConfigRef = builder
       xSignature: t.boolean({
         description: 'Whether requests also carry Stalwart-style `X-Signature: base64(HMAC-SHA256)`.',
         resolve: ({ config }) => config.xSignature ?? false,
+      }),
+      signatureHeader: t.string({
+        description:
+          'The name of the header that carries `sha256=<hex HMAC-SHA256(key, body)>` when the webhook has a secret: `X-Hookline-Signature` unless the webhook names another.',
+        resolve: ({ config }) => signatureHeaderOf(config),
       }),
       sendToAdmins: t.boolean({ resolve: ({ config }) => config.sendToAdmins }),
       sendToOwners: t.boolean({ resolve: ({ config }) => config.sendToOwners }),
@@ -300,6 +306,10 @@ const configInputFields = (endpointRequired: boolean) =>
     httpAuth: t.field({ type: HttpAuthInput }),
     allowInvalidCerts: t.boolean(),
     xSignature: t.boolean({ description: 'Also sign with `X-Signature: base64(HMAC-SHA256(key, body))`.' }),
+    signatureHeader: t.string({
+      description:
+        'The name of the `sha256=<hex>` signature header, for receivers that expect their own (`X-KubeVision-Signature`, `X-OpenMetadata-Signature`); `X-Hookline-Signature` when left out or null. An RFC 9110 token, and not a header Hookline sets itself (`content-type`, `authorization`, `webhook-signature`, ...) or one of config.headers.',
+    }),
     sendToAdmins: t.boolean(),
     sendToOwners: t.boolean(),
     sendToFollowers: t.boolean(),
