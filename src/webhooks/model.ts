@@ -51,9 +51,11 @@ export interface EventsPolicy {
 
 export interface HeaderSetting {
   name: string;
-  /** Absent for a secret header: its value lives in WebhookSecrets.headers. */
+  /** Absent for a secret header: its value lives in WebhookSecrets.headers, or at valueFrom. */
   value?: string;
   secret: boolean;
+  /** A secret header whose value is read at send time from a variable or file (operator only). */
+  valueFrom?: SecretReference;
 }
 
 export interface SecretReference {
@@ -69,6 +71,11 @@ export interface StoredConfig {
   secretFrom: SecretReference | null;
   httpAuthType: HttpAuthType;
   httpAuthUsername: string | null;
+  /**
+   * Where the Basic password or Bearer token is read at send time, instead of a stored value
+   * (operator only, like secretFrom); null or absent when it is stored.
+   */
+  httpAuthSecretFrom?: SecretReference | null;
   allowInvalidCerts: boolean;
   /** Also send Stalwart's `X-Signature: base64(HMAC-SHA256(key, body))`. */
   xSignature: boolean;

@@ -79,16 +79,32 @@ export const ENV_WEBHOOK_NAME = 'env';
  */
 function checkOperatorOnly(
   actor: Principal,
-  input: { name?: string | null; config?: { secretFrom?: unknown } | null },
+  input: Pick<UpdateWebhookInput, 'name' | 'config'>,
   index?: number,
 ) {
   if (allows(actor, 'tenants:cross')) return;
-  if (input.config?.secretFrom) {
-    throw forbidden(
-      'config.secretFrom',
-      'only the operator may read a secret from the environment or a file; use config.secretKey',
-      index,
-    );
+  const config = input.config;
+  const references: [unknown, string, string][] = [
+    [config?.secretFrom, 'config.secretFrom', 'config.secretKey'],
+    [config?.httpAuth?.passwordFrom, 'config.httpAuth.passwordFrom', 'config.httpAuth.password'],
+    [config?.httpAuth?.tokenFrom, 'config.httpAuth.tokenFrom', 'config.httpAuth.token'],
+    ...(config?.headers ?? []).map(
+      (h, i) =>
+        [h.valueFrom, `config.headers.${i}.valueFrom`, `config.headers.${i}.value`] as [
+          unknown,
+          string,
+          string,
+        ],
+    ),
+  ];
+  for (const [reference, field, instead] of references) {
+    if (reference) {
+      throw forbidden(
+        field,
+        `only the operator may read a secret from the environment or a file; use ${instead}`,
+        index,
+      );
+    }
   }
   if (input.name === ENV_WEBHOOK_NAME) {
     throw forbidden('name', `the name "${ENV_WEBHOOK_NAME}" is reserved for the environment set-up`, index);
