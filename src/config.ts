@@ -56,6 +56,8 @@ export interface Config {
   health: HealthPolicy;
   /** Bytes a request body to a webhook may have; past it the request is not sent (or previewed). */
   maxRequestBytes: number;
+  /** Whether a USER manages its own webhooks (true) or only ADMIN and OPS manage any (false). */
+  usersManageWebhooks: boolean;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -137,6 +139,10 @@ const environment = z.object({
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
     .optional(),
   HOOKLINE_API_RATE_LIMIT: count(1, 1_000_000).optional(),
+  HOOKLINE_USERS_MANAGE_WEBHOOKS: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .default(true),
   HOOKLINE_CORS_ORIGINS: z
     .string()
     .refine((v) => parseCorsOrigins(v) !== null, {
@@ -219,5 +225,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       failingAfterAttempts: v.HOOKLINE_FAILING_AFTER_ATTEMPTS,
     },
     maxRequestBytes: v.HOOKLINE_MAX_REQUEST_BYTES,
+    usersManageWebhooks: v.HOOKLINE_USERS_MANAGE_WEBHOOKS,
   };
 }

@@ -117,9 +117,11 @@ export async function serve(
       webhookCache = createWebhookCache(database);
       await webhookCache.start();
       const cache = webhookCache;
+      const policy = { usersManageWebhooks: config.usersManageWebhooks };
       const webhooks = createWebhookService({
         database,
         targets,
+        policy,
         // This process forgets at once what other processes hear of by NOTIFY.
         onChange: () => {
           cache.invalidate();
@@ -148,6 +150,7 @@ export async function serve(
             workerId,
             leaseMarginMs: config.dispatcher.leaseMarginMs,
             maxRequestBytes: config.maxRequestBytes,
+            policy,
           }),
           live,
           tokens: createTokenService({ database }),

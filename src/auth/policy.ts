@@ -37,6 +37,31 @@ export function demand(p: Principal, action: Action, what: string): void {
   if (!allows(p, action)) throw new DomainError('FORBIDDEN', `a ${p.role} token may not ${what}`);
 }
 
+/** The installation's choices that change what a role may do (from the environment). */
+export interface PolicySettings {
+  /**
+   * HOOKLINE_USERS_MANAGE_WEBHOOKS. True (Immuta's rule): a USER manages its own webhooks.
+   * False (KubeVision's): only ADMIN and OPS do; a USER keeps reading its own webhooks and
+   * their history, and changes nothing.
+   */
+  usersManageWebhooks: boolean;
+}
+
+export const defaultPolicySettings: PolicySettings = { usersManageWebhooks: true };
+
+/**
+ * Every write to a webhook, and everything that sends to one on request (testWebhook,
+ * retryDelivery, replayDeliveries), is managing it.
+ */
+export function demandManageWebhooks(p: Principal, settings: PolicySettings, what: string): void {
+  if (p.role === 'USER' && !settings.usersManageWebhooks) {
+    throw new DomainError(
+      'FORBIDDEN',
+      `a USER token may not ${what}: this installation lets only ADMIN and OPS manage webhooks`,
+    );
+  }
+}
+
 /**
  * The operator's generated token is the way into the installation: if any ADMIN of the default
  * tenant could revoke it, the operator would be locked out until someone reached the command

@@ -1,4 +1,9 @@
-import { webhookScope } from '../auth/policy.js';
+import {
+  defaultPolicySettings,
+  demandManageWebhooks,
+  type PolicySettings,
+  webhookScope,
+} from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import type { Deliverer } from '../dispatcher/deliver.js';
@@ -43,6 +48,7 @@ export interface DeliveryServiceDeps {
   /** HOOKLINE_MAX_REQUEST_BYTES: a preview past it is refused, as the send would be. */
   maxRequestBytes?: number;
   clock?: () => Date;
+  policy?: PolicySettings;
 }
 
 export type DeliveryService = ReturnType<typeof createDeliveryService>;
@@ -59,8 +65,10 @@ export function createDeliveryService({
   leaseMarginMs = 15_000,
   maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES,
   clock = () => new Date(),
+  policy = defaultPolicySettings,
 }: DeliveryServiceDeps) {
   const { db } = database;
+  const mayManage = (actor: Principal, what: string) => demandManageWebhooks(actor, policy, what);
 
   async function mustFindWebhook(actor: Principal, id: string) {
     const found = await findWebhook(db, webhookScope(actor), { id });
@@ -113,6 +121,7 @@ export function createDeliveryService({
 
     /** Sends any delivery again (failed or not), with the same id and so the same `webhook-id`. */
     async retry(actor: Principal, id: string): Promise<Delivery> {
+      mayManage(actor, 'retry deliveries');
       const delivery = await findDelivery(db, webhookScope(actor), id);
       if (!delivery) throw notFound('delivery');
       const [queued] = await db.transaction(async (tx) => {
@@ -131,6 +140,7 @@ export function createDeliveryService({
       actor: Principal,
       args: { webhookId: string; since?: Date | null; until?: Date | null; status?: DeliveryStatus[] | null },
     ): Promise<number> {
+      mayManage(actor, 'replay deliveries');
       await mustFindWebhook(actor, args.webhookId);
       return db.transaction(async (tx) => {
         const rows = await requeue(tx, webhookScope(actor), args);
@@ -198,6 +208,7 @@ export function createDeliveryService({
      * limits, one test per webhook is in flight at a time, across every process.
      */
     async test(actor: Principal, webhookId: string): Promise<Delivery> {
+      mayManage(actor, 'test webhooks');
       const now = clock();
       const { stored, job } = await db.transaction(async (tx) => {
         // The row lock puts two tests of one webhook in turn, from any process sharing the

@@ -4,11 +4,17 @@ import { assertFits, BodyTooLarge } from '../providers/budget.js';
 import type { Rendered, Renderer, RendererRegistry, RenderInput } from '../providers/renderer.js';
 import { version } from '../version.js';
 import { MASK } from '../webhooks/changes.js';
+import { type SecretReference, signatureHeaderOf } from '../webhooks/model.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import type { OutboundRequest } from './send.js';
-import { currentSecret, signatureHeaders, signingKeys } from './signing.js';
+import { currentSecret, readReference, SecretUnavailable, signatureHeaders, signingKeys } from './signing.js';
 
 const USER_AGENT = `Hookline/${version}`;
+
+// Control characters other than tab: never in a header value (RFC 9110) or a Basic password (RFC 7617).
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+const refName = (ref: SecretReference) =>
+  ref.env ? `the environment variable ${ref.env}` : `the file ${ref.file}`;
 
 export interface PreparedRequest {
   request: OutboundRequest;
@@ -93,18 +99,36 @@ export async function buildRequest(
   };
   set('content-type', 'application/json');
   set('user-agent', USER_AGENT);
+  // A preview shows credentials masked, so it never reads the server's variables or files.
+  const referenced = async (ref: SecretReference, what: string) => {
+    if (preview) return MASK;
+    const value = await readReference(ref, what);
+    // A stored credential is checked when saved; one read now is checked here, or it would
+    // break the request's framing (and undici would refuse it with a less useful error).
+    if (CONTROL.test(value))
+      throw new SecretUnavailable(`the ${what} read from ${refName(ref)} holds control characters`);
+    return value;
+  };
   for (const h of config.headers) {
-    const value = h.secret ? secrets.headers?.[h.name.toLowerCase()] : h.value;
+    const value = h.valueFrom
+      ? await referenced(h.valueFrom, `value of header ${h.name}`)
+      : h.secret
+        ? secrets.headers?.[h.name.toLowerCase()]
+        : h.value;
     if (value !== undefined) set(h.name.toLowerCase(), value, h.secret);
   }
   if (config.httpAuthType === 'BASIC') {
-    const credentials = Buffer.from(
-      `${config.httpAuthUsername ?? ''}:${secrets.httpAuthSecret ?? ''}`,
-    ).toString('base64');
+    const password = config.httpAuthSecretFrom
+      ? await referenced(config.httpAuthSecretFrom, 'Basic password')
+      : (secrets.httpAuthSecret ?? '');
+    const credentials = Buffer.from(`${config.httpAuthUsername ?? ''}:${password}`).toString('base64');
     headers.authorization = `Basic ${credentials}`;
     shown.authorization = `Basic ${MASK}`;
   } else if (config.httpAuthType === 'BEARER') {
-    headers.authorization = `Bearer ${secrets.httpAuthSecret ?? ''}`;
+    const token = config.httpAuthSecretFrom
+      ? await referenced(config.httpAuthSecretFrom, 'Bearer token')
+      : (secrets.httpAuthSecret ?? '');
+    headers.authorization = `Bearer ${token}`;
     shown.authorization = `Bearer ${MASK}`;
   }
   set('webhook-id', messageId);
@@ -116,6 +140,7 @@ export async function buildRequest(
     timestamp,
     body: rendered.body,
     xSignature: config.xSignature ?? false,
+    signatureHeader: signatureHeaderOf(config),
     preview,
   });
   for (const [name, value] of Object.entries(signatures)) set(name, value);

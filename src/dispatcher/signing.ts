@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { SIGNATURE_PLACEHOLDER } from '../providers/renderer.js';
-import type { StoredConfig, WebhookSecrets } from '../webhooks/model.js';
+import type { SecretReference, StoredConfig, WebhookSecrets } from '../webhooks/model.js';
 
 export class SecretUnavailable extends Error {}
 
@@ -12,7 +12,7 @@ export const secretBytes = (secret: string) =>
 const fileCache = new Map<string, { mtimeMs: number; value: string }>();
 
 /** A secret file is re-read only when it changes, so rotating it on disk needs no restart. */
-async function readSecretFile(path: string): Promise<string> {
+async function readSecretFile(path: string, what: string): Promise<string> {
   try {
     const info = await stat(path);
     // A regular, small file only: never a FIFO or a device, which could block a worker.
@@ -24,23 +24,29 @@ async function readSecretFile(path: string): Promise<string> {
     fileCache.set(path, { mtimeMs, value });
     return value;
   } catch {
-    throw new SecretUnavailable(`the signing secret file ${path} cannot be read`);
+    throw new SecretUnavailable(`the ${what} file ${path} cannot be read`);
   }
+}
+
+/**
+ * A secret read now from the environment variable or the file a reference names; `what` names
+ * it in the error (which names the variable or path, never a value).
+ */
+export async function readReference(ref: SecretReference, what: string): Promise<string> {
+  if (ref.env) {
+    const value = process.env[ref.env];
+    if (!value)
+      throw new SecretUnavailable(`the environment variable ${ref.env} holding the ${what} is not set`);
+    return value;
+  }
+  if (ref.file) return readSecretFile(ref.file, what);
+  throw new SecretUnavailable(`the ${what} names no variable or file`);
 }
 
 /** The signing secret as the user gave it: a value, or read now from a variable or file. */
 export async function currentSecret(config: StoredConfig, secrets: WebhookSecrets): Promise<string | null> {
   if (secrets.secretKey) return secrets.secretKey;
-  if (config.secretFrom?.env) {
-    const value = process.env[config.secretFrom.env];
-    if (!value) {
-      throw new SecretUnavailable(
-        `the environment variable ${config.secretFrom.env} holding the signing secret is not set`,
-      );
-    }
-    return value;
-  }
-  if (config.secretFrom?.file) return readSecretFile(config.secretFrom.file);
+  if (config.secretFrom) return readReference(config.secretFrom, 'signing secret');
   return null;
 }
 
@@ -80,6 +86,8 @@ export function signatureHeaders(args: {
   timestamp: number;
   body: string;
   xSignature: boolean;
+  /** The name of the `sha256=<hex>` header (X-Hookline-Signature unless the webhook names another). */
+  signatureHeader: string;
   preview: boolean;
 }): Record<string, string> {
   const { keys, messageId, timestamp, body, preview } = args;
@@ -91,7 +99,7 @@ export function signatureHeaders(args: {
     'webhook-signature': each((k) => hmac(k, signed).digest('base64'))
       .map((s) => `v1,${s}`)
       .join(' '),
-    'x-hookline-signature': each((k) => hmac(k, body).digest('hex'))
+    [args.signatureHeader.toLowerCase()]: each((k) => hmac(k, body).digest('hex'))
       .map((s) => `sha256=${s}`)
       .join(' '),
   };

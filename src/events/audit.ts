@@ -5,6 +5,7 @@ import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';
 import { auditTypesFor } from './matching.js';
 import { AUDIT_MUTATION, AUDIT_QUERY } from './model.js';
 import { publishIn } from './publish.js';
+import { requiredAction } from './remedy.js';
 
 /** Kpow's audit record (the JSON Schema in its webhook documentation). */
 export interface AuditRecord {
@@ -19,7 +20,9 @@ export interface AuditRecord {
   event_type: string;
   user: { name: string; roles: string[] };
   resource_id: string;
-  error?: { type: string; message: string };
+  // Kpow's `schedule` (a staged mutation's prerequisite, expiry and state) is never set:
+  // Hookline runs every mutation at once, so there is nothing staged to describe.
+  error?: { type: string; message: string; required_action?: string };
 }
 
 export interface AuditEntry {
@@ -30,10 +33,16 @@ export interface AuditEntry {
   fields: string[];
   /** The id the operation was about, when it names one. */
   resourceId: string | null;
-  error: { type: string; message: string } | null;
+  /** The first error of a refused operation; `extensions` are the GraphQL error's. */
+  error: { type: string; message: string; extensions?: Record<string, unknown> } | null;
 }
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
+
+function auditError({ type, message, extensions }: NonNullable<AuditEntry['error']>): AuditRecord['error'] {
+  const action = requiredAction(type, extensions ?? {});
+  return { type, message, ...(action ? { required_action: action } : {}) };
+}
 
 /**
  * Publishes every mutation, and each query when some webhook of the tenant asks for queries
@@ -72,7 +81,7 @@ export function createAuditLog({
         event_type: entry.fields[0] ?? entry.kind,
         user: { name: principal.name, roles: [principal.role] },
         resource_id: entry.resourceId ?? '',
-        ...(entry.error ? { error: entry.error } : {}),
+        ...(entry.error ? { error: auditError(entry.error) } : {}),
       };
       await publishIn(
         database.db,

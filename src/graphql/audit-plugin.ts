@@ -60,7 +60,11 @@ export function useAuditLog(audit: AuditLog, logger: Logger): Plugin<Context & {
                 r,
               ),
               error: first
-                ? { type: String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR'), message: first.message }
+                ? {
+                    type: String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+                    message: first.message,
+                    extensions: first.extensions,
+                  }
                 : null,
             });
           } catch (error) {

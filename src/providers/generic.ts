@@ -2,6 +2,7 @@ import { type ChangedField, type HooklineEvent, isAudit } from '../events/model.
 import { encodeGlobalId } from '../ids.js';
 import type { Webhook } from '../webhooks/model.js';
 import { documentsBody } from './budget.js';
+import { entityOf } from './entity.js';
 import type { Renderer } from './renderer.js';
 
 /** OpenMetadata sorts changes into added, updated and deleted fields; so does the envelope. */
@@ -20,11 +21,7 @@ export function envelope(event: HooklineEvent, webhook: Webhook) {
     eventId: encodeGlobalId('Event', event.id),
     eventType: event.eventType,
     timestamp: event.occurredAt.getTime(),
-    entity: {
-      id: event.entityId,
-      type: event.entityType,
-      fullyQualifiedName: event.entityFqn,
-    },
+    entity: entityOf(event),
     changeDescription: changeDescriptionOf(event.changedFields),
     webhookName: webhook.name,
     cluster: event.cluster,

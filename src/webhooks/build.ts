@@ -5,6 +5,8 @@ import {
   type HeaderSetting,
   hasSecret,
   type RetryPolicy,
+  type SecretReference,
+  signatureHeaderOf,
   type StoredConfig,
   type Webhook,
   type WebhookSecrets,
@@ -14,6 +16,7 @@ import type { CreateWebhookInput, UpdateWebhookInput } from './validation.js';
 
 type ConfigInput = NonNullable<UpdateWebhookInput['config']>;
 type HeaderInput = NonNullable<ConfigInput['headers']>[number];
+type SecretReferenceInput = NonNullable<ConfigInput['httpAuth']>['passwordFrom'];
 type FilterInput = NonNullable<CreateWebhookInput['eventFilters']>[number];
 
 const compactFilter = (f: FilterInput): EventFilter =>
@@ -21,18 +24,31 @@ const compactFilter = (f: FilterInput): EventFilter =>
 
 const uniq = (values: string[]) => [...new Set(values)];
 
+/** A reference as stored: the one source it names. */
+const reference = (ref: { env?: string | null; file?: string | null }): SecretReference =>
+  ref.env ? { env: ref.env } : { file: ref.file as string };
+
 function splitHeaders(
   input: HeaderInput[],
   previous: WebhookSecrets['headers'],
+  previousSettings: HeaderSetting[],
 ): { headers: HeaderSetting[]; secretValues: Record<string, string> } {
   const headers: HeaderSetting[] = [];
   const secretValues: Record<string, string> = {};
   input.forEach((h, i) => {
     const key = h.name.toLowerCase();
-    if (h.secret) {
-      // A secret header sent without a value keeps the value stored before, so a client
-      // can edit other headers without knowing (or resending) the secret ones.
+    if (h.valueFrom) {
+      headers.push({ name: h.name, secret: true, valueFrom: reference(h.valueFrom) });
+    } else if (h.secret) {
+      // A secret header sent without a value keeps the value (or the reference) stored before,
+      // so a client can edit other headers without knowing (or resending) the secret ones.
       const value = h.value ?? previous?.[key];
+      const keptFrom =
+        h.value == null ? previousSettings.find((p) => p.name.toLowerCase() === key)?.valueFrom : undefined;
+      if (keptFrom) {
+        headers.push({ name: h.name, secret: true, valueFrom: keptFrom });
+        return;
+      }
       if (value == null) throw badInput(`config.headers.${i}.value`, `config.headers.${i}.value is required`);
       secretValues[key] = value;
       headers.push({ name: h.name, secret: true });
@@ -59,8 +75,10 @@ function mergeConfig(
     secretFrom: null,
     httpAuthType: 'NONE',
     httpAuthUsername: null,
+    httpAuthSecretFrom: null,
     allowInvalidCerts: false,
     xSignature: false,
+    signatureHeader: null,
     sendToAdmins: false,
     sendToOwners: false,
     sendToFollowers: false,
@@ -98,14 +116,17 @@ function mergeConfig(
   if (patch.secretFrom !== undefined) {
     if (patch.secretFrom === null) config.secretFrom = null;
     else {
-      const { env, file } = patch.secretFrom;
-      config.secretFrom = env ? { env } : { file: file as string };
+      config.secretFrom = reference(patch.secretFrom);
       delete next.secretKey;
     }
   }
 
   if (patch.headers !== undefined) {
-    const { headers, secretValues } = splitHeaders(patch.headers ?? [], keptSecrets.headers);
+    const { headers, secretValues } = splitHeaders(
+      patch.headers ?? [],
+      keptSecrets.headers,
+      moved ? [] : base.headers,
+    );
     config.headers = headers;
     if (Object.keys(secretValues).length) next.headers = secretValues;
     else delete next.headers;
@@ -114,32 +135,46 @@ function mergeConfig(
   if (patch.httpAuth !== undefined) {
     const auth = patch.httpAuth ?? { type: 'NONE' as const };
     const sameType = auth.type === base.httpAuthType;
+    // The password or token: a value, a reference, or (same type, same host) the one kept.
+    const credential = (value: string | null | undefined, from: SecretReferenceInput, field: string) => {
+      if (value) return { value, from: null };
+      if (from) return { value: undefined, from: reference(from) };
+      const keptFrom = sameType && !moved ? (base.httpAuthSecretFrom ?? null) : null;
+      const kept = sameType ? keptSecrets.httpAuthSecret : undefined;
+      if (keptFrom) return { value: undefined, from: keptFrom };
+      if (kept) return { value: kept, from: null };
+      throw badInput(`config.httpAuth.${field}`, `config.httpAuth.${field} is required for ${auth.type}`);
+    };
+    const keep = ({ value, from }: { value: string | undefined; from: SecretReference | null }) => {
+      config.httpAuthSecretFrom = from;
+      if (value) next.httpAuthSecret = value;
+      else delete next.httpAuthSecret;
+    };
     if (auth.type === 'NONE') {
       config.httpAuthType = 'NONE';
       config.httpAuthUsername = null;
+      config.httpAuthSecretFrom = null;
       delete next.httpAuthSecret;
     } else if (auth.type === 'BASIC') {
       const username = auth.username ?? (sameType ? base.httpAuthUsername : null);
-      const password = auth.password ?? (sameType ? keptSecrets.httpAuthSecret : undefined);
       if (!username)
         throw badInput('config.httpAuth.username', 'config.httpAuth.username is required for BASIC');
-      if (!password)
-        throw badInput('config.httpAuth.password', 'config.httpAuth.password is required for BASIC');
+      const password = credential(auth.password, auth.passwordFrom, 'password');
       config.httpAuthType = 'BASIC';
       config.httpAuthUsername = username;
-      next.httpAuthSecret = password;
+      keep(password);
     } else {
-      const token = auth.token ?? (sameType ? keptSecrets.httpAuthSecret : undefined);
-      if (!token) throw badInput('config.httpAuth.token', 'config.httpAuth.token is required for BEARER');
+      const token = credential(auth.token, auth.tokenFrom, 'token');
       config.httpAuthType = 'BEARER';
       config.httpAuthUsername = null;
-      next.httpAuthSecret = token;
+      keep(token);
     }
   }
 
   if (patch.timeoutMs !== undefined) config.timeoutMs = patch.timeoutMs ?? defaults.timeoutMs;
   if (patch.allowInvalidCerts !== undefined) config.allowInvalidCerts = patch.allowInvalidCerts ?? false;
   if (patch.xSignature !== undefined) config.xSignature = patch.xSignature ?? false;
+  if (patch.signatureHeader !== undefined) config.signatureHeader = patch.signatureHeader;
   if (patch.sendToAdmins !== undefined) config.sendToAdmins = patch.sendToAdmins ?? false;
   if (patch.sendToOwners !== undefined) config.sendToOwners = patch.sendToOwners ?? false;
   if (patch.sendToFollowers !== undefined) config.sendToFollowers = patch.sendToFollowers ?? false;
@@ -165,6 +200,14 @@ function mergeRetryPolicy(current: RetryPolicy, patch: UpdateWebhookInput['retry
 function checkWhole(w: Webhook) {
   if (w.webhookType === 'CUSTOM' && (w.config.template === null || w.config.template === undefined)) {
     throw badInput('config.template', 'config.template is required for a CUSTOM webhook');
+  }
+  // One header, one value: an extra header of the same name would replace the signature.
+  const signature = signatureHeaderOf(w.config).toLowerCase();
+  if (w.config.headers.some((h) => h.name.toLowerCase() === signature)) {
+    throw badInput(
+      'config.signatureHeader',
+      `config.signatureHeader names ${signatureHeaderOf(w.config)}, which config.headers sets too`,
+    );
   }
 }
 

@@ -38,12 +38,14 @@ function tracked(w: Webhook, s: WebhookSecrets): Map<string, Tracked> {
     name: h.name,
     value: h.secret ? MASK : (h.value ?? null),
     secret: h.secret,
+    ...(h.valueFrom ? { valueFrom: h.valueFrom } : {}),
   }));
   const headerCompare = stableJson(
     c.headers.map((h) => ({
       name: h.name,
       value: h.secret ? fingerprint(s.headers?.[h.name.toLowerCase()]) : h.value,
       secret: h.secret,
+      valueFrom: h.valueFrom,
     })),
   );
   return new Map<string, Tracked>([
@@ -66,8 +68,10 @@ function tracked(w: Webhook, s: WebhookSecrets): Map<string, Tracked> {
     ['config.httpAuthType', plain(c.httpAuthType)],
     ['config.httpAuthUsername', plain(c.httpAuthUsername)],
     ['config.httpAuthSecret', secret(s.httpAuthSecret)],
+    ['config.httpAuthSecretFrom', plain(c.httpAuthSecretFrom ?? null)],
     ['config.allowInvalidCerts', plain(c.allowInvalidCerts)],
     ['config.xSignature', plain(c.xSignature ?? false)],
+    ['config.signatureHeader', plain(c.signatureHeader ?? null)],
     ['config.sendToAdmins', plain(c.sendToAdmins)],
     ['config.sendToOwners', plain(c.sendToOwners)],
     ['config.sendToFollowers', plain(c.sendToFollowers)],

@@ -51,9 +51,11 @@ export interface EventsPolicy {
 
 export interface HeaderSetting {
   name: string;
-  /** Absent for a secret header: its value lives in WebhookSecrets.headers. */
+  /** Absent for a secret header: its value lives in WebhookSecrets.headers, or at valueFrom. */
   value?: string;
   secret: boolean;
+  /** A secret header whose value is read at send time from a variable or file (operator only). */
+  valueFrom?: SecretReference;
 }
 
 export interface SecretReference {
@@ -69,9 +71,19 @@ export interface StoredConfig {
   secretFrom: SecretReference | null;
   httpAuthType: HttpAuthType;
   httpAuthUsername: string | null;
+  /**
+   * Where the Basic password or Bearer token is read at send time, instead of a stored value
+   * (operator only, like secretFrom); null or absent when it is stored.
+   */
+  httpAuthSecretFrom?: SecretReference | null;
   allowInvalidCerts: boolean;
   /** Also send Stalwart's `X-Signature: base64(HMAC-SHA256(key, body))`. */
   xSignature: boolean;
+  /**
+   * The name of the `sha256=<hex>` signature header; null (and rows stored before it existed)
+   * for DEFAULT_SIGNATURE_HEADER. Receivers written for another product expect its own name.
+   */
+  signatureHeader?: string | null;
   sendToAdmins: boolean;
   sendToOwners: boolean;
   sendToFollowers: boolean;
@@ -192,6 +204,11 @@ export const defaults = {
     throttleMs: 0,
   } satisfies RetryPolicy,
 } as const;
+
+/** The `sha256=<hex>` signature header of a webhook that names no other. */
+export const DEFAULT_SIGNATURE_HEADER = 'X-Hookline-Signature';
+
+export const signatureHeaderOf = (config: StoredConfig) => config.signatureHeader ?? DEFAULT_SIGNATURE_HEADER;
 
 export const versionFromSeq = (seq: number) => seq / 10;
 

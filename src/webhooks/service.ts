@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { allows, demand, webhookScope } from '../auth/policy.js';
+import {
+  allows,
+  defaultPolicySettings,
+  demand,
+  demandManageWebhooks,
+  type PolicySettings,
+  webhookScope,
+} from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database, Db } from '../db/client.js';
 import { sqlState } from '../db/client.js';
@@ -47,6 +54,7 @@ export interface WebhookServiceDeps {
   /** Called after every write of webhooks (the process's cache of them forgets). */
   onChange?: () => void;
   clock?: () => Date;
+  policy?: PolicySettings;
 }
 
 const nameTaken = (name: string, index?: number) =>
@@ -71,16 +79,32 @@ export const ENV_WEBHOOK_NAME = 'env';
  */
 function checkOperatorOnly(
   actor: Principal,
-  input: { name?: string | null; config?: { secretFrom?: unknown } | null },
+  input: Pick<UpdateWebhookInput, 'name' | 'config'>,
   index?: number,
 ) {
   if (allows(actor, 'tenants:cross')) return;
-  if (input.config?.secretFrom) {
-    throw forbidden(
-      'config.secretFrom',
-      'only the operator may read a secret from the environment or a file; use config.secretKey',
-      index,
-    );
+  const config = input.config;
+  const references: [unknown, string, string][] = [
+    [config?.secretFrom, 'config.secretFrom', 'config.secretKey'],
+    [config?.httpAuth?.passwordFrom, 'config.httpAuth.passwordFrom', 'config.httpAuth.password'],
+    [config?.httpAuth?.tokenFrom, 'config.httpAuth.tokenFrom', 'config.httpAuth.token'],
+    ...(config?.headers ?? []).map(
+      (h, i) =>
+        [h.valueFrom, `config.headers.${i}.valueFrom`, `config.headers.${i}.value`] as [
+          unknown,
+          string,
+          string,
+        ],
+    ),
+  ];
+  for (const [reference, field, instead] of references) {
+    if (reference) {
+      throw forbidden(
+        field,
+        `only the operator may read a secret from the environment or a file; use ${instead}`,
+        index,
+      );
+    }
   }
   if (input.name === ENV_WEBHOOK_NAME) {
     throw forbidden('name', `the name "${ENV_WEBHOOK_NAME}" is reserved for the environment set-up`, index);
@@ -213,8 +237,10 @@ export function createWebhookService({
   targets,
   onChange,
   clock = () => new Date(),
+  policy = defaultPolicySettings,
 }: WebhookServiceDeps) {
   const { db } = database;
+  const mayManage = (actor: Principal, what: string) => demandManageWebhooks(actor, policy, what);
 
   /** A write of webhook rows; `onChange` hears of it once it has ended, committed or not. */
   async function changing<T>(work: (tx: Db) => Promise<T>): Promise<T> {
@@ -255,6 +281,7 @@ export function createWebhookService({
 
   return {
     async create(actor: Principal, input: unknown): Promise<Webhook> {
+      mayManage(actor, 'create webhooks');
       const parsed = allowedCreate(actor, parseCreateWebhook(input));
       if (targets) await assertTargetAllowed(targets, parsed.config.endpoint);
       const now = clock();
@@ -276,6 +303,7 @@ export function createWebhookService({
 
     /** All or nothing: every input is validated before anything is written. */
     async createMany(actor: Principal, inputs: unknown[]): Promise<Webhook[]> {
+      mayManage(actor, 'create webhooks');
       if (inputs.length > MAX_BULK_WEBHOOKS) {
         throw badInput('inputs', `createWebhooks takes at most ${MAX_BULK_WEBHOOKS} webhooks at once`);
       }
@@ -323,6 +351,7 @@ export function createWebhookService({
     },
 
     async update(actor: Principal, id: string, input: unknown, expectedVersion?: number | null) {
+      mayManage(actor, 'change webhooks');
       const patch = parseUpdateWebhook(input);
       if (targets && patch.config?.endpoint) await assertTargetAllowed(targets, patch.config.endpoint);
       return writing([patch.name ?? ''], () =>
@@ -349,6 +378,7 @@ export function createWebhookService({
 
     /** Soft delete hides and keeps the webhook (a new version); hard delete removes it and its history. */
     async delete(actor: Principal, id: string, hard: boolean): Promise<Webhook> {
+      mayManage(actor, 'delete webhooks');
       return changing(async (tx) => {
         const current = await mustFind(tx, actor, id);
         if (hard) {
@@ -363,6 +393,7 @@ export function createWebhookService({
     },
 
     async restore(actor: Principal, id: string): Promise<Webhook> {
+      mayManage(actor, 'restore webhooks');
       return changing(async (tx) => {
         const current = await mustFind(tx, actor, id);
         const next = { ...current, webhook: { ...current.webhook, deleted: false } };
@@ -375,6 +406,7 @@ export function createWebhookService({
      * for 24 hours so receivers can switch without dropping a delivery.
      */
     async rotateSecret(actor: Principal, id: string): Promise<string> {
+      mayManage(actor, 'rotate webhook secrets');
       const secret = `whsec_${randomBytes(32).toString('base64')}`;
       // Read before the transaction: a secret file or variable must never hold a row lock.
       const found = await findWebhook(db, webhookScope(actor), { id });

@@ -36,6 +36,28 @@ const reservedHeaders = new Set([
   'x-hookline-signature',
 ]);
 
+/**
+ * Names a webhook may not give its signature header: the ones above and every other header
+ * Hookline writes itself (the body's type, its agent, the credentials, Stalwart's signature).
+ */
+const ownedHeaders = new Set([
+  ...reservedHeaders,
+  'content-type',
+  'user-agent',
+  'authorization',
+  'x-signature',
+]);
+
+const signatureHeader = z
+  .string({ message: 'must be a string' })
+  .min(1, { message: 'must not be empty' })
+  .max(256, { message: 'must be at most 256 characters' })
+  .regex(HEADER_NAME, { message: 'is not a valid HTTP header name (RFC 9110 token)' })
+  // Its own default is fine: it is the name the signature has anyway.
+  .refine((n) => n.toLowerCase() === 'x-hookline-signature' || !ownedHeaders.has(n.toLowerCase()), {
+    message: 'is a header Hookline sets itself',
+  });
+
 const int = (min: number, max: number) =>
   z
     .number({ message: 'must be a number' })
@@ -105,24 +127,58 @@ const eventsPolicy = z.strictObject({
   eventTypes: stringList(100),
 });
 
-const header = z.strictObject({
-  name: z
-    .string({ message: 'must be a string' })
-    .min(1, { message: 'must not be empty' })
-    .max(256, { message: 'must be at most 256 characters' })
-    .regex(HEADER_NAME, { message: 'is not a valid HTTP header name (RFC 9110 token)' })
-    .refine((n) => !reservedHeaders.has(n.toLowerCase()), {
-      message: 'is set by Hookline and cannot be overridden',
-    }),
-  value: z
-    .string({ message: 'must be a string' })
-    .max(8192, { message: 'must be at most 8192 characters' })
-    .regex(HEADER_VALUE, {
-      message: 'is not a valid HTTP header value (no control characters or edge spaces)',
-    })
-    .nullish(),
-  secret: z.boolean({ message: 'must be a boolean' }).nullish(),
-});
+const secretReference = z
+  .strictObject({
+    env: z.string().regex(ENV_NAME, { message: 'must be an environment variable name' }).nullish(),
+    file: z
+      .string()
+      .max(1024)
+      .refine((p) => p.startsWith('/') && storable(p), { message: 'must be an absolute file path' })
+      .nullish(),
+  })
+  .refine((s) => (s.env ? 1 : 0) + (s.file ? 1 : 0) === 1, {
+    message: 'must name exactly one of env or file',
+  });
+const secretFrom = secretReference;
+
+/** A value and a reference are two sources for one secret; naming both is a contradiction. */
+const oneSource =
+  (value: string, reference: string) => (o: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    if (o[value] != null && o[reference] != null) {
+      ctx.addIssue({ code: 'custom', path: [reference], message: `cannot be set together with ${value}` });
+    }
+  };
+
+const header = z
+  .strictObject({
+    name: z
+      .string({ message: 'must be a string' })
+      .min(1, { message: 'must not be empty' })
+      .max(256, { message: 'must be at most 256 characters' })
+      .regex(HEADER_NAME, { message: 'is not a valid HTTP header name (RFC 9110 token)' })
+      .refine((n) => !reservedHeaders.has(n.toLowerCase()), {
+        message: 'is set by Hookline and cannot be overridden',
+      }),
+    value: z
+      .string({ message: 'must be a string' })
+      .max(8192, { message: 'must be at most 8192 characters' })
+      .regex(HEADER_VALUE, {
+        message: 'is not a valid HTTP header value (no control characters or edge spaces)',
+      })
+      .nullish(),
+    secret: z.boolean({ message: 'must be a boolean' }).nullish(),
+    valueFrom: secretReference.nullish(),
+  })
+  .superRefine((h, ctx) => {
+    oneSource('value', 'valueFrom')(h, ctx);
+    if (h.valueFrom && h.secret === false) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secret'],
+        message: 'must not be false for a header read with valueFrom',
+      });
+    }
+  });
 
 const headers = z
   .array(header, { message: 'must be a list of headers' })
@@ -152,42 +208,43 @@ const secretKey = z
     { message: 'a whsec_ secret must hold at least 16 base64-encoded bytes' },
   );
 
-const secretFrom = z
-  .strictObject({
-    env: z.string().regex(ENV_NAME, { message: 'must be an environment variable name' }).nullish(),
-    file: z
-      .string()
-      .max(1024)
-      .refine((p) => p.startsWith('/') && storable(p), { message: 'must be an absolute file path' })
-      .nullish(),
-  })
-  .refine((s) => (s.env ? 1 : 0) + (s.file ? 1 : 0) === 1, {
-    message: 'must name exactly one of env or file',
-  });
-
 // Credentials are refused when saved rather than failing every send. The messages never hold
 // the value: these are secrets (the username aside, but it travels beside the password).
 const NO_CONTROL = 'must not contain control characters';
-const httpAuth = z.strictObject({
-  type: oneOf(httpAuthTypes),
-  // Basic credentials are base64-encoded, so spaces are fine; control characters are not (RFC 7617).
-  username: text(256)
-    .refine((s) => !CONTROL.test(s), { message: NO_CONTROL })
-    // user-id ":" password has no escape: the receiver would split at the first colon.
-    .refine((s) => !s.includes(':'), {
-      message: 'must not contain ":" (Basic credentials are user:password)',
-    })
-    .nullish(),
-  password: text(1024)
-    .refine((s) => !CONTROL.test(s), { message: NO_CONTROL })
-    .nullish(),
-  // A Bearer token goes into the Authorization header as it is, so it must be a header value.
-  token: text(4096)
-    .regex(HEADER_VALUE, {
-      message: 'is not a valid HTTP header value (no control characters or edge spaces)',
-    })
-    .nullish(),
-});
+const httpAuth = z
+  .strictObject({
+    type: oneOf(httpAuthTypes),
+    // Basic credentials are base64-encoded, so spaces are fine; control characters are not (RFC 7617).
+    username: text(256)
+      .refine((s) => !CONTROL.test(s), { message: NO_CONTROL })
+      // user-id ":" password has no escape: the receiver would split at the first colon.
+      .refine((s) => !s.includes(':'), {
+        message: 'must not contain ":" (Basic credentials are user:password)',
+      })
+      .nullish(),
+    password: text(1024)
+      .refine((s) => !CONTROL.test(s), { message: NO_CONTROL })
+      .nullish(),
+    // A Bearer token goes into the Authorization header as it is, so it must be a header value.
+    token: text(4096)
+      .regex(HEADER_VALUE, {
+        message: 'is not a valid HTTP header value (no control characters or edge spaces)',
+      })
+      .nullish(),
+    passwordFrom: secretReference.nullish(),
+    tokenFrom: secretReference.nullish(),
+  })
+  .superRefine((a, ctx) => {
+    oneSource('password', 'passwordFrom')(a, ctx);
+    oneSource('token', 'tokenFrom')(a, ctx);
+    // Accepted and ignored would be a lie: each source belongs to one type.
+    if (a.type !== 'BASIC' && a.passwordFrom) {
+      ctx.addIssue({ code: 'custom', path: ['passwordFrom'], message: 'is for type BASIC only' });
+    }
+    if (a.type !== 'BEARER' && a.tokenFrom) {
+      ctx.addIssue({ code: 'custom', path: ['tokenFrom'], message: 'is for type BEARER only' });
+    }
+  });
 
 const template = jsonOfAtMost(64 * 1024)
   .refine((t) => t === null || t === undefined || (typeof t === 'object' && t !== null), {
@@ -207,6 +264,7 @@ const configFields = {
   httpAuth: httpAuth.nullish(),
   allowInvalidCerts: z.boolean().nullish(),
   xSignature: z.boolean().nullish(),
+  signatureHeader: signatureHeader.nullish(),
   sendToAdmins: z.boolean().nullish(),
   sendToOwners: z.boolean().nullish(),
   sendToFollowers: z.boolean().nullish(),

@@ -7,6 +7,8 @@ export const publicHeaders = (w: Webhook) =>
     name: h.name,
     value: h.secret ? null : (h.value ?? null),
     secret: h.secret,
+    // Where a secret value is read, as secretFrom shows it: a name or a path, never the value.
+    ...(h.valueFrom ? { valueFrom: h.valueFrom } : {}),
   }));
 
 /** The webhook as the API shows it, stored with each version. Holds no secret by construction. */

@@ -92,6 +92,51 @@ for (const backend of backends()) {
       assert.equal(record.via, 'ui');
       assert.equal(record.error.type, 'BAD_USER_INPUT');
       assert.match(record.error.message, /batchSize/);
+      assert.equal(record.error.required_action, 'correct batchSize and send the request again');
+      // Hookline stages nothing, so no mutation has a Kpow schedule.
+      assert.equal(record.schedule, undefined);
+    });
+
+    it("gives a refused mutation's remedy as error.required_action, and none to a success", async () => {
+      const id = await createWebhook(server, { config: { endpoint: 'https://a.example.com/z' } });
+      const stale = await server.gql(
+        `mutation($id: ID!) { updateWebhook(id: $id, expectedVersion: 0.5, input: { description: "x" }) { id } }`,
+        { id },
+      );
+      assert.equal(stale.errors?.[0]?.extensions?.code, 'CONFLICT', stale.text);
+      const taken = await server.gql(
+        `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }`,
+        {
+          input: makeWebhookInput({ name: 'audit-mutations' }),
+        },
+      );
+      assert.equal(taken.errors?.[0]?.extensions?.code, 'CONFLICT', taken.text);
+      const user = (await server.gql(`mutation { createApiToken(name: "ursula", role: USER) }`)).data
+        .createApiToken;
+      const forbidden = await server.gql(`mutation { createApiToken(name: "x", role: ADMIN) }`, {}, user);
+      assert.equal(forbidden.errors?.[0]?.extensions?.code, 'FORBIDDEN', forbidden.text);
+
+      await mutations.waitFor(
+        () =>
+          recordsFor(mutations, 'updateWebhook').some((r) => r.resource_id === id && r.error) &&
+          recordsFor(mutations, 'createWebhook').some((r) => r.error?.type === 'CONFLICT') &&
+          recordsFor(mutations, 'createApiToken').some((r) => r.error?.type === 'FORBIDDEN'),
+      );
+      const conflict = recordsFor(mutations, 'updateWebhook').find((r) => r.resource_id === id && r.error);
+      assert.ok(validate(conflict), JSON.stringify(validator.errors));
+      assert.equal(
+        conflict.error.required_action,
+        'read the webhook again (it is at version 0.1) and retry with that expectedVersion',
+      );
+      const name = recordsFor(mutations, 'createWebhook').find((r) => r.error?.type === 'CONFLICT');
+      assert.equal(name.error.required_action, 'choose another name');
+      const role = recordsFor(mutations, 'createApiToken').find((r) => r.error?.type === 'FORBIDDEN');
+      assert.ok(validate(role), JSON.stringify(validator.errors));
+      assert.equal(role.error.required_action, 'send the request with a token whose role may do this');
+      const created = recordsFor(mutations, 'createApiToken').find((r) => !r.error);
+      assert.ok(created, 'the successful createApiToken is recorded');
+      assert.equal('required_action' in created, false);
+      assert.equal(created.schedule, undefined);
     });
 
     it('publishes queries only to webhooks with verbosity QUERIES or ALL', async () => {

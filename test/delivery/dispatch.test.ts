@@ -140,7 +140,13 @@ for (const backend of backends()) {
         eventId: event.id,
         eventType: 'entityUpdated',
         timestamp: Date.parse('2026-03-05T10:23:00Z'),
-        entity: { id: 't-42', type: 'table', fullyQualifiedName: 'snowflake_prod.sales.public.customers' },
+        // The description travels in the entity too, where OpenMetadata's receivers read it.
+        entity: {
+          id: 't-42',
+          type: 'table',
+          fullyQualifiedName: 'snowflake_prod.sales.public.customers',
+          description: 'Customer information table',
+        },
         changeDescription: {
           fieldsAdded: [{ name: 'owner', newValue: { type: 'user', name: 'john.doe' } }],
           fieldsUpdated: [{ name: 'tags', oldValue: [], newValue: [{ tagFQN: 'PII.Sensitive' }] }],

@@ -38,6 +38,8 @@ describe('the hookline command', () => {
     ['HOOKLINE_ADMIN_TOKEN', 'short', false],
     ['HOOKLINE_MAX_REQUEST_BYTES', '512', true],
     ['HOOKLINE_MAX_REQUEST_BYTES', '1MB', true],
+    ['HOOKLINE_USERS_MANAGE_WEBHOOKS', 'maybe', true],
+    ['HOOKLINE_USERS_MANAGE_WEBHOOKS', '0', true],
   ] as const) {
     it(`stops at start with one line naming ${variable} when it is ${JSON.stringify(value)}`, async () => {
       const run = runHookline(['serve'], { HOOKLINE_DATA_DIR: join(dir, 'never'), [variable]: value });

@@ -175,7 +175,7 @@ const RenderedRequestRef = builder
       headers: t.field({
         type: 'JSON',
         description:
-          'The headers that would be sent. Basic and Bearer credentials and secret header values show as `********`; the signature headers are present but hold placeholders, never a real signature: `webhook-signature: v1,<signature computed at send time>`, `x-hookline-signature: sha256=<signature computed at send time>`, `x-signature: <signature computed at send time>` (one per signing key).',
+          'The headers that would be sent. Basic and Bearer credentials and secret header values show as `********`; the signature headers are present but hold placeholders, never a real signature: `webhook-signature: v1,<signature computed at send time>`, `x-hookline-signature: sha256=<signature computed at send time>` (under the name of config.signatureHeader when the webhook sets one), `x-signature: <signature computed at send time>` (one per signing key).',
         resolve: (r) => r.headers,
       }),
       body: t.exposeString('body', {

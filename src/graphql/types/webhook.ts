@@ -12,6 +12,8 @@ import {
   fullyQualifiedName,
   httpAuthTypes,
   type RetryPolicy,
+  type SecretReference,
+  signatureHeaderOf,
   type StoredConfig,
   verbosities,
   versionFromSeq,
@@ -56,23 +58,33 @@ const EventsPolicyRef = builder.objectRef<EventsPolicy>('EventsPolicy').implemen
   }),
 });
 
-const HttpHeaderRef = builder
-  .objectRef<{ name: string; value: string | null; secret: boolean }>('HttpHeader')
-  .implement({
-    fields: (t) => ({
-      name: t.exposeString('name'),
-      value: t.exposeString('value', { nullable: true, description: 'Null for a secret header.' }),
-      secret: t.exposeBoolean('secret'),
-    }),
-  });
-
 const SecretReferenceRef = builder.objectRef<{ env?: string; file?: string }>('SecretReference').implement({
-  description: 'Where the signing secret is read from at send time.',
+  description:
+    'Where a secret (the signing secret, a Basic password, a Bearer token or a header value) is read from at send time.',
   fields: (t) => ({
     env: t.exposeString('env', { nullable: true }),
     file: t.exposeString('file', { nullable: true }),
   }),
 });
+
+const HttpHeaderRef = builder
+  .objectRef<{ name: string; value: string | null; secret: boolean; valueFrom?: SecretReference }>(
+    'HttpHeader',
+  )
+  .implement({
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      value: t.exposeString('value', { nullable: true, description: 'Null for a secret header.' }),
+      secret: t.exposeBoolean('secret'),
+      valueFrom: t.field({
+        type: SecretReferenceRef,
+        nullable: true,
+        description:
+          'The environment variable or file the value is read from at send time; null when the value is stored.',
+        resolve: (h) => h.valueFrom ?? null,
+      }),
+    }),
+  });
 
 const WebhookConfigRef = builder
   .objectRef<{ config: StoredConfig; webhook: Webhook }>('WebhookConfig')
@@ -90,10 +102,22 @@ const WebhookConfigRef = builder
       }),
       httpAuthType: t.field({ type: HttpAuthTypeEnum, resolve: ({ config }) => config.httpAuthType }),
       httpAuthUsername: t.string({ nullable: true, resolve: ({ config }) => config.httpAuthUsername }),
+      httpAuthSecretFrom: t.field({
+        type: SecretReferenceRef,
+        nullable: true,
+        description:
+          'Where the Basic password or Bearer token is read at send time (set by passwordFrom or tokenFrom); null when it is stored.',
+        resolve: ({ config }) => config.httpAuthSecretFrom ?? null,
+      }),
       allowInvalidCerts: t.boolean({ resolve: ({ config }) => config.allowInvalidCerts }),
       xSignature: t.boolean({
         description: 'Whether requests also carry Stalwart-style `X-Signature: base64(HMAC-SHA256)`.',
         resolve: ({ config }) => config.xSignature ?? false,
+      }),
+      signatureHeader: t.string({
+        description:
+          'The name of the header that carries `sha256=<hex HMAC-SHA256(key, body)>` when the webhook has a secret: `X-Hookline-Signature` unless the webhook names another.',
+        resolve: ({ config }) => signatureHeaderOf(config),
       }),
       sendToAdmins: t.boolean({ resolve: ({ config }) => config.sendToAdmins }),
       sendToOwners: t.boolean({ resolve: ({ config }) => config.sendToOwners }),
@@ -266,6 +290,15 @@ const EventsPolicyInput = builder.inputType('EventsPolicyInput', {
   }),
 });
 
+const SecretReferenceInput = builder.inputType('SecretReferenceInput', {
+  description:
+    'Read a secret from an environment variable or a file when sending: exactly one of env or file. Only the operator may use it.',
+  fields: (t) => ({
+    env: t.string({ description: 'The name of an environment variable of the sending process.' }),
+    file: t.string({ description: 'The absolute path of a small regular file; read again when it changes.' }),
+  }),
+});
+
 const HttpHeaderInput = builder.inputType('HttpHeaderInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
@@ -273,12 +306,12 @@ const HttpHeaderInput = builder.inputType('HttpHeaderInput', {
       description: 'May be left out on update for a secret header to keep its stored value.',
     }),
     secret: t.boolean({ description: 'A secret value is stored but never returned.' }),
+    valueFrom: t.field({
+      type: SecretReferenceInput,
+      description:
+        'Read the value at send time from an environment variable or a file instead of giving it (operator only); the header is then secret. Not together with value.',
+    }),
   }),
-});
-
-const SecretReferenceInput = builder.inputType('SecretReferenceInput', {
-  description: 'Read the signing secret from an environment variable or a file when sending.',
-  fields: (t) => ({ env: t.string(), file: t.string() }),
 });
 
 const HttpAuthInput = builder.inputType('HttpAuthInput', {
@@ -287,6 +320,16 @@ const HttpAuthInput = builder.inputType('HttpAuthInput', {
     username: t.string(),
     password: t.string(),
     token: t.string(),
+    passwordFrom: t.field({
+      type: SecretReferenceInput,
+      description:
+        'BASIC only: read the password at send time from an environment variable or a file instead of giving it (operator only). Not together with password.',
+    }),
+    tokenFrom: t.field({
+      type: SecretReferenceInput,
+      description:
+        'BEARER only: read the token at send time from an environment variable or a file instead of giving it (operator only). Not together with token.',
+    }),
   }),
 });
 
@@ -300,6 +343,10 @@ const configInputFields = (endpointRequired: boolean) =>
     httpAuth: t.field({ type: HttpAuthInput }),
     allowInvalidCerts: t.boolean(),
     xSignature: t.boolean({ description: 'Also sign with `X-Signature: base64(HMAC-SHA256(key, body))`.' }),
+    signatureHeader: t.string({
+      description:
+        'The name of the `sha256=<hex>` signature header, for receivers that expect their own (`X-KubeVision-Signature`, `X-OpenMetadata-Signature`); `X-Hookline-Signature` when left out or null. An RFC 9110 token, and not a header Hookline sets itself (`content-type`, `authorization`, `webhook-signature`, ...) or one of config.headers.',
+    }),
     sendToAdmins: t.boolean(),
     sendToOwners: t.boolean(),
     sendToFollowers: t.boolean(),
