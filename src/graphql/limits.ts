@@ -279,12 +279,23 @@ function costError(cost: number) {
  * slow); the cost, which depends on the variables, before the operation runs.
  */
 export function useDocumentLimits(): Plugin {
+  const checked = new WeakSet<DocumentNode>();
   return {
     onParse({ parseFn, setParseFn }) {
       setParseFn((source, options) => {
         try {
-          return parseFn(source, { ...options, maxTokens: documentLimits.tokens });
+          // The shape is checked on a parse without locations first: a third of the work and
+          // of the memory (1 MB against 2.5 MB for 4,990 fields), so a document built to be
+          // refused costs little. What passes is parsed again with locations, for the error
+          // messages of validation and execution; cached, that is once per document text.
+          const bare = parseFn(source, { ...options, maxTokens: documentLimits.tokens, noLocation: true });
+          const error = shapeError(bare);
+          if (error) throw error;
+          const document = parseFn(source, { ...options, maxTokens: documentLimits.tokens });
+          checked.add(document);
+          return document;
         } catch (error) {
+          if (error instanceof GraphQLError && error.extensions.limit !== undefined) throw error;
           if (error instanceof GraphQLError && /contains more th(?:an|at) \d+ tokens/.test(error.message)) {
             throw refused(
               'TOKEN_LIMIT_EXCEEDED',
@@ -306,6 +317,8 @@ export function useDocumentLimits(): Plugin {
       });
     },
     onValidate({ params, setResult }) {
+      // Documents parsed elsewhere than through onParse (none today) are checked here.
+      if (checked.has(params.documentAST)) return;
       const error = shapeError(params.documentAST);
       if (error) setResult([error]);
     },
