@@ -145,8 +145,7 @@ export function useInputErrorCodes(): Plugin {
         },
       };
     },
-    // Whatever still has no code here (graphql-armor's limits report through their own path)
-    // was refused before execution: a validation failure.
+    // Whatever still has no code here was refused before execution: a validation failure.
     onResultProcess({ result }) {
       const r = result as ExecutionResult;
       if (Array.isArray(result) || !r || typeof r !== 'object' || !Array.isArray(r.errors)) return;
