@@ -74,6 +74,11 @@ export const webhooks = pgTable(
     rateLimit: integer('rate_limit'),
     /** When the rate limit lets the next request start (a GCRA "theoretical arrival time"). */
     rateNextAt: timestamp('rate_next_at', { withTimezone: true, mode: 'date' }),
+    /**
+     * When a throttled webhook's next window opens (retryPolicy.throttleMs): the claim sends
+     * one request only once it has passed and moves it on by throttleMs, under the row lock.
+     */
+    throttleNextAt: timestamp('throttle_next_at', { withTimezone: true, mode: 'date' }),
     /** One request at a time, in publish order; a retrying delivery holds back the later ones. */
     fifo: boolean('fifo').notNull().default(false),
     versionSeq: integer('version_seq').notNull().default(1),

@@ -66,8 +66,8 @@ export async function publishIn(
         eventId: event.id,
         webhookId: webhook.id,
         status: 'PENDING' as const,
-        // A throttled webhook waits to gather a batch (Stalwart's throttle window).
-        nextAttemptAt: new Date(now.getTime() + webhook.retryPolicy.throttleMs),
+        // Due at once: a throttled webhook's window is kept by the claim (throttle_next_at).
+        nextAttemptAt: now,
         createdAt: now,
         updatedAt: now,
       })),

@@ -137,7 +137,10 @@ const RetryPolicyRef = builder.objectRef<RetryPolicy>('RetryPolicy').implement({
     }),
     discardAfterSeconds: t.exposeInt('discardAfterSeconds', { nullable: true }),
     lossy: t.exposeBoolean('lossy'),
-    throttleMs: t.exposeInt('throttleMs'),
+    throttleMs: t.exposeInt('throttleMs', {
+      description:
+        "Minimum interval between requests, in milliseconds (0: none): at most one request per window, carrying every event that arrived meanwhile (up to batchSize). A quiet webhook's first event goes at once and opens the window.",
+    }),
   }),
 });
 
