@@ -96,6 +96,10 @@ export const webhooks = pgTable(
     index('webhooks_match_entities_idx').using('gin', t.matchEntities),
     // The audit record of every mutation reads a tenant's auditing webhooks: few, however
     // many webhooks the tenant has (a scan of all of them cost 5 ms at 10,000).
+    // The webhooks of the people an event notifies (sendToAdmins/Owners/Followers), by name.
+    index('webhooks_user_owner_idx')
+      .on(t.tenantId, t.ownerName)
+      .where(sql`${t.ownerType} = 'user'`),
     index('webhooks_auditors_idx')
       .on(t.tenantId)
       .where(sql`${t.verbosity} is not null`),
