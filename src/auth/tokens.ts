@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { apiTokens } from '../db/schema.js';
@@ -159,3 +159,11 @@ export async function revokeToken(db: Db, id: string): Promise<boolean> {
     .returning({ id: apiTokens.id });
   return rows.length > 0;
 }
+
+/**
+ * The names of a tenant's ADMINs, as a subquery for a statement that needs them: every live
+ * ADMIN token of the tenant (the operator's HOOKLINE_ADMIN_TOKEN is not stored, so not one).
+ */
+export const adminNames = (tenantId: string): SQL =>
+  sql`select ${apiTokens.name} from ${apiTokens}
+       where ${apiTokens.tenantId} = ${tenantId} and ${apiTokens.role} = 'ADMIN' and ${apiTokens.revokedAt} is null`;

@@ -74,6 +74,11 @@ export const webhooks = pgTable(
     rateLimit: integer('rate_limit'),
     /** When the rate limit lets the next request start (a GCRA "theoretical arrival time"). */
     rateNextAt: timestamp('rate_next_at', { withTimezone: true, mode: 'date' }),
+    /**
+     * When a throttled webhook's next window opens (retryPolicy.throttleMs): the claim sends
+     * one request only once it has passed and moves it on by throttleMs, under the row lock.
+     */
+    throttleNextAt: timestamp('throttle_next_at', { withTimezone: true, mode: 'date' }),
     /** One request at a time, in publish order; a retrying delivery holds back the later ones. */
     fifo: boolean('fifo').notNull().default(false),
     versionSeq: integer('version_seq').notNull().default(1),
@@ -91,6 +96,10 @@ export const webhooks = pgTable(
     index('webhooks_match_entities_idx').using('gin', t.matchEntities),
     // The audit record of every mutation reads a tenant's auditing webhooks: few, however
     // many webhooks the tenant has (a scan of all of them cost 5 ms at 10,000).
+    // The webhooks of the people an event notifies (sendToAdmins/Owners/Followers), by name.
+    index('webhooks_user_owner_idx')
+      .on(t.tenantId, t.ownerName)
+      .where(sql`${t.ownerType} = 'user'`),
     index('webhooks_auditors_idx')
       .on(t.tenantId)
       .where(sql`${t.verbosity} is not null`),

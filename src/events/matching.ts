@@ -110,26 +110,27 @@ function namesIn(value: unknown): string[] {
 
 const own = (data: Record<string, unknown>, key: string) => (Object.hasOwn(data, key) ? data[key] : null);
 
-/**
- * A personal webhook (made by a USER, not made global by an ADMIN) hears only of entities its
- * owner owns or follows (OpenMetadata's sendToOwners / sendToFollowers; with neither set,
- * both), as the event's data says in `owner`/`owners` and `followers`.
- */
-function concernsOwner(webhook: Webhook, event: HooklineEvent): boolean {
-  const name = webhook.owner?.name;
-  if (!name) return false;
+/** The people an event names: its entity's owners (`owner`/`owners`) and followers, from its data. */
+export function eventPeople(event: HooklineEvent): { owners: string[]; followers: string[] } {
   const data = (event.data !== null && typeof event.data === 'object' ? event.data : {}) as Record<
     string,
     unknown
   >;
-  const { sendToOwners, sendToFollowers } = webhook.config;
-  const either = !sendToOwners && !sendToFollowers;
-  const owners = [...namesIn(own(data, 'owner')), ...namesIn(own(data, 'owners'))];
-  const followers = namesIn(own(data, 'followers'));
-  return (
-    ((either || sendToOwners) && owners.includes(name)) ||
-    ((either || sendToFollowers) && followers.includes(name))
-  );
+  return {
+    owners: [...namesIn(own(data, 'owner')), ...namesIn(own(data, 'owners'))],
+    followers: namesIn(own(data, 'followers')),
+  };
+}
+
+/**
+ * A personal webhook (made by a USER, not made global by an ADMIN) hears only of entities its
+ * owner owns or follows, as the event's data says in `owner`/`owners` and `followers`.
+ */
+function concernsOwner(webhook: Webhook, event: HooklineEvent): boolean {
+  const name = webhook.owner?.name;
+  if (!name) return false;
+  const { owners, followers } = eventPeople(event);
+  return owners.includes(name) || followers.includes(name);
 }
 
 /** Which audit events a verbosity takes (Kpow's WEBHOOK_VERBOSITY). */

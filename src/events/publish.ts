@@ -7,6 +7,7 @@ import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import { webhookMatches } from './matching.js';
 import { type HooklineEvent, isAudit, type NewEvent } from './model.js';
+import { type Match, notifiedMatches } from './recipients.js';
 import { eventsByIdempotencyKey, type StoredBody, storeEvents } from './repository.js';
 
 export interface Published {
@@ -56,22 +57,29 @@ export async function publishIn(
     audit.length ? webhooks.auditors(tenantId) : [],
   ]);
   // Matched for every event: the statement keeps the deliveries of the events it inserts.
-  const candidates = [...ordinaryCandidates, ...auditCandidates];
-  const newDeliveries: NewDelivery[] = rows.flatMap((event) =>
-    candidates
-      .filter(({ webhook }) => webhookMatches(webhook, event))
-      .map(({ webhook }) => ({
-        id: newId(),
-        tenantId,
-        eventId: event.id,
-        webhookId: webhook.id,
-        status: 'PENDING' as const,
-        // A throttled webhook waits to gather a batch (Stalwart's throttle window).
-        nextAttemptAt: new Date(now.getTime() + webhook.retryPolicy.throttleMs),
-        createdAt: now,
-        updatedAt: now,
-      })),
+  const matchable = [...ordinaryCandidates, ...auditCandidates];
+  const matched: Match[] = rows.flatMap((event) =>
+    matchable.filter(({ webhook }) => webhookMatches(webhook, event)).map((stored) => ({ event, stored })),
   );
+  // The people a matched webhook notifies too (sendToAdmins/Owners/Followers), through theirs.
+  const notified = await notifiedMatches(db, tenantId, matched);
+  const candidates = [...matchable, ...notified.map((m) => m.stored)];
+  // In publish order (ids are UUIDv7), so that a FIFO webhook gets its events in that order.
+  const order = new Map(rows.map((event, i) => [event, i]));
+  const all = notified.length
+    ? [...matched, ...notified].sort((a, b) => (order.get(a.event) ?? 0) - (order.get(b.event) ?? 0))
+    : matched;
+  const newDeliveries: NewDelivery[] = all.map(({ event, stored: { webhook } }) => ({
+    id: newId(),
+    tenantId,
+    eventId: event.id,
+    webhookId: webhook.id,
+    status: 'PENDING' as const,
+    // Due at once: a throttled webhook's window is kept by the claim (throttle_next_at).
+    nextAttemptAt: now,
+    createdAt: now,
+    updatedAt: now,
+  }));
   const handedOff = handoff ? reserveRequests(handoff, candidates, newDeliveries) : [];
   let insertedIds: Map<string, StoredBody>;
   try {

@@ -197,7 +197,19 @@ function mergeRetryPolicy(current: RetryPolicy, patch: UpdateWebhookInput['retry
 }
 
 /** Rules that span fields, checked on the merged result so create and update agree. */
+/** The notification flags, in the order an error names the first one set. */
+const notifyFlags = ['sendToAdmins', 'sendToOwners', 'sendToFollowers'] as const;
+
 function checkWhole(w: Webhook) {
+  // Who else is notified is the tenant's call (the flags reach other people's webhooks, the
+  // ADMINs' too): a USER's personal webhook hears only of its owner's entities.
+  const flag = notifyFlags.find((f) => w.config[f]);
+  if (flag && w.personal && !w.global) {
+    throw badInput(
+      `config.${flag}`,
+      `config.${flag} notifies other people; a personal webhook notifies only its owner (an ADMIN may make it global)`,
+    );
+  }
   if (w.webhookType === 'CUSTOM' && (w.config.template === null || w.config.template === undefined)) {
     throw badInput('config.template', 'config.template is required for a CUSTOM webhook');
   }

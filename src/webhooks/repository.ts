@@ -3,6 +3,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Placeholder } from 'drizzle-orm/sql';
 import type { WebhookScope } from '../auth/policy.js';
 import { type Database, type Db, preparedPer } from '../db/client.js';
+import { adminNames } from '../auth/tokens.js';
 import { matchKeys } from '../events/matching.js';
 import { webhooks, webhookVersions } from '../db/schema.js';
 import {
@@ -299,6 +300,28 @@ const auditorsQuery = preparedPer((db) =>
     .where(and(...receiving(sql.placeholder('tenantId')), isNotNull(webhooks.verbosity)))
     .prepare('audit_webhooks'),
 );
+
+/**
+ * The webhooks through which people are notified (sendToAdmins, sendToOwners,
+ * sendToFollowers): those of the tenant, enabled and not deleted, whose owner is a user named
+ * in `names`, or with `admins` one of the tenant's ADMINs (`admin` says which those are).
+ */
+export async function webhooksOwnedBy(
+  db: Db,
+  tenantId: string,
+  names: string[],
+  admins: boolean,
+): Promise<{ stored: StoredWebhook; admin: boolean }[]> {
+  const named = sql`${webhooks.ownerName} in (select jsonb_array_elements_text(${JSON.stringify(names)}::jsonb))`;
+  const admin = admins
+    ? sql<boolean>`${webhooks.ownerName} in (${adminNames(tenantId)})`
+    : sql<boolean>`false`;
+  const rows = await db
+    .select({ row: webhooks, admin })
+    .from(webhooks)
+    .where(and(...receiving(tenantId), eq(webhooks.ownerType, 'user'), admins ? or(named, admin) : named));
+  return rows.map(({ row, admin }) => ({ stored: fromRow(row), admin: admin === true }));
+}
 
 export async function findWebhooksByIds(db: Db, ids: string[]): Promise<StoredWebhook[]> {
   if (!ids.length) return [];

@@ -69,6 +69,13 @@ export interface ClaimedDelivery {
  * dispatchers never spend the same turn (one that finds it locked sits the round out). Up to
  * rate/20 requests may start together, so any one-second window holds at most 5% (at least
  * one request) over the limit.
+ *
+ * A throttle (Stalwart's: a minimum interval between batches) is a window kept the same way:
+ * while `throttle_next_at` is to come, the webhook's deliveries wait; once it has passed, one
+ * request takes up to batch_size of them (everything that arrived meanwhile, oldest first) and
+ * the next window opens throttleMs later. A quiet webhook's first event therefore goes at once:
+ * the throttle bounds how often an endpoint is called, and delaying a lone event would only add
+ * latency without saving a request.
  */
 export async function claimDue(database: Database, args: ClaimArgs): Promise<ClaimedDelivery[]> {
   if (args.requests <= 0) return [];
@@ -90,7 +97,9 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
     sendable as (
       -- Checked before any limit, so that the rows of a disabled, deleted or FAILED webhook
       -- can never crowd out everyone else's deliveries.
-      select w.id, w.fifo, w.batch_size, w.rate_limit from webhooks w
+      select w.id, w.fifo, w.batch_size, w.rate_limit,
+             coalesce((w.retry_policy ->> 'throttleMs')::int, 0) as throttle_ms
+        from webhooks w
        where w.enabled and not w.deleted and w.status <> 'FAILED'
          and w.id not in (select jsonb_array_elements_text(${JSON.stringify(saturated)}::jsonb)::uuid)
     ),
@@ -109,13 +118,19 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
        where s.id in (select id from waiting) or s.id in (select webhook_id from expired)
     ),
     paceable as (
-      select w.id
+      -- A paced webhook whose rate-limit turn has come or whose throttle window is open, locked
+      -- so that its turn is taken once: the flags are read from the row as locked (a concurrent
+      -- claim's update is re-checked), and a row another claim holds sits this round out.
+      select w.id,
+             w.rate_next_at is null or w.rate_next_at <= now() as rate_turn,
+             w.throttle_next_at is null or w.throttle_next_at <= now() as window_open
         from webhooks w
-       where w.rate_limit is not null and w.id in (select id from candidates)
-         and (w.rate_next_at is null or w.rate_next_at <= now())
+        join candidates c on c.id = w.id
+       where (c.rate_limit is not null and (w.rate_next_at is null or w.rate_next_at <= now()))
+          or (c.throttle_ms > 0 and (w.throttle_next_at is null or w.throttle_next_at <= now()))
          -- NO KEY UPDATE, as for every lock taken here: FOR UPDATE would also conflict with the
          -- KEY SHARE that the foreign key checks of concurrent publishes and attempts take.
-         for no key update skip locked
+         for no key update of w skip locked
     ),
     limits as (
       select c.id, c.fifo, c.batch_size,
@@ -123,8 +138,12 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
                coalesce(b.free::int, ${args.perWebhook}),
                case when c.fifo then 1 else ${args.perWebhook} end,
                case when c.rate_limit is null then ${args.perWebhook}
-                    when p.id is null then 0
-                    else greatest(1, c.rate_limit / 20) end
+                    when p.rate_turn is not true then 0
+                    else greatest(1, c.rate_limit / 20) end,
+               -- A throttled webhook: one request (up to batch_size events) per window.
+               case when c.throttle_ms = 0 then ${args.perWebhook}
+                    when p.window_open is not true then 0
+                    else 1 end
              ) as free
         from candidates c
         left join paceable p on p.id = c.id
@@ -181,10 +200,16 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
     ),
     paced as (
       update webhooks w
-         set rate_next_at = greatest(coalesce(w.rate_next_at, now()), now())
-                            + (q.n::float8 / w.rate_limit) * interval '1 second'
+         set rate_next_at = case when w.rate_limit is null then w.rate_next_at
+                                 else greatest(coalesce(w.rate_next_at, now()), now())
+                                      + (q.n::float8 / w.rate_limit) * interval '1 second' end,
+             -- The window was open (so its time has passed): the next one opens throttleMs from
+             -- now, by the clock (not the statement's start), as the request starts just after.
+             throttle_next_at = case when l.throttle_ms = 0 then w.throttle_next_at
+                                     else clock_timestamp() + l.throttle_ms * interval '1 millisecond' end
         from (select webhook_id, count(distinct slot) as n from chosen group by webhook_id) q
-       where w.id = q.webhook_id and w.rate_limit is not null
+        join candidates l on l.id = q.webhook_id
+       where w.id = q.webhook_id and (w.rate_limit is not null or l.throttle_ms > 0)
     ),
     locked as (
       select d.id
@@ -233,7 +258,9 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
 export async function nextDueAt(database: Database): Promise<Date | null> {
   const [row] = await database.prepared<{ at: string | Date | null }>(sql`
     with sendable as (
-      select id, rate_limit, rate_next_at from webhooks where enabled and not deleted and status <> 'FAILED'
+      select id, rate_limit, rate_next_at, throttle_next_at,
+             coalesce((retry_policy ->> 'throttleMs')::int, 0) as throttle_ms
+        from webhooks where enabled and not deleted and status <> 'FAILED'
     )
     -- Each minimum walks its time index up from now, checking webhooks as a filter (not an
     -- index condition, which would make the planner probe every webhook's deliveries).
@@ -246,6 +273,11 @@ export async function nextDueAt(database: Database): Promise<Date | null> {
           and (webhook_id = any (array(select id from sendable))) is true),
       (select min(s.rate_next_at) from sendable s
         where s.rate_limit is not null and s.rate_next_at > now()
+          and exists (select 1 from deliveries d
+                       where d.webhook_id = s.id and d.status in ('PENDING', 'AWAITING_RETRY')
+                         and d.next_attempt_at <= now())),
+      (select min(s.throttle_next_at) from sendable s
+        where s.throttle_ms > 0 and s.throttle_next_at > now()
           and exists (select 1 from deliveries d
                        where d.webhook_id = s.id and d.status in ('PENDING', 'AWAITING_RETRY')
                          and d.next_attempt_at <= now()))

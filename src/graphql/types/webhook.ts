@@ -33,6 +33,14 @@ export const EventLevelEnum = builder.enumType('EventLevel', {
   description: 'Severity of an event; a webhook with a minLevel receives only events at or above it.',
   values: eventLevels,
 });
+
+// Who else is told of the events a webhook matches (src/events/recipients.ts).
+const THROUGH =
+  'through the webhooks they own (owner type user), once each, whatever their own filters. Not on a personal webhook unless global.';
+const SEND_TO_ADMINS = `Also delivers each matched event to the tenant's ADMINs (its live ADMIN tokens' names), ${THROUGH}`;
+const SEND_TO_OWNERS = `Also delivers each matched event to the entity's owners (data.owner / data.owners), ${THROUGH}`;
+const SEND_TO_FOLLOWERS = `Also delivers each matched event to the entity's followers (data.followers), ${THROUGH}`;
+
 const EventsPolicyModeEnum = builder.enumType('EventsPolicyMode', { values: eventsPolicyModes });
 const HttpAuthTypeEnum = builder.enumType('HttpAuthType', { values: httpAuthTypes });
 const VerbosityEnum = builder.enumType('Verbosity', { values: verbosities });
@@ -119,9 +127,12 @@ const WebhookConfigRef = builder
           'The name of the header that carries `sha256=<hex HMAC-SHA256(key, body)>` when the webhook has a secret: `X-Hookline-Signature` unless the webhook names another.',
         resolve: ({ config }) => signatureHeaderOf(config),
       }),
-      sendToAdmins: t.boolean({ resolve: ({ config }) => config.sendToAdmins }),
-      sendToOwners: t.boolean({ resolve: ({ config }) => config.sendToOwners }),
-      sendToFollowers: t.boolean({ resolve: ({ config }) => config.sendToFollowers }),
+      sendToAdmins: t.boolean({ description: SEND_TO_ADMINS, resolve: ({ config }) => config.sendToAdmins }),
+      sendToOwners: t.boolean({ description: SEND_TO_OWNERS, resolve: ({ config }) => config.sendToOwners }),
+      sendToFollowers: t.boolean({
+        description: SEND_TO_FOLLOWERS,
+        resolve: ({ config }) => config.sendToFollowers,
+      }),
       template: t.field({ type: 'JSON', nullable: true, resolve: ({ config }) => config.template ?? null }),
     }),
   });
@@ -137,7 +148,10 @@ const RetryPolicyRef = builder.objectRef<RetryPolicy>('RetryPolicy').implement({
     }),
     discardAfterSeconds: t.exposeInt('discardAfterSeconds', { nullable: true }),
     lossy: t.exposeBoolean('lossy'),
-    throttleMs: t.exposeInt('throttleMs'),
+    throttleMs: t.exposeInt('throttleMs', {
+      description:
+        "Minimum interval between requests, in milliseconds (0: none): at most one request per window, carrying every event that arrived meanwhile (up to batchSize). A quiet webhook's first event goes at once and opens the window.",
+    }),
   }),
 });
 
@@ -347,9 +361,9 @@ const configInputFields = (endpointRequired: boolean) =>
       description:
         'The name of the `sha256=<hex>` signature header, for receivers that expect their own (`X-KubeVision-Signature`, `X-OpenMetadata-Signature`); `X-Hookline-Signature` when left out or null. An RFC 9110 token, and not a header Hookline sets itself (`content-type`, `authorization`, `webhook-signature`, ...) or one of config.headers.',
     }),
-    sendToAdmins: t.boolean(),
-    sendToOwners: t.boolean(),
-    sendToFollowers: t.boolean(),
+    sendToAdmins: t.boolean({ description: SEND_TO_ADMINS }),
+    sendToOwners: t.boolean({ description: SEND_TO_OWNERS }),
+    sendToFollowers: t.boolean({ description: SEND_TO_FOLLOWERS }),
     template: t.field({ type: 'JSON', description: 'The JSON body of a CUSTOM webhook.' }),
   })) satisfies Parameters<typeof builder.inputType>[1]['fields'];
 

@@ -1,0 +1,1 @@
+CREATE INDEX "webhooks_user_owner_idx" ON "webhooks" USING btree ("tenant_id","owner_name") WHERE "webhooks"."owner_type" = 'user';
