@@ -258,6 +258,27 @@ for (const backend of backends()) {
       assert.ok(webhook.id);
     });
 
+    it('takes conditions written inline in the document, lists and all', async () => {
+      const name = `inline-${process.pid}-${Date.now()}`;
+      const res = await server.gql(`mutation { createWebhook(input: {
+        name: "${name}", webhookType: GENERIC, config: { endpoint: "${receiver.url}/inline" },
+        eventFilters: [{ eventTypes: ["cond.inline"], where: [
+          { path: "data.region", op: IN, value: ["eu", "us"] },
+          { path: "data.total", op: GTE, value: 10 },
+          { path: "data.coupon", op: EXISTS }
+        ] }] }) { id eventFilters { where { path op value } } } }`);
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      assert.deepEqual(res.data.createWebhook.eventFilters[0].where, [
+        { path: 'data.region', op: 'IN', value: ['eu', 'us'] },
+        { path: 'data.total', op: 'GTE', value: 10 },
+        { path: 'data.coupon', op: 'EXISTS', value: null },
+      ]);
+      const count = async (data: Json) =>
+        (await gql(PUBLISH, { input: { eventType: 'cond.inline', data } })).publishEvent.deliveries.length;
+      assert.equal(await count({ region: 'us', total: 10, coupon: 'X' }), 1);
+      assert.equal(await count({ region: 'us', total: 10 }), 0);
+    });
+
     it('shows changed conditions in the change description and the version history', async () => {
       const first = [{ path: 'data.total', op: 'GT', value: 10 }];
       const input = makeWebhookInput({ eventFilters: [{ eventTypes: ['cond.history'], where: first }] });
