@@ -143,6 +143,11 @@ export interface FailureDetails {
    * rate over the auto-disable window drops below its threshold (a success, at the default).
    */
   failingSince?: string | null;
+  /**
+   * Set only when the health rule disabled the webhook (not a person): when it is next probed
+   * and how long the wait after that probe will be if it fails (the circuit breaker's state).
+   */
+  probe?: { at: string; backoffSeconds: number };
 }
 
 export interface EntityReference {

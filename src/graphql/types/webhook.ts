@@ -194,6 +194,13 @@ const FailureDetailsRef = builder.objectRef<FailureDetails>('FailureDetails').im
       description: 'When the current run of failures began; the auto-disable window counts from it.',
       resolve: (f) => f.failingSince ?? null,
     }),
+    nextProbeAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'For a webhook the health rule disabled: when one of its queued deliveries is next sent to see whether it answers again. Null for any other.',
+      resolve: (f) => f.probe?.at ?? null,
+    }),
   }),
 });
 
