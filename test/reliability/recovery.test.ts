@@ -32,6 +32,8 @@ for (const backend of backends()) {
         HOOKLINE_DISABLE_AFTER_SECONDS: '2',
         HOOKLINE_PROBE_AFTER_SECONDS: '1',
         HOOKLINE_PROBE_MAX_SECONDS: '2',
+        // Probes never overlap: the next waits at least for the lease (timeout plus this margin).
+        HOOKLINE_LEASE_MARGIN_MS: '500',
       });
     });
     after(async () => {
@@ -43,7 +45,7 @@ for (const backend of backends()) {
     const disabledWebhook = async (eventType: string) => {
       const dead = await receiver(failing);
       const id = await createWebhook(server, {
-        config: { endpoint: `${dead.url}/dead` },
+        config: { endpoint: `${dead.url}/dead`, timeoutMs: 1000 },
         eventFilters: [{ eventTypes: [eventType] }],
         retryPolicy: { scheduleSeconds: Array.from({ length: 20 }, () => 1) },
       });

@@ -14,9 +14,10 @@ const PROBES_PER_ROUND = 10;
  * The circuit breaker's half-open step, in the caller's transaction: takes the auto-disabled
  * webhooks whose probe is due (the probe state in failure_details, which only the health rule
  * sets), locking their rows with SKIP LOCKED so that two processes never probe one webhook at
- * once, and pushes each one's next probe on by its doubled backoff (up to `maxSeconds`) before
- * anything is sent: a probe that fails, or a process that dies while probing, leaves the
- * webhook waiting for the later time. For each it claims the oldest queued delivery IN_FLIGHT
+ * once, and pushes each one's next probe on by its doubled backoff (up to `maxSeconds`, and
+ * never less than the probe's lease, so that probes never overlap) before anything is sent: a
+ * probe that fails, or a process that dies while probing, leaves the webhook waiting for the
+ * later time. For each it claims the oldest queued delivery IN_FLIGHT
  * under `workerId`'s lease, as the claim round would; a webhook with nothing queued is just
  * pushed on (nothing to probe with).
  */
@@ -40,7 +41,10 @@ export async function claimProbes(
        set failure_details = jsonb_set(
              w.failure_details, '{probe}',
              jsonb_build_object(
-               'at', to_jsonb(now() + least(due.backoff * 2, ${args.maxSeconds}) * interval '1 second'),
+               -- Never before this probe's lease ends: one probe of a webhook at a time.
+               'at', to_jsonb(now() + greatest(
+                 least(due.backoff * 2, ${args.maxSeconds}) * interval '1 second',
+                 (coalesce((w.config ->> 'timeoutMs')::int, 10000) + ${args.leaseMarginMs}) * interval '1 millisecond')),
                'backoffSeconds', least(due.backoff * 2, ${args.maxSeconds})))
       from due
      where w.id = due.id
