@@ -109,6 +109,8 @@ const environment = z.object({
   HOOKLINE_DISABLE_AFTER_SECONDS: count(0, 365 * 24 * 3600).default(defaultHealthPolicy.disableAfterSeconds),
   HOOKLINE_DISABLE_ERROR_RATE: count(1, 100).default(defaultHealthPolicy.disableErrorRate * 100),
   HOOKLINE_FAILING_AFTER_ATTEMPTS: count(1, 100).default(defaultHealthPolicy.failingAfterAttempts),
+  HOOKLINE_PROBE_AFTER_SECONDS: count(1, 7 * 24 * 3600).default(defaultHealthPolicy.probeAfterSeconds),
+  HOOKLINE_PROBE_MAX_SECONDS: count(1, 7 * 24 * 3600).default(defaultHealthPolicy.probeMaxSeconds),
   WEBHOOK_PROVIDER: z
     .enum(['slack', 'teams', 'generic'], { message: 'must be one of slack, teams, generic' })
     .optional(),
@@ -223,6 +225,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       disableAfterSeconds: v.HOOKLINE_DISABLE_AFTER_SECONDS,
       disableErrorRate: v.HOOKLINE_DISABLE_ERROR_RATE / 100,
       failingAfterAttempts: v.HOOKLINE_FAILING_AFTER_ATTEMPTS,
+      probeAfterSeconds: v.HOOKLINE_PROBE_AFTER_SECONDS,
+      // Never below the first wait: the backoff only grows.
+      probeMaxSeconds: Math.max(v.HOOKLINE_PROBE_MAX_SECONDS, v.HOOKLINE_PROBE_AFTER_SECONDS),
     },
     maxRequestBytes: v.HOOKLINE_MAX_REQUEST_BYTES,
     usersManageWebhooks: v.HOOKLINE_USERS_MANAGE_WEBHOOKS,

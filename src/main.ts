@@ -8,6 +8,7 @@ import { migrate } from './db/migrate.js';
 import { createDeliveryService } from './deliveries/service.js';
 import { createDeliverer } from './dispatcher/deliver.js';
 import { createDispatcher, type Dispatcher } from './dispatcher/dispatcher.js';
+import { createProber, type Prober } from './dispatcher/probe.js';
 import { queueStats } from './dispatcher/sql/claim.js';
 import { createSender } from './dispatcher/send.js';
 import { createTargetPolicy } from './dispatcher/targets.js';
@@ -56,6 +57,7 @@ export async function serve(
   const targets = createTargetPolicy(config.allowPrivateTargets);
   const sender = createSender(targets);
   let dispatcher: Dispatcher | undefined;
+  let prober: Prober | undefined;
   let app: ReturnType<typeof buildApp> | undefined;
   let feed: LiveFeed | undefined;
   let webhookCache: WebhookCache | undefined;
@@ -99,6 +101,15 @@ export async function serve(
         workerId,
         ...config.dispatcher,
         onReport: (report) => metrics.recordReport(report),
+      });
+      // Beside the dispatcher: it sends the probes of auto-disabled webhooks, which it skips.
+      prober = createProber({
+        database,
+        deliverer,
+        workerId,
+        logger: logger.child({ component: 'probe' }),
+        health: config.health,
+        leaseMarginMs: config.dispatcher.leaseMarginMs,
       });
     }
 
@@ -169,6 +180,7 @@ export async function serve(
     }
     if (dispatcher) {
       await dispatcher.start();
+      prober?.start();
       logger.info({ workerId, ...config.dispatcher }, 'dispatcher started');
     }
     return {
@@ -181,6 +193,8 @@ export async function serve(
         }
         if (dispatcher) {
           logger.info('stopping: dispatcher');
+          // The prober first: a probe in flight is recorded before the dispatcher gives back the rest.
+          await prober?.stop();
           await dispatcher.stop(config.shutdownGraceMs);
         }
         await feed?.stop();
@@ -193,6 +207,7 @@ export async function serve(
     };
   } catch (error) {
     await app?.stop().catch(() => {});
+    await prober?.stop().catch(() => {});
     await dispatcher?.stop(0).catch(() => {});
     await feed?.stop().catch(() => {});
     await webhookCache?.stop().catch(() => {});

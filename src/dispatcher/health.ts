@@ -18,12 +18,20 @@ export interface HealthPolicy {
   disableErrorRate: number;
   /** A delivery that has failed this many attempts (or ends FAILED sooner) raises `delivery.failing`. */
   failingAfterAttempts: number;
+  /**
+   * An auto-disabled webhook is probed (one of its queued deliveries sent) this long after it
+   * was disabled, then after twice as long each time the probe fails, up to probeMaxSeconds.
+   */
+  probeAfterSeconds: number;
+  probeMaxSeconds: number;
 }
 
 export const defaultHealthPolicy: HealthPolicy = {
   disableAfterSeconds: 5 * 24 * 3600,
   disableErrorRate: 1,
   failingAfterAttempts: 3,
+  probeAfterSeconds: 60,
+  probeMaxSeconds: 3600,
 };
 
 /** The start of the window over which the error rate is measured. */

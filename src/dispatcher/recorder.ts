@@ -325,7 +325,7 @@ export function createRecorder(deps: {
         const [current] = await findWebhooksByIds(tx, [id]);
         if (current) {
           // disableUnhealthy announces DISABLED itself.
-          await disableUnhealthy(tx, current, (recordings[i] as Recording).now);
+          await disableUnhealthy(tx, current, (recordings[i] as Recording).now, health.probeAfterSeconds);
           statuses[i] = 'DISABLED';
           logger.warn(
             { webhookId: encodeGlobalId('Webhook', id), failingSince: state.failureDetails?.failingSince },

@@ -1,4 +1,5 @@
 import { type EventFilter, type EventLevel, eventLevels, type Webhook } from '../webhooks/model.js';
+import { conditionsHold } from './conditions.js';
 import {
   ANY_EVENT_TYPE,
   AUDIT_MUTATION,
@@ -17,6 +18,12 @@ const takesAny = (list: string[] | undefined, wildcards = [ANY]) =>
  * The event types and entity types a webhook can possibly match, '*' standing for any. They
  * are stored with the webhook so that an index finds the candidates for an event; the full
  * filters then decide. No filters at all means every event.
+ *
+ * A filter's `where` conditions play no part here, on purpose: they can only narrow what the
+ * filter's other fields let through, never widen it, so the keys from eventTypes and entities
+ * still cover every event the filter matches. A webhook with conditions is therefore found by
+ * the same indexed columns as one without, and conditions never make an event look at more
+ * webhooks than before; they are checked in memory on those few candidates (no SQL per event).
  */
 export function matchKeys(filters: EventFilter[]): { eventTypes: string[]; entities: string[] } {
   if (filters.length === 0) return { eventTypes: [ANY], entities: [ANY] };
@@ -91,7 +98,8 @@ export function filterMatches(filter: EventFilter, event: HooklineEvent): boolea
     oneOf(filter.clusters, event.cluster) &&
     oneOf(filter.namespaces, event.namespace) &&
     (!filter.include?.length || filter.include.some((item) => itemMatches(item, event))) &&
-    !(filter.exclude ?? []).some((item) => itemMatches(item, event))
+    !(filter.exclude ?? []).some((item) => itemMatches(item, event)) &&
+    conditionsHold(filter.where, event)
   );
 }
 

@@ -48,8 +48,9 @@ export const isAudit = (eventType: string) => eventType === AUDIT_MUTATION || ev
  */
 export const WEBHOOK_DISABLED = 'webhook.disabled';
 export const DELIVERY_FAILING = 'delivery.failing';
+export const WEBHOOK_RECOVERED = 'webhook.recovered';
 export const isOperational = (eventType: string) =>
-  eventType === WEBHOOK_DISABLED || eventType === DELIVERY_FAILING;
+  eventType === WEBHOOK_DISABLED || eventType === DELIVERY_FAILING || eventType === WEBHOOK_RECOVERED;
 
 /** Wildcards a filter may use for "every event type" (Immuta calls it ALL_NOTIFICATIONS). */
 export const ANY_EVENT_TYPE = ['*', 'ALL_NOTIFICATIONS'];
@@ -71,6 +72,11 @@ export const builtInEventTypes: { name: string; description: string }[] = [
     name: WEBHOOK_DISABLED,
     description:
       'A webhook was turned off by the endpoint-health rule (failing for the whole auto-disable window). Sent only to webhooks whose filters name it.',
+  },
+  {
+    name: WEBHOOK_RECOVERED,
+    description:
+      'A webhook the endpoint-health rule had turned off answered a probe and was turned on again. Sent only to webhooks whose filters name it.',
   },
   {
     name: DELIVERY_FAILING,

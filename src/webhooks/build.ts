@@ -2,6 +2,7 @@ import { badInput } from '../errors.js';
 import {
   defaults,
   type EventFilter,
+  type FailureDetails,
   type HeaderSetting,
   hasSecret,
   type RetryPolicy,
@@ -21,6 +22,13 @@ type FilterInput = NonNullable<CreateWebhookInput['eventFilters']>[number];
 
 const compactFilter = (f: FilterInput): EventFilter =>
   Object.fromEntries(Object.entries(f).filter(([, v]) => v != null)) as EventFilter;
+
+/** Failure details without the probe state once a person has set `enabled` (see disableUnhealthy). */
+function personSetEnabled(details: FailureDetails | null, enabled: boolean | null | undefined) {
+  if (enabled == null || !details?.probe) return details;
+  const { probe: _probe, ...rest } = details;
+  return rest;
+}
 
 const uniq = (values: string[]) => [...new Set(values)];
 
@@ -311,11 +319,14 @@ export function applyUpdate(current: StoredWebhook, patch: UpdateWebhookInput): 
     domain: clear(patch.domain, w.domain),
     global: keep(patch.global, w.global),
     verbosity: clear(patch.verbosity, w.verbosity),
-    // Turning a webhook back on gives it a fresh auto-disable window.
-    failureDetails:
+    // Turning a webhook back on gives it a fresh auto-disable window. A person who sets
+    // `enabled` either way takes over from the health rule, so its probes stop.
+    failureDetails: personSetEnabled(
       enabled && !w.enabled && w.failureDetails
         ? { ...w.failureDetails, failingSince: null }
         : w.failureDetails,
+      patch.enabled,
+    ),
   };
   checkWhole(next);
   return { webhook: next, secrets };

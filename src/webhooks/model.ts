@@ -35,6 +35,30 @@ export const verbosities = ['MUTATIONS', 'QUERIES', 'ALL'] as const;
 export type Verbosity = (typeof verbosities)[number];
 export type OwnerType = (typeof ownerTypes)[number];
 
+/** How a condition compares the value at its path with its own (Convoy-style filter operators). */
+export const filterOps = ['EQ', 'NE', 'IN', 'NOT_IN', 'PREFIX', 'GT', 'GTE', 'LT', 'LTE', 'EXISTS'] as const;
+export type FilterOp = (typeof filterOps)[number];
+
+/** The event fields a condition may name; anything else must be a `data.<dotted path>`. */
+export const conditionFields = [
+  'entityType',
+  'entityFqn',
+  'cluster',
+  'namespace',
+  'level',
+  'actor.name',
+] as const;
+
+/** A scalar a condition compares with: what a JSON leaf can be, null aside. */
+export type ConditionScalar = string | number | boolean;
+
+export interface FieldCondition {
+  path: string;
+  op: FilterOp;
+  /** A scalar; a list of them for IN/NOT_IN; a boolean or nothing for EXISTS. */
+  value?: ConditionScalar | ConditionScalar[];
+}
+
 export interface EventFilter {
   eventTypes?: string[];
   entities?: string[];
@@ -42,6 +66,8 @@ export interface EventFilter {
   namespaces?: string[];
   include?: string[];
   exclude?: string[];
+  /** Conditions that must all hold, beside the fields above. */
+  where?: FieldCondition[];
 }
 
 export interface EventsPolicy {
@@ -117,6 +143,11 @@ export interface FailureDetails {
    * rate over the auto-disable window drops below its threshold (a success, at the default).
    */
   failingSince?: string | null;
+  /**
+   * Set only when the health rule disabled the webhook (not a person): when it is next probed
+   * and how long the wait after that probe will be if it fails (the circuit breaker's state).
+   */
+  probe?: { at: string; backoffSeconds: number };
 }
 
 export interface EntityReference {

@@ -14,7 +14,7 @@ import { createStatisticsKeeper } from '../db/statistics.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import { currentSecret } from '../dispatcher/signing.js';
 import { assertTargetAllowed, type TargetPolicy } from '../dispatcher/targets.js';
-import { type NewEvent, WEBHOOK_DISABLED } from '../events/model.js';
+import { type NewEvent, WEBHOOK_DISABLED, WEBHOOK_RECOVERED } from '../events/model.js';
 import { publishIn } from '../events/publish.js';
 import { notifyLive } from '../pubsub/live.js';
 import { encodeGlobalId, newId } from '../ids.js';
@@ -185,7 +185,16 @@ async function commitChangeAt(
   now: Date,
 ): Promise<Webhook> {
   const change = describeChange(current, next);
-  if (!change) return current.webhook;
+  if (!change) {
+    // `enabled: false` on a webhook the health rule turned off changes no versioned field, but
+    // a person has taken over: its probes stop (failure details are state, not a version).
+    if (current.webhook.failureDetails?.probe && !next.webhook.failureDetails?.probe) {
+      const webhook = { ...current.webhook, failureDetails: next.webhook.failureDetails };
+      await replaceWebhook(tx, { webhook, secrets: current.secrets });
+      return webhook;
+    }
+    return current.webhook;
+  }
   await insertVersion(tx, {
     webhookId: current.webhook.id,
     versionSeq: current.webhook.versionSeq,
@@ -222,14 +231,58 @@ const systemActor = (tenantId: string): Principal => ({
 /**
  * The endpoint-health rule turned the webhook off (see dispatcher/health.ts): a versioned change
  * by `hookline`, announced as a `webhook.disabled` event in the same transaction. Its
- * deliveries wait, as for any disabled webhook, until a user enables it again.
+ * deliveries wait, as for any disabled webhook, until a user enables it again or a probe
+ * `probeAfterSeconds` from now (see dispatcher/probe.ts) finds it answering. The probe state in
+ * its failure details is what tells it from a webhook a person disabled, which is never probed.
  */
-export async function disableUnhealthy(tx: Db, current: StoredWebhook, now: Date): Promise<Webhook> {
+export async function disableUnhealthy(
+  tx: Db,
+  current: StoredWebhook,
+  now: Date,
+  probeAfterSeconds: number,
+): Promise<Webhook> {
+  const at = new Date(now.getTime() + probeAfterSeconds * 1000).toISOString();
+  const failureDetails = current.webhook.failureDetails ?? {
+    lastFailedAt: null,
+    lastFailedStatusCode: null,
+    lastFailedReason: null,
+    nextAttempt: null,
+  };
   const next: StoredWebhook = {
     ...current,
-    webhook: { ...current.webhook, enabled: false, status: 'DISABLED' },
+    webhook: {
+      ...current.webhook,
+      enabled: false,
+      status: 'DISABLED',
+      failureDetails: { ...failureDetails, probe: { at, backoffSeconds: probeAfterSeconds } },
+    },
   };
   return commitChangeAt(tx, systemActor(current.webhook.tenantId), current, next, WEBHOOK_DISABLED, now);
+}
+
+/**
+ * A probe of an auto-disabled webhook succeeded: it is turned on again (ACTIVE, its waiting
+ * deliveries go out) with a fresh auto-disable window, a versioned change by `hookline`
+ * announced as a `webhook.recovered` event in the same transaction.
+ */
+export async function recoverWebhook(tx: Db, current: StoredWebhook, now: Date): Promise<Webhook> {
+  const details = current.webhook.failureDetails;
+  const next: StoredWebhook = {
+    ...current,
+    webhook: {
+      ...current.webhook,
+      enabled: true,
+      status: 'ACTIVE',
+      failureDetails: details && {
+        lastFailedAt: details.lastFailedAt,
+        lastFailedStatusCode: details.lastFailedStatusCode,
+        lastFailedReason: details.lastFailedReason,
+        nextAttempt: null,
+        failingSince: null,
+      },
+    },
+  };
+  return commitChangeAt(tx, systemActor(current.webhook.tenantId), current, next, WEBHOOK_RECOVERED, now);
 }
 
 export function createWebhookService({

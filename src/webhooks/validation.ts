@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { templateProblem } from '../providers/custom.js';
+import { fieldConditions } from './condition-schema.js';
 import { jsonOfAtMost, nonEmptyText, parseInput, storable, text } from '../validation.js';
 import {
   verbosities,
@@ -114,6 +115,7 @@ const eventFilter = z.strictObject(
     namespaces: stringList(100).nullish(),
     include: stringList(100).nullish(),
     exclude: stringList(100).nullish(),
+    where: fieldConditions.nullish(),
   },
   { message: 'must be an event filter' },
 );

@@ -6,6 +6,8 @@ import {
   type EventFilter,
   type EventsPolicy,
   eventLevels,
+  type FieldCondition,
+  type FilterOp,
   eventsPolicyModes,
   type FailureDetails,
   type FieldChange,
@@ -45,7 +47,40 @@ const EventsPolicyModeEnum = builder.enumType('EventsPolicyMode', { values: even
 const HttpAuthTypeEnum = builder.enumType('HttpAuthType', { values: httpAuthTypes });
 const VerbosityEnum = builder.enumType('Verbosity', { values: verbosities });
 
+const filterOpDescriptions: Record<FilterOp, string> = {
+  EQ: 'The value equals `value` (a string, number or boolean; typed: 5 is not "5").',
+  NE: 'The value does not equal `value`; holds when the field is missing.',
+  IN: 'The value equals one of `value`, a list of 1 to 100 scalars.',
+  NOT_IN: 'The value equals none of `value`; holds when the field is missing.',
+  PREFIX: 'The value is a string starting with `value`, a non-empty string.',
+  GT: 'The value is a number greater than `value`.',
+  GTE: 'The value is a number greater than or equal to `value`.',
+  LT: 'The value is a number less than `value`.',
+  LTE: 'The value is a number less than or equal to `value`.',
+  EXISTS: 'The field is present and not null (`value` true or absent), or missing or null (`value` false).',
+};
+const FilterOpEnum = builder.enumType('FilterOp', {
+  description: 'How a field condition compares the value at its path with its own value.',
+  values: Object.fromEntries(
+    Object.entries(filterOpDescriptions).map(([op, description]) => [op, { description }]),
+  ) as Record<FilterOp, { description: string }>,
+});
+
 // ---- output types -------------------------------------------------------------------------
+
+const FieldConditionRef = builder.objectRef<FieldCondition>('FieldCondition').implement({
+  description: 'One condition of an event filter, as it was set.',
+  fields: (t) => ({
+    path: t.exposeString('path', { description: 'An event field or `data.<dotted path>`.' }),
+    op: t.expose('op', { type: FilterOpEnum, description: 'The comparison.' }),
+    value: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'What the value is compared with; null for EXISTS without a value.',
+      resolve: (c) => c.value ?? null,
+    }),
+  }),
+});
 
 const EventFilterRef = builder.objectRef<EventFilter>('EventFilter').implement({
   description: 'Within one filter every set field must match; a webhook fires when any of its filters does.',
@@ -56,6 +91,12 @@ const EventFilterRef = builder.objectRef<EventFilter>('EventFilter').implement({
     namespaces: t.exposeStringList('namespaces', { nullable: true }),
     include: t.exposeStringList('include', { nullable: true }),
     exclude: t.exposeStringList('exclude', { nullable: true }),
+    where: t.field({
+      type: [FieldConditionRef],
+      nullable: true,
+      description: 'Conditions on event fields or data paths, all of which must hold.',
+      resolve: (f) => f.where ?? null,
+    }),
   }),
 });
 
@@ -166,6 +207,13 @@ const FailureDetailsRef = builder.objectRef<FailureDetails>('FailureDetails').im
       nullable: true,
       description: 'When the current run of failures began; the auto-disable window counts from it.',
       resolve: (f) => f.failingSince ?? null,
+    }),
+    nextProbeAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'For a webhook the health rule disabled: when one of its queued deliveries is next sent to see whether it answers again. Null for any other.',
+      resolve: (f) => f.probe?.at ?? null,
     }),
   }),
 });
@@ -284,9 +332,26 @@ builder.node(WebhookRef, {
 
 // ---- inputs -------------------------------------------------------------------------------
 
+const FieldConditionInput = builder.inputType('FieldConditionInput', {
+  description: 'A condition on one value of the event: `path` compared with `value` by `op`.',
+  fields: (t) => ({
+    path: t.string({
+      required: true,
+      description:
+        'entityType, entityFqn, cluster, namespace, level, actor.name, or data.<dotted path> (at most 10 segments).',
+    }),
+    op: t.field({ type: FilterOpEnum, required: true, description: 'The comparison.' }),
+    value: t.field({
+      type: 'JSON',
+      description:
+        'A scalar; a list of scalars for IN/NOT_IN; a number for GT..LTE; true, false or none for EXISTS.',
+    }),
+  }),
+});
+
 const EventFilterInput = builder.inputType('EventFilterInput', {
   description:
-    'Lists of strings; `*` matches anything. `include`/`exclude` name changed fields or `key:value` attributes.',
+    'Lists of strings; `*` matches anything. `include`/`exclude` name changed fields or `key:value` attributes; `where` adds conditions with operators.',
   fields: (t) => ({
     eventTypes: t.stringList(),
     entities: t.stringList(),
@@ -294,6 +359,11 @@ const EventFilterInput = builder.inputType('EventFilterInput', {
     namespaces: t.stringList(),
     include: t.stringList(),
     exclude: t.stringList(),
+    where: t.field({
+      type: [FieldConditionInput],
+      description:
+        'Conditions on event fields (entityType, entityFqn, cluster, namespace, level, actor.name) or data.<dotted path>; all must hold (at most 20).',
+    }),
   }),
 });
 
