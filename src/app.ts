@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GraphQLError, type execute as graphqlExecute, type subscribe as graphqlSubscribe } from 'graphql';
 import { createYoga, maskError, type YogaLogger } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from './auth/principal.js';
@@ -95,6 +96,17 @@ function yogaLogger(logger: Logger): YogaLogger {
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
+/** What GraphiQL opens with: who the token is, and the first page of webhooks with their health. */
+const FIRST_QUERY = `# Put your token in the Headers tab below: {"Authorization": "Bearer <your token>"}
+query FirstLook {
+  me { principal role tenantId }
+  webhooks(first: 10) {
+    totalCount
+    edges { node { id name status webhookType health { successRate p95DurationMs attempts } } }
+  }
+}
+`;
+
 /** GraphiQL's page holds no data, so a browser may load it before it has a token to send. */
 const wantsGraphiQL = (req: IncomingMessage) =>
   req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
@@ -123,9 +135,13 @@ export function buildApp(deps: AppDeps): App {
     // would let any origin read the answers, credentials included).
     cors: false,
     logging: yogaLogger(logger.child({ component: 'graphql' })),
+    // GraphiQL's code comes inlined from @graphql-yoga/render-graphiql, not from a CDN, so the
+    // page works on a machine without internet access.
+    renderGraphiQL,
     graphiql: {
       title: 'Hookline',
       headers: JSON.stringify({ Authorization: 'Bearer <your token>' }, null, 2),
+      defaultQuery: FIRST_QUERY,
     },
     // isDev would copy the original error (drizzle's message holds the query parameters, and
     // so a webhook's secrets) into the response when NODE_ENV=development.
