@@ -10,6 +10,7 @@ import type { Authenticator } from './auth/tokens.js';
 import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/context.js';
+import { createConsoleFiles } from './http/console.js';
 import { type CorsOrigins, createCors } from './http/cors.js';
 import { handleOps, json } from './http/ops.js';
 import { createRateLimiter } from './http/rate-limit.js';
@@ -43,6 +44,8 @@ export interface AppDeps {
   audit: AuditLog;
   /** How long `stop()` lets in-flight requests finish before closing their sockets. */
   shutdownGraceMs?: number;
+  /** The built console served at `/` (default: console/dist of this project). */
+  consoleDir?: string;
 }
 
 export interface App {
@@ -116,6 +119,7 @@ export function buildApp(deps: AppDeps): App {
   const { webhooks } = services;
   let publicUrl = deps.publicUrl ?? '';
   const cors = createCors(deps.corsOrigins ?? []);
+  const consoleFiles = createConsoleFiles(deps.consoleDir);
   const rate = deps.apiRateLimit;
   const limiter = rate ? createRateLimiter(rate) : null;
   /** Counts a request of the principal's token: null when it may go ahead. */
@@ -197,7 +201,11 @@ export function buildApp(deps: AppDeps): App {
     const resource = /^\/webhooks\/([^/]+)$/.exec(path);
     if ((resource || path === '/graphql') && req.method === 'OPTIONS') return cors.preflight(req, res);
     if (resource?.[1] && req.method === 'GET') return webhookResource(req, res, resource[1]);
-    if (path !== '/graphql') return json(res, 404, { error: 'not found' });
+    if (path !== '/graphql') {
+      // The console's page and files need no token: the page asks for one and sends it to /graphql.
+      if (consoleFiles.serve(req, res, path)) return;
+      return json(res, 404, { error: 'not found' });
+    }
     if (req.method === 'POST') {
       // Refused before a byte is read: the body must say how long it is, within the limit.
       const length = Number(req.headers['content-length']);

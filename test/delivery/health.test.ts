@@ -10,7 +10,7 @@ const HEALTH = `query($id: ID!) { webhook(id: $id) { health { since attempts fai
 const LIST = `query($first: Int!) { webhooks(first: $first) { edges { node { id health { attempts successRate p95DurationMs } } } } }`;
 
 for (const backend of backends()) {
-  describe(`Webhook.health and deliveries by time (${backend.name})`, () => {
+  describe(`Webhook.health, deliveries by time and an attempt's ids (${backend.name})`, () => {
     let server: TestServer;
     const receivers: Receiver[] = [];
     before(async () => {
@@ -81,6 +81,27 @@ for (const backend of backends()) {
       const bad = await server.gql(query, { w: id, since: middle, until: middle });
       assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
       assert.equal(bad.errors?.[0]?.extensions?.field, 'until');
+    });
+
+    it('gives an attempt its webhook and delivery ids without reading them', async () => {
+      const r = await startReceiver();
+      receivers.push(r);
+      const id = await createWebhook(server, {
+        config: { endpoint: `${r.url}/ids` },
+        eventFilters: [{ eventTypes: ['health.ids'] }],
+      });
+      const { deliveries } = await publish(server, { eventType: 'health.ids' });
+      const delivery = await deliveryWhen(server, deliveries[0]!.id, (d) => d.attempts.length === 1);
+      const res = await server.gql(
+        `query($id: ID!) { delivery(id: $id) { attempts { webhookId deliveryId webhook { id } delivery { id } } } }`,
+        { id: delivery.id },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      const [attempt] = res.data.delivery.attempts;
+      assert.equal(attempt.webhookId, id);
+      assert.equal(attempt.webhookId, attempt.webhook.id);
+      assert.equal(attempt.deliveryId, delivery.id);
+      assert.equal(attempt.deliveryId, attempt.delivery.id);
     });
 
     it(

@@ -8,7 +8,7 @@ import {
 import type { WebhookHealth } from '../../deliveries/service.js';
 import { badInput } from '../../errors.js';
 import { inDateRange } from '../../validation.js';
-import { idOf } from '../../ids.js';
+import { encodeGlobalId, idOf } from '../../ids.js';
 import { builder } from '../builder.js';
 import { keysetConnection } from '../pagination.js';
 import { EventRef, PublishEventInput } from './event.js';
@@ -85,6 +85,16 @@ builder.node(DeliveryAttemptRef, {
       type: DeliveryRef,
       resolve: async (a, _args, ctx) =>
         mustExist(await ctx.deliveries.get(ctx.principal, a.deliveryId), 'delivery'),
+    }),
+    deliveryId: t.id({
+      description:
+        "The delivery's id, as `delivery { id }` gives it but without reading the delivery: cheap for a live log.",
+      resolve: (a) => encodeGlobalId('Delivery', a.deliveryId),
+    }),
+    webhookId: t.id({
+      description:
+        "The webhook's id, as `webhook { id }` gives it but without reading the webhook: cheap for a live log.",
+      resolve: (a) => encodeGlobalId('Webhook', a.webhookId),
     }),
     webhook: t.field({
       type: WebhookRef,
