@@ -1,0 +1,84 @@
+import { useDeferredValue, useState } from 'react';
+import { useQuery } from 'urql';
+import { graphql } from '../graphql';
+import { ErrorNote, Json, Section } from '../ui';
+
+const PreviewQuery = graphql(`
+  query Preview($webhookId: ID!, $event: PublishEventInput!) {
+    previewPayload(webhookId: $webhookId, event: $event) {
+      url
+      method
+      headers
+      body
+    }
+  }
+`);
+
+const pretty = (body: string) => {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+};
+
+/**
+ * The exact request the webhook would get for a sample event, as the server renders it
+ * (previewPayload: signatures are placeholders, secrets masked). It follows the event fields as
+ * they are typed; the page remounts it after each save of the webhook.
+ */
+export function Preview({ webhookId }: { webhookId: string }) {
+  const [eventType, setEventType] = useState('entityUpdated');
+  const [entityType, setEntityType] = useState('table');
+  const [entityFqn, setEntityFqn] = useState('db.sales.orders');
+  const [data, setData] = useState('{"domain": {"type": "domain", "name": "Sales"}}');
+  let parsed: unknown = null;
+  let dataError = '';
+  try {
+    parsed = data.trim() ? JSON.parse(data) : null;
+  } catch {
+    dataError = 'data is not JSON';
+  }
+  const event = useDeferredValue({
+    eventType,
+    entityType,
+    entityFqn,
+    data: parsed,
+    actor: { name: 'console' },
+  });
+  const [res] = useQuery({
+    query: PreviewQuery,
+    variables: { webhookId, event },
+    pause: !!dataError || !eventType,
+    requestPolicy: 'network-only',
+  });
+  const p = res.data?.previewPayload;
+  return (
+    <Section title="Request preview">
+      <div className="filters">
+        <input aria-label="Event type" value={eventType} onChange={(e) => setEventType(e.target.value)} />
+        <input aria-label="Entity type" value={entityType} onChange={(e) => setEntityType(e.target.value)} />
+        <input aria-label="Entity FQN" value={entityFqn} onChange={(e) => setEntityFqn(e.target.value)} />
+      </div>
+      <textarea
+        aria-label="Event data (JSON)"
+        rows={2}
+        value={data}
+        onChange={(e) => setData(e.target.value)}
+      />
+      {dataError && <p className="error">{dataError}</p>}
+      <ErrorNote error={res.error} />
+      {p && (
+        <div data-testid="preview">
+          <p>
+            <code>
+              {p.method} {p.url}
+            </code>
+          </p>
+          <Json value={p.headers} />
+          <Json value={pretty(p.body)} />
+        </div>
+      )}
+    </Section>
+  );
+}
