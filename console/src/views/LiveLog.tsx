@@ -76,13 +76,21 @@ export function LiveLog() {
     }
   }, [paused]);
 
+  // A new filter starts a new log.
   useEffect(() => {
     ring.current.clear();
     held.current.clear();
     counts.current.clear();
+  }, [webhookId, status]);
+
+  // The server closes a subscription that falls 1,000 messages behind (a page held up by a
+  // busy machine): subscribe again, keeping what was received; the gap is in Deliveries.
+  const [resubscribed, setResubscribed] = useState(0);
+  useEffect(() => {
     setError('');
+    let again: ReturnType<typeof setTimeout> | undefined;
     const variables = { webhookId: webhookId || null, status: status ? [status] : null };
-    return subscribe<{ deliveryLogs: Entry }>(LOGS, variables, {
+    const stop = subscribe<{ deliveryLogs: Entry }>(LOGS, variables, {
       next: ({ deliveryLogs: a }) => {
         received.current++;
         (pausedRef.current ? held.current : ring.current).push(a);
@@ -91,10 +99,19 @@ export function LiveLog() {
         c[a.status === 'SUCCEEDED' ? 0 : 1]++;
         counts.current.set(second, c);
       },
-      error: setError,
+      error: (message) => {
+        if (/too slow/.test(message)) {
+          setError(`${message}: subscribed again; attempts in between are in Deliveries.`);
+          again = setTimeout(() => setResubscribed((n) => n + 1), 500);
+        } else setError(message);
+      },
       transport: setTransport,
     });
-  }, [webhookId, status]);
+    return () => {
+      clearTimeout(again);
+      stop();
+    };
+  }, [webhookId, status, resubscribed]);
 
   // One render a frame when something arrived; the chart once a second.
   useEffect(() => {
@@ -165,6 +182,7 @@ export function LiveLog() {
           className="sub"
           data-testid="live-stats"
           data-received={received.current}
+          data-resubscribed={resubscribed}
           data-shown={list.length}
         >
           {received.current} received · {lastSecond}/s · showing the newest {list.length} (at most {CAPACITY})
