@@ -40,6 +40,13 @@ describe(
       await Promise.all(receivers.map((r) => r.close()));
     });
 
+    /** The page still paints within 5 s: no render loop holds its thread. */
+    async function responsive(page: Page) {
+      const painted = page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(true)))');
+      const stuck = new Promise((resolve) => setTimeout(resolve, 5000, false));
+      assert.equal(await Promise.race([painted, stuck]), true, 'the page is responsive');
+    }
+
     async function signIn(token = ADMIN_TOKEN): Promise<Page> {
       const page = await chrome.page();
       await page.goto(`${server.url}/`);
@@ -73,6 +80,7 @@ describe(
       await textOf(page, '[data-testid=webhook-title]', /console-orders/);
       // The preview of the exact request, rendered by the server for a sample event.
       await textOf(page, '[data-testid=preview]', new RegExp(`POST ${r.url}/console`));
+      await responsive(page);
 
       await page.goto(`${server.url}/#/live`);
       await textOf(page, '[data-testid=transport]', /graphql-ws/);
@@ -117,6 +125,7 @@ describe(
       // Its attempt, request and response, as the API shows them.
       await page.click('[data-testid=delivery-row] button.link');
       await textOf(page, '.attempts', /500/);
+      await responsive(page);
       await page.click('[data-testid=delivery-row] td:last-child button'); // Retry
       await r.waitForCount(2);
       await eventually(

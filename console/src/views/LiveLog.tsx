@@ -39,6 +39,13 @@ interface Entry {
   deliveryId: string;
 }
 
+/** HH:MM:SS.mmm in local time: attempts a few ms apart must read apart. */
+const clock = (iso: string) => {
+  const d = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+};
+
 /** Attempts kept on the page: the oldest go beyond this, so memory stays flat however long it runs. */
 export const CAPACITY = 10_000;
 const CHART_SECONDS = 60;
@@ -216,12 +223,7 @@ export function LiveLog() {
               data-status={a.status}
               data-webhook={a.webhookId}
             >
-              <span>
-                {new Date(a.startedAt).toLocaleTimeString(undefined, {
-                  hour12: false,
-                  fractionalSecondDigits: 3,
-                } as Intl.DateTimeFormatOptions)}
-              </span>
+              <span>{clock(a.startedAt)}</span>
               <span>
                 <a href={href('webhooks', a.webhookId)}>
                   {nameOf.get(a.webhookId) ?? a.webhookId.slice(0, 12)}

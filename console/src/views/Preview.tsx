@@ -1,4 +1,4 @@
-import { useDeferredValue, useState } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { graphql } from '../graphql';
 import { ErrorNote, Json, Section } from '../ui';
@@ -32,20 +32,27 @@ export function Preview({ webhookId }: { webhookId: string }) {
   const [entityType, setEntityType] = useState('table');
   const [entityFqn, setEntityFqn] = useState('db.sales.orders');
   const [data, setData] = useState('{"domain": {"type": "domain", "name": "Sales"}}');
-  let parsed: unknown = null;
-  let dataError = '';
-  try {
-    parsed = data.trim() ? JSON.parse(data) : null;
-  } catch {
-    dataError = 'data is not JSON';
-  }
-  const event = useDeferredValue({
-    eventType,
-    entityType,
-    entityFqn,
-    data: parsed,
-    actor: { name: 'console' },
-  });
+  const parsed = useMemo((): { ok: true; value: unknown } | { ok: false } => {
+    try {
+      return { ok: true, value: data.trim() ? JSON.parse(data) : null };
+    } catch {
+      return { ok: false };
+    }
+  }, [data]);
+  const dataError = parsed.ok ? '' : 'data is not JSON';
+  // One object per change of the fields, so the deferred value changes only when they do;
+  // deferred so that typing stays smooth while the preview follows.
+  const typed = useMemo(
+    () => ({
+      eventType,
+      entityType,
+      entityFqn,
+      data: parsed.ok ? parsed.value : null,
+      actor: { name: 'console' },
+    }),
+    [eventType, entityType, entityFqn, parsed],
+  );
+  const event = useDeferredValue(typed);
   const [res] = useQuery({
     query: PreviewQuery,
     variables: { webhookId, event },
