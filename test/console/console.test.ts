@@ -82,6 +82,17 @@ describe(
       await textOf(page, '[data-testid=preview]', new RegExp(`POST ${r.url}/console`));
       await responsive(page);
 
+      // Edit it: a new version, whose change the history shows.
+      const [edit] = await page.$$('xpath/.//button[text()="Edit"]');
+      await edit!.click();
+      await page.waitForFunction(
+        `document.querySelector('[data-testid=webhook-form] input')?.value === 'console-orders'`,
+      );
+      await field('Description', 'Orders, from the console');
+      await page.click('button[type=submit]');
+      const history = await textOf(page, 'ol.versions', /0\.2/);
+      assert.match(history, /\+ description: Orders, from the console/);
+
       await page.goto(`${server.url}/#/live`);
       await textOf(page, '[data-testid=transport]', /graphql-ws/);
       await subscriptionsOpen(server.url, 1);

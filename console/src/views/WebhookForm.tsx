@@ -250,8 +250,11 @@ export function WebhookForm({ id }: { id?: string }) {
       const res = await create({ input });
       if (res.data) go('webhooks', res.data.createWebhook.id);
     } else if (w) {
-      const { name, webhookType, ...rest } = input;
-      const res = await update({ id, version: w.version, input: { ...rest, name, webhookType } });
+      // The owner is sent only when it changed: a USER may not even restate it as someone else.
+      const { owner, ...rest } = input;
+      const sameOwner =
+        JSON.stringify(owner) === JSON.stringify(w.owner ? { name: w.owner.name, type: w.owner.type } : null);
+      const res = await update({ id, version: w.version, input: sameOwner ? rest : { ...rest, owner } });
       if (res.data) go('webhooks', id);
     }
   }
