@@ -111,6 +111,40 @@ describe(
       assert.deepEqual(chrome.errors, []);
     });
 
+    it('falls back to Server-Sent Events when no WebSocket can be opened', async () => {
+      const r = await receiver();
+      await createWebhook(server, {
+        name: 'console-sse',
+        config: { endpoint: `${r.url}/sse` },
+        eventFilters: [{ eventTypes: ['console.sse'] }],
+      });
+      const page = await chrome.page();
+      // As behind a proxy that refuses upgrades: every WebSocket errors and closes (1006)
+      // before it opens.
+      await page.evaluateOnNewDocument(`window.WebSocket = class {
+        static CONNECTING = 0; static OPEN = 1; static CLOSING = 2; static CLOSED = 3;
+        readyState = 0;
+        constructor() {
+          setTimeout(() => {
+            this.readyState = 3;
+            this.onerror?.(new Event('error'));
+            this.onclose?.(new CloseEvent('close', { code: 1006, wasClean: false }));
+          }, 10);
+        }
+        send() {}
+        close() {}
+      };`);
+      await page.goto(`${server.url}/#token=${encodeURIComponent(ADMIN_TOKEN)}`);
+      await page.waitForSelector('[data-testid=webhooks]');
+      await page.goto(`${server.url}/#/live`);
+      await textOf(page, '[data-testid=transport]', /sse/);
+      await subscriptionsOpen(server.url, 1);
+      await publish(server, { eventType: 'console.sse' });
+      await page.waitForSelector('[data-testid=live-row][data-status=SUCCEEDED]');
+      assert.match(await page.$eval('[data-testid=live-row]', (el) => el.textContent ?? ''), /console-sse/);
+      await page.close(); // ends its stream before the next test counts subscriptions
+    });
+
     it('retries a failed delivery from the page', async () => {
       const r = await receiver(statuses(500));
       const id = await createWebhook(server, {
