@@ -13,7 +13,7 @@ import { SecretUnavailable } from '../dispatcher/signing.js';
 import { BodyTooLarge, DEFAULT_MAX_REQUEST_BYTES } from '../providers/budget.js';
 import { renderers } from '../providers/index.js';
 import { encodeGlobalId, newId } from '../ids.js';
-import { findWebhook } from '../webhooks/repository.js';
+import { findWebhook, type StoredWebhook } from '../webhooks/repository.js';
 import { batched } from '../batch.js';
 import type { Delivery, DeliveryStatus } from './model.js';
 import {
@@ -169,10 +169,11 @@ export function createDeliveryService({
      */
     async preview(
       actor: Principal,
-      webhookId: string,
+      webhook: string | StoredWebhook,
       source: { eventId: string } | { input: unknown },
     ): Promise<{ url: string; method: string; headers: Record<string, string>; body: string }> {
-      const stored = await mustFindWebhook(actor, webhookId);
+      // A stored webhook by id, or one not created yet (WebhookService.draft).
+      const stored = typeof webhook === 'string' ? await mustFindWebhook(actor, webhook) : webhook;
       const now = clock();
       let event: HooklineEvent | undefined;
       if ('eventId' in source) {

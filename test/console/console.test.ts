@@ -76,6 +76,8 @@ describe(
       await field('Endpoint URL', `${r.url}/console`);
       await field('Event types', 'console.created');
       await field('Tags', 'Team.Console');
+      // Before it exists: the request these settings would make, rendered by the server.
+      await textOf(page, '[data-testid=preview]', new RegExp(`POST ${r.url}/console`));
       await page.click('button[type=submit]');
       await textOf(page, '[data-testid=webhook-title]', /console-orders/);
       // The preview of the exact request, rendered by the server for a sample event.

@@ -104,6 +104,50 @@ for (const backend of backends()) {
       assert.equal(attempt.deliveryId, attempt.delivery.id);
     });
 
+    it('previews the request of a webhook before it is created, checked as createWebhook checks it', async () => {
+      const PREVIEW = `query($w: CreateWebhookInput!, $e: PublishEventInput!) {
+        previewNewWebhook(webhook: $w, event: $e) { url method headers body } }`;
+      const count = async () => (await server.gql(`{ webhooks { totalCount } }`)).data.webhooks.totalCount;
+      const before = await count();
+      const webhook = {
+        name: 'not-yet',
+        webhookType: 'GENERIC',
+        config: {
+          endpoint: 'https://example.com/hooks',
+          secretKey: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+          headers: [{ name: 'X-Api-Key', value: 'k-123', secret: true }],
+        },
+      };
+      const res = await server.gql(PREVIEW, {
+        w: webhook,
+        e: { eventType: 'entityCreated', entityType: 'table', entityFqn: 'db.sales.orders' },
+      });
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      const p = res.data.previewNewWebhook;
+      assert.equal(p.url, 'https://example.com/hooks');
+      assert.equal(p.method, 'POST');
+      assert.equal(p.headers['x-api-key'], '********');
+      assert.equal(p.headers['webhook-signature'], 'v1,<signature computed at send time>');
+      assert.equal(JSON.parse(p.body).entity.fullyQualifiedName, 'db.sales.orders');
+      assert.doesNotMatch(res.text, /k-123|MfKQ9r8/);
+      assert.equal(await count(), before, 'nothing is stored');
+
+      const bad = await server.gql(PREVIEW, {
+        w: { ...webhook, config: { endpoint: 'not a url' } },
+        e: { eventType: 'entityCreated' },
+      });
+      assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.equal(bad.errors?.[0]?.extensions?.field, 'config.endpoint');
+      const token = (await server.gql(`mutation { createApiToken(name: "dora", role: USER) }`)).data
+        .createApiToken;
+      const foreign = await server.gql(
+        PREVIEW,
+        { w: { ...webhook, owner: { type: 'user', name: 'someone-else' } }, e: { eventType: 'x' } },
+        token,
+      );
+      assert.equal(foreign.errors?.[0]?.extensions?.field, 'owner');
+    });
+
     it(
       'reads the health of 12 webhooks in as many statements as that of 3',
       {

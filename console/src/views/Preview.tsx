@@ -1,6 +1,6 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import { useQuery } from 'urql';
-import { graphql } from '../graphql';
+import { graphql, type VariablesOf } from '../graphql';
 import { ErrorNote, Json, Section } from '../ui';
 
 const PreviewQuery = graphql(`
@@ -14,6 +14,19 @@ const PreviewQuery = graphql(`
   }
 `);
 
+const DraftQuery = graphql(`
+  query PreviewDraft($webhook: CreateWebhookInput!, $event: PublishEventInput!) {
+    previewNewWebhook(webhook: $webhook, event: $event) {
+      url
+      method
+      headers
+      body
+    }
+  }
+`);
+
+export type Draft = VariablesOf<typeof DraftQuery>['webhook'];
+
 const pretty = (body: string) => {
   try {
     return JSON.stringify(JSON.parse(body), null, 2);
@@ -25,9 +38,10 @@ const pretty = (body: string) => {
 /**
  * The exact request the webhook would get for a sample event, as the server renders it
  * (previewPayload: signatures are placeholders, secrets masked). It follows the event fields as
- * they are typed; the page remounts it after each save of the webhook.
+ * they are typed: of a saved webhook (the page remounts it after each save), or of the form's
+ * settings before the webhook is created (previewNewWebhook).
  */
-export function Preview({ webhookId }: { webhookId: string }) {
+export function Preview({ webhookId, draft }: { webhookId?: string; draft?: Draft | null }) {
   const [eventType, setEventType] = useState('entityUpdated');
   const [entityType, setEntityType] = useState('table');
   const [entityFqn, setEntityFqn] = useState('db.sales.orders');
@@ -53,13 +67,21 @@ export function Preview({ webhookId }: { webhookId: string }) {
     [eventType, entityType, entityFqn, parsed],
   );
   const event = useDeferredValue(typed);
-  const [res] = useQuery({
+  const settings = useDeferredValue(draft);
+  const [saved] = useQuery({
     query: PreviewQuery,
-    variables: { webhookId, event },
-    pause: !!dataError || !eventType,
+    variables: { webhookId: webhookId ?? '', event },
+    pause: !!dataError || !eventType || !webhookId,
     requestPolicy: 'network-only',
   });
-  const p = res.data?.previewPayload;
+  const [unsaved] = useQuery({
+    query: DraftQuery,
+    variables: { webhook: settings!, event },
+    pause: !!dataError || !eventType || !settings,
+    requestPolicy: 'network-only',
+  });
+  const res = webhookId ? saved : unsaved;
+  const p = webhookId ? saved.data?.previewPayload : unsaved.data?.previewNewWebhook;
   return (
     <Section title="Request preview">
       <div className="filters">

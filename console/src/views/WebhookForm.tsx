@@ -1,9 +1,9 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../graphql';
 import { go, href } from '../route';
-import { ErrorNote, Section } from '../ui';
-import { Preview } from './Preview';
+import { ErrorNote } from '../ui';
+import { type Draft, Preview } from './Preview';
 
 const EditQuery = graphql(`
   query EditWebhook($id: ID!) {
@@ -259,6 +259,15 @@ export function WebhookForm({ id }: { id?: string }) {
     }
   }
 
+  // The form as createWebhook would take it, once it has a name and an endpoint to check.
+  const draft = useMemo(() => {
+    if (id || !form.name.trim() || !form.endpoint.trim()) return null;
+    try {
+      return inputOf(form) as Draft;
+    } catch {
+      return null; // a template that is not JSON yet
+    }
+  }, [id, form]);
   const secretLabel = SECRET_LABEL[form.webhookType] ?? 'Signing secret (whsec_… or any text; write-only)';
   return (
     <div>
@@ -389,13 +398,7 @@ export function WebhookForm({ id }: { id?: string }) {
         </div>
       </form>
       {id && w && <Preview key={w.version} webhookId={id} />}
-      {!id && (
-        <Section title="Request preview">
-          <p className="sub">
-            The preview of the exact request appears here once the webhook is created (and while editing it).
-          </p>
-        </Section>
-      )}
+      {!id && <Preview draft={draft} />}
     </div>
   );
 }

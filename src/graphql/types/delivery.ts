@@ -12,7 +12,7 @@ import { encodeGlobalId, idOf } from '../../ids.js';
 import { builder } from '../builder.js';
 import { keysetConnection } from '../pagination.js';
 import { EventRef, PublishEventInput } from './event.js';
-import { WebhookRef } from './webhook.js';
+import { CreateWebhookInput, WebhookRef } from './webhook.js';
 
 export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: deliveryStatuses });
 const DeliveryErrorKindEnum = builder.enumType('DeliveryErrorKind', {
@@ -270,6 +270,22 @@ builder.queryField('previewPayload', (t) =>
         args.eventId != null ? { eventId: idOf('Event', args.eventId, 'eventId') } : { input: args.event },
       );
     },
+  }),
+);
+
+builder.queryField('previewNewWebhook', (t) =>
+  t.field({
+    type: RenderedRequestRef,
+    description:
+      'The request a webhook with these settings would receive for an event, before it is created: the settings are checked as createWebhook checks them, the request is built as previewPayload builds it (never signed, secrets masked), and nothing is stored or sent.',
+    args: {
+      webhook: t.arg({ type: CreateWebhookInput, required: true }),
+      event: t.arg({ type: PublishEventInput, required: true }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.deliveries.preview(ctx.principal, ctx.webhooks.draft(ctx.principal, args.webhook), {
+        input: args.event,
+      }),
   }),
 );
 
