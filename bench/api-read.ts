@@ -21,7 +21,7 @@ export interface ApiRead {
   statementsPerRequest: number;
 }
 
-const QUERY = `query($first: Int!) { webhooks(first: $first) { edges { node { id name status
+const QUERY = `query($first: Int!) { webhooks(first: $first) { edges { node { id name status health { successRate p95DurationMs }
   deliveries(first: 5) { edges { node { id status attemptCount } } } } } } }`;
 
 export async function hooklineApiRead(

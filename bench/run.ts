@@ -168,7 +168,7 @@ try {
     const results = await hooklineApiRead(postgresUrl, receiver, 10_000, n(200));
     for (const r of results) line({ scenario: 'api-read', backend: 'postgres', webhooks: 10_000, ...r });
     rows.push({
-      scenario: 'API read, webhooks(first: 10 / 50) { deliveries(first: 5) }, 10,000 webhooks',
+      scenario: 'API read, webhooks(first: 10 / 50) { health deliveries(first: 5) }, 10,000 webhooks',
       backend: 'postgres',
       figure: 'requests/s; SQL statements per request',
       hookline: results.map((r) => `${r.perSecond}/s; ${r.statementsPerRequest}`).join(' / '),

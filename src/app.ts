@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GraphQLError, type execute as graphqlExecute, type subscribe as graphqlSubscribe } from 'graphql';
 import { createYoga, maskError, type YogaLogger } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from './auth/principal.js';
@@ -9,6 +10,7 @@ import type { Authenticator } from './auth/tokens.js';
 import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/context.js';
+import { createConsoleFiles } from './http/console.js';
 import { type CorsOrigins, createCors } from './http/cors.js';
 import { handleOps, json } from './http/ops.js';
 import { createRateLimiter } from './http/rate-limit.js';
@@ -42,6 +44,8 @@ export interface AppDeps {
   audit: AuditLog;
   /** How long `stop()` lets in-flight requests finish before closing their sockets. */
   shutdownGraceMs?: number;
+  /** The built console served at `/` (default: console/dist of this project). */
+  consoleDir?: string;
 }
 
 export interface App {
@@ -95,6 +99,17 @@ function yogaLogger(logger: Logger): YogaLogger {
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
+/** What GraphiQL opens with: who the token is, and the first page of webhooks with their health. */
+const FIRST_QUERY = `# Put your token in the Headers tab below: {"Authorization": "Bearer <your token>"}
+query FirstLook {
+  me { principal role tenantId }
+  webhooks(first: 10) {
+    totalCount
+    edges { node { id name status webhookType health { successRate p95DurationMs attempts } } }
+  }
+}
+`;
+
 /** GraphiQL's page holds no data, so a browser may load it before it has a token to send. */
 const wantsGraphiQL = (req: IncomingMessage) =>
   req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
@@ -104,6 +119,7 @@ export function buildApp(deps: AppDeps): App {
   const { webhooks } = services;
   let publicUrl = deps.publicUrl ?? '';
   const cors = createCors(deps.corsOrigins ?? []);
+  const consoleFiles = createConsoleFiles(deps.consoleDir);
   const rate = deps.apiRateLimit;
   const limiter = rate ? createRateLimiter(rate) : null;
   /** Counts a request of the principal's token: null when it may go ahead. */
@@ -123,9 +139,13 @@ export function buildApp(deps: AppDeps): App {
     // would let any origin read the answers, credentials included).
     cors: false,
     logging: yogaLogger(logger.child({ component: 'graphql' })),
+    // GraphiQL's code comes inlined from @graphql-yoga/render-graphiql, not from a CDN, so the
+    // page works on a machine without internet access.
+    renderGraphiQL,
     graphiql: {
       title: 'Hookline',
       headers: JSON.stringify({ Authorization: 'Bearer <your token>' }, null, 2),
+      defaultQuery: FIRST_QUERY,
     },
     // isDev would copy the original error (drizzle's message holds the query parameters, and
     // so a webhook's secrets) into the response when NODE_ENV=development.
@@ -181,7 +201,11 @@ export function buildApp(deps: AppDeps): App {
     const resource = /^\/webhooks\/([^/]+)$/.exec(path);
     if ((resource || path === '/graphql') && req.method === 'OPTIONS') return cors.preflight(req, res);
     if (resource?.[1] && req.method === 'GET') return webhookResource(req, res, resource[1]);
-    if (path !== '/graphql') return json(res, 404, { error: 'not found' });
+    if (path !== '/graphql') {
+      // The console's page and files need no token: the page asks for one and sends it to /graphql.
+      if (consoleFiles.serve(req, res, path)) return;
+      return json(res, 404, { error: 'not found' });
+    }
     if (req.method === 'POST') {
       // Refused before a byte is read: the body must say how long it is, within the limit.
       const length = Number(req.headers['content-length']);

@@ -79,6 +79,10 @@ export interface DeliveryFilter {
   webhookId?: string;
   eventId?: string;
   status?: DeliveryStatus[] | null;
+  /** Created at or after. */
+  since?: Date | null;
+  /** Created before. */
+  until?: Date | null;
 }
 
 export interface DeliveryPage {
@@ -103,6 +107,8 @@ function conditions(scope: WebhookScope, f: DeliveryFilter): SQL[] {
   if (f.webhookId) c.push(eq(deliveries.webhookId, f.webhookId));
   if (f.eventId) c.push(eq(deliveries.eventId, f.eventId));
   if (f.status?.length) c.push(inArray(deliveries.status, f.status));
+  if (f.since) c.push(gte(deliveries.createdAt, f.since));
+  if (f.until) c.push(lt(deliveries.createdAt, f.until));
   return c;
 }
 
@@ -371,4 +377,57 @@ export async function requeue(
     .where(and(...c))
     .returning();
   return rows.map(deliveryFromRow);
+}
+
+/** How a webhook's attempts went over a window: counts and the 95th percentile of their durations. */
+export interface AttemptHealth {
+  attempts: number;
+  succeeded: number;
+  /** Null when there was no attempt. */
+  p95DurationMs: number | null;
+}
+
+/**
+ * `AttemptHealth` of each of several webhooks since `since`, in one statement: the
+ * (webhook_id, started_at) index gives each webhook's attempts of the window, so a page of
+ * webhooks costs one read whatever its size. Webhooks without attempts get zeros.
+ */
+export async function healthOfWebhooks(
+  db: Db,
+  tenantId: string,
+  webhookIds: string[],
+  since: Date,
+): Promise<Map<string, AttemptHealth>> {
+  const byWebhook = new Map<string, AttemptHealth>(
+    webhookIds.map((id) => [id, { attempts: 0, succeeded: 0, p95DurationMs: null }]),
+  );
+  if (!byWebhook.size) return byWebhook;
+  const rows = await db
+    .select({
+      webhookId: deliveryAttempts.webhookId,
+      attempts: count(),
+      succeeded: sql<number>`count(*) filter (where ${deliveryAttempts.status} = 'SUCCEEDED')`.mapWith(
+        Number,
+      ),
+      p95: sql<number>`percentile_cont(0.95) within group (order by ${deliveryAttempts.durationMs})`.mapWith(
+        Number,
+      ),
+    })
+    .from(deliveryAttempts)
+    .where(
+      and(
+        eq(deliveryAttempts.tenantId, tenantId),
+        inArray(deliveryAttempts.webhookId, [...byWebhook.keys()]),
+        gte(deliveryAttempts.startedAt, since),
+      ),
+    )
+    .groupBy(deliveryAttempts.webhookId);
+  for (const row of rows) {
+    byWebhook.set(row.webhookId, {
+      attempts: Number(row.attempts),
+      succeeded: row.succeeded,
+      p95DurationMs: Math.round(row.p95),
+    });
+  }
+  return byWebhook;
 }

@@ -18,7 +18,7 @@ import { SecretUnavailable } from '../dispatcher/signing.js';
 import { BodyTooLarge, DEFAULT_MAX_REQUEST_BYTES } from '../providers/budget.js';
 import { renderers } from '../providers/index.js';
 import { encodeGlobalId, newId } from '../ids.js';
-import { findWebhook } from '../webhooks/repository.js';
+import { findWebhook, type StoredWebhook } from '../webhooks/repository.js';
 import { batched } from '../batch.js';
 import type { Delivery, DeliveryStatus } from './model.js';
 import {
@@ -30,6 +30,7 @@ import {
   type DeliveryPage,
   findAttempt,
   findDelivery,
+  healthOfWebhooks,
   insertedDelivery,
   listDeliveries,
   listDeliveriesOfWebhooks,
@@ -55,6 +56,16 @@ export type DeliveryService = ReturnType<typeof createDeliveryService>;
 export type WebhookDeliveries = ReturnType<DeliveryService['ofWebhooks']>;
 
 type Status = DeliveryStatus[] | null | undefined;
+
+/** The window of `Webhook.health`. */
+export const HEALTH_WINDOW_MS = 60 * 60 * 1000;
+
+export interface WebhookHealth {
+  since: Date;
+  attempts: number;
+  succeeded: number;
+  p95DurationMs: number | null;
+}
 const statusKey = (status: Status) => JSON.stringify(status ?? []);
 const pageKey = (p: DeliveryPage) => JSON.stringify([p.before ?? null, p.after ?? null, p.limit, p.inverted]);
 
@@ -109,9 +120,20 @@ export function createDeliveryService({
           return ids.map((id) => counts.get(id) ?? 0);
         },
       );
+      // One window for the whole request, so every webhook of a page is measured alike.
+      const health = batched(
+        () => '',
+        async (webhookIds: string[]) => {
+          const since = new Date(clock().getTime() - HEALTH_WINDOW_MS);
+          const byWebhook = await healthOfWebhooks(db, actor.tenantId, webhookIds, since);
+          return webhookIds.map((id): WebhookHealth => ({ since, ...byWebhook.get(id)! }));
+        },
+      );
       return {
         list: (webhookId: string, status: Status, page: DeliveryPage) => list({ webhookId, status, page }),
         count: (webhookId: string, status: Status) => count({ webhookId, status }),
+        /** The webhook's attempts over the last hour; the caller has already seen the webhook. */
+        health: (webhookId: string) => health(webhookId),
       };
     },
     get: (actor: Principal, id: string) => findDelivery(db, webhookScope(actor), id),
@@ -157,10 +179,11 @@ export function createDeliveryService({
      */
     async preview(
       actor: Principal,
-      webhookId: string,
+      webhook: string | StoredWebhook,
       source: { eventId: string } | { input: unknown },
     ): Promise<{ url: string; method: string; headers: Record<string, string>; body: string }> {
-      const stored = await mustFindWebhook(actor, webhookId);
+      // A stored webhook by id, or one not created yet (WebhookService.draft).
+      const stored = typeof webhook === 'string' ? await mustFindWebhook(actor, webhook) : webhook;
       const now = clock();
       let event: HooklineEvent | undefined;
       if ('eventId' in source) {

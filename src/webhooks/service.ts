@@ -493,6 +493,14 @@ export function createWebhookService({
       return secret;
     },
 
+    /**
+     * The webhook `create` would store for this input, checked by the same rules, but not
+     * stored: what previewNewWebhook renders a request for before the webhook exists.
+     */
+    draft(actor: Principal, input: unknown): StoredWebhook {
+      return buildWebhook(allowedCreate(actor, parseCreateWebhook(input)), actor, newId(), clock());
+    },
+
     async get(actor: Principal, by: { id: string } | { name: string }): Promise<Webhook | null> {
       if ('name' in by && !isWebhookName(by.name)) return null;
       return (await findWebhook(db, webhookScope(actor), by))?.webhook ?? null;

@@ -66,6 +66,11 @@ for (const backend of backends()) {
       const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      // Served whole from here: no script or style from another host (a CDN).
+      const html = await page.text();
+      assert.doesNotMatch(html, /<(script|link)[^>]+(src|href)="(https?:)?\/\//);
+      assert.match(html, /Bearer <your token>/);
+      assert.match(html, /query FirstLook/);
       const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent(COUNT)}`, {
         headers: { accept: 'application/json' },
       });

@@ -5,13 +5,14 @@ import {
   deliveryStatuses,
   errorKinds,
 } from '../../deliveries/model.js';
+import type { WebhookHealth } from '../../deliveries/service.js';
 import { badInput } from '../../errors.js';
 import { inDateRange } from '../../validation.js';
-import { idOf } from '../../ids.js';
+import { encodeGlobalId, idOf } from '../../ids.js';
 import { builder } from '../builder.js';
 import { keysetConnection } from '../pagination.js';
 import { EventRef, PublishEventInput } from './event.js';
-import { WebhookRef } from './webhook.js';
+import { CreateWebhookInput, WebhookRef } from './webhook.js';
 
 export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: deliveryStatuses });
 const DeliveryErrorKindEnum = builder.enumType('DeliveryErrorKind', {
@@ -85,6 +86,16 @@ builder.node(DeliveryAttemptRef, {
       resolve: async (a, _args, ctx) =>
         mustExist(await ctx.deliveries.get(ctx.principal, a.deliveryId), 'delivery'),
     }),
+    deliveryId: t.id({
+      description:
+        "The delivery's id, as `delivery { id }` gives it but without reading the delivery: cheap for a live log.",
+      resolve: (a) => encodeGlobalId('Delivery', a.deliveryId),
+    }),
+    webhookId: t.id({
+      description:
+        "The webhook's id, as `webhook { id }` gives it but without reading the webhook: cheap for a live log.",
+      resolve: (a) => encodeGlobalId('Webhook', a.webhookId),
+    }),
     webhook: t.field({
       type: WebhookRef,
       resolve: async (a, _args, ctx) =>
@@ -131,16 +142,70 @@ builder.objectField(WebhookRef, 'deliveries', (t) =>
   ),
 );
 
+const WebhookHealthRef = builder.objectRef<WebhookHealth>('WebhookHealth').implement({
+  description:
+    "How a webhook's delivery attempts went over the last hour (every attempt, retries and tests included).",
+  fields: (t) => ({
+    since: t.field({
+      type: 'DateTime',
+      description: 'Start of the window: an hour before the request.',
+      resolve: (h) => h.since,
+    }),
+    attempts: t.exposeInt('attempts', { description: 'Attempts started since then.' }),
+    failures: t.int({
+      description: 'Those that did not succeed.',
+      resolve: (h) => h.attempts - h.succeeded,
+    }),
+    successRate: t.float({
+      nullable: true,
+      description: 'The share of those attempts that succeeded, from 0 to 1; null when there was none.',
+      resolve: (h) => (h.attempts ? h.succeeded / h.attempts : null),
+    }),
+    p95DurationMs: t.exposeInt('p95DurationMs', {
+      nullable: true,
+      description: '95th percentile of their durations in ms (interpolated); null when there was none.',
+    }),
+  }),
+});
+
+builder.objectField(WebhookRef, 'health', (t) =>
+  t.field({
+    type: WebhookHealthRef,
+    description:
+      'Success rate and p95 duration of its attempts over the last hour; the webhooks of a page are read together, in one statement.',
+    resolve: (w, _args, ctx) => ctx.webhookDeliveries.health(w.id),
+  }),
+);
+
+/** `since` and `until` of a time range: real dates, in order. */
+function checkRange(args: { since?: Date | null; until?: Date | null }) {
+  for (const field of ['since', 'until'] as const) {
+    const value = args[field];
+    if (value && !inDateRange(value))
+      throw badInput(field, `${field} must be a date between the years 1 and 9999`);
+  }
+  if (args.since && args.until && args.since >= args.until)
+    throw badInput('until', 'until must be after since');
+}
+
 builder.queryFields((t) => ({
   deliveries: t.connection(
     {
       type: DeliveryRef,
       description: 'Delivery history, newest first, for one webhook or all, by status.',
-      args: { webhookId: t.arg.id(), status: t.arg({ type: [DeliveryStatusEnum] }) },
+      args: {
+        webhookId: t.arg.id(),
+        status: t.arg({ type: [DeliveryStatusEnum] }),
+        since: t.arg({ type: 'DateTime', description: 'Only those created at or after this time.' }),
+        until: t.arg({ type: 'DateTime', description: 'Only those created before this time.' }),
+      },
       resolve: (_root, args, ctx) => {
+        checkRange(args);
         const filter = {
           ...(args.webhookId ? { webhookId: idOf('Webhook', args.webhookId, 'webhookId') } : {}),
           status: args.status as DeliveryStatus[] | null,
+          since: args.since ?? null,
+          until: args.until ?? null,
         };
         return keysetConnection(
           args,
@@ -208,6 +273,22 @@ builder.queryField('previewPayload', (t) =>
   }),
 );
 
+builder.queryField('previewNewWebhook', (t) =>
+  t.field({
+    type: RenderedRequestRef,
+    description:
+      'The request a webhook with these settings would receive for an event, before it is created: the settings are checked as createWebhook checks them, the request is built as previewPayload builds it (never signed, secrets masked), and nothing is stored or sent.',
+    args: {
+      webhook: t.arg({ type: CreateWebhookInput, required: true }),
+      event: t.arg({ type: PublishEventInput, required: true }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.deliveries.preview(ctx.principal, ctx.webhooks.draft(ctx.principal, args.webhook), {
+        input: args.event,
+      }),
+  }),
+);
+
 builder.mutationFields((t) => ({
   retryDelivery: t.field({
     type: DeliveryRef,
@@ -225,13 +306,7 @@ builder.mutationFields((t) => ({
       status: t.arg({ type: [DeliveryStatusEnum] }),
     },
     resolve: (_root, args, ctx) => {
-      for (const field of ['since', 'until'] as const) {
-        const value = args[field];
-        if (value && !inDateRange(value))
-          throw badInput(field, `${field} must be a date between the years 1 and 9999`);
-      }
-      if (args.since && args.until && args.since >= args.until)
-        throw badInput('until', 'until must be after since');
+      checkRange(args);
       return ctx.deliveries.replay(ctx.principal, {
         webhookId: idOf('Webhook', args.webhookId, 'webhookId'),
         since: args.since ?? null,

@@ -487,7 +487,9 @@ const webhookInputFields = (create: boolean) =>
     }),
   })) satisfies Parameters<typeof builder.inputType>[1]['fields'];
 
-const CreateWebhookInput = builder.inputType('CreateWebhookInput', { fields: webhookInputFields(true) });
+export const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
+  fields: webhookInputFields(true),
+});
 const UpdateWebhookInput = builder.inputType('UpdateWebhookInput', {
   description: 'Fields left out keep their value; null clears one that may be empty.',
   fields: webhookInputFields(false),
