@@ -9,7 +9,7 @@ import { collect, subscriptionsOpen, wsClient } from '../helpers/live.js';
 import { eventually, type Receiver, startReceiver } from '../helpers/receiver.js';
 import { ADMIN_TOKEN, startServer, type TestServer } from '../helpers/server.js';
 
-// The audit-log JSON Schema published in Kpow's webhook documentation (../shared/seeds).
+// The audit-log JSON Schema published in Kpow's webhook documentation.
 const schema = JSON.parse(
   readFileSync(new URL('../fixtures/kpow-audit.schema.json', import.meta.url), 'utf8'),
 );
