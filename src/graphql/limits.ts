@@ -11,8 +11,12 @@ import {
   isObjectType,
   Kind,
   type OperationDefinitionNode,
+  type ParseOptions,
   type SelectionSetNode,
+  type Source,
+  TokenKind,
 } from 'graphql';
+import { Parser } from 'graphql/language/parser.js';
 import type { Plugin } from 'graphql-yoga';
 
 /**
@@ -31,6 +35,9 @@ export const documentLimits = {
   cost: 20_000,
   /** Fields of one response name in one selection set, fragments merged in. */
   repeats: 20,
+  /** Selections written in one selection set, and definitions in one document, as parsed. */
+  written: 100,
+  definitions: 200,
   /** Distinct fragments spread into one selection set: validation compares them pairwise too. */
   spreads: 50,
   /** Field selections visited with every fragment spread expanded where it is used. */
@@ -65,6 +72,69 @@ class Refusal extends Error {
 }
 
 const isIntrospection = (field: FieldNode) => field.name.value.startsWith('__');
+
+/**
+ * graphql-js's parser, stopped as soon as one selection set holds more than `written`
+ * selections or the document more than `definitions` definitions: a document built to be
+ * refused (4,990 repeats of one field) is then refused after reading a hundred of them, not
+ * after building its whole AST. `Parser` is graphql-js's internal but versioned class; the
+ * limits test fails if these overrides stop being called.
+ */
+class BoundedParser extends Parser {
+  private definitions = 0;
+
+  override parseDefinition() {
+    if (++this.definitions > documentLimits.definitions) {
+      throw new Refusal(
+        refused(
+          'SELECTION_LIMIT_EXCEEDED',
+          `the document has more than ${documentLimits.definitions} operations and fragments`,
+          documentLimits.definitions,
+        ),
+      );
+    }
+    return super.parseDefinition();
+  }
+
+  override parseSelectionSet(): SelectionSetNode {
+    const start = this._lexer.token;
+    let written = 0;
+    const selections = this.many(
+      TokenKind.BRACE_L,
+      () => {
+        if (++written > documentLimits.written) {
+          throw new Refusal(
+            refused(
+              'SELECTION_LIMIT_EXCEEDED',
+              `a selection set holds more than ${documentLimits.written} selections`,
+              documentLimits.written,
+            ),
+          );
+        }
+        return this.parseSelection();
+      },
+      TokenKind.BRACE_R,
+    );
+    return this.node<SelectionSetNode>(start, { kind: Kind.SELECTION_SET, selections });
+  }
+}
+
+/**
+ * The document without locations (a third of the work and memory of a full parse), or the
+ * first limit it passes. Syntax errors are left to the real parse, which reports them.
+ */
+function parseBounded(source: string | Source, options: ParseOptions | undefined) {
+  try {
+    return new BoundedParser(source, {
+      ...options,
+      maxTokens: documentLimits.tokens,
+      noLocation: true,
+    }).parseDocument();
+  } catch (error) {
+    if (error instanceof Refusal) return error.error;
+    throw error;
+  }
+}
 
 /**
  * One pass over an operation with its fragments merged into the selection sets they are spread
@@ -288,8 +358,8 @@ export function useDocumentLimits(): Plugin {
           // of the memory (1 MB against 2.5 MB for 4,990 fields), so a document built to be
           // refused costs little. What passes is parsed again with locations, for the error
           // messages of validation and execution; cached, that is once per document text.
-          const bare = parseFn(source, { ...options, maxTokens: documentLimits.tokens, noLocation: true });
-          const error = shapeError(bare);
+          const bare = parseBounded(source, options);
+          const error = bare instanceof GraphQLError ? bare : shapeError(bare);
           if (error) throw error;
           const document = parseFn(source, { ...options, maxTokens: documentLimits.tokens });
           checked.add(document);

@@ -52,6 +52,20 @@ for (const backend of backends()) {
       });
     }
 
+    it('refuses a long selection set or too many definitions while parsing, before any AST is whole', async () => {
+      const cases: [string, number][] = [
+        [`{ me { ${times(101, () => 'role')} } }`, 100],
+        [`{ me { role } } ${times(200, (i) => `fragment F${i} on Me { role }`)}`, 200],
+      ];
+      for (const [query, limit] of cases) {
+        const res = await server.gql(query);
+        assert.equal(res.status, 400, res.text.slice(0, 300));
+        assert.equal(res.errors?.[0]?.extensions?.code, 'SELECTION_LIMIT_EXCEEDED');
+        // The limit of the parser's own count: the shape check after parsing would name another.
+        assert.equal(res.errors?.[0]?.extensions?.limit, limit, res.text.slice(0, 300));
+      }
+    });
+
     it('still answers documents that repeat a field a few times, as fragments do', async () => {
       const res = await server.gql(
         `{ me { role ...A ...B } } fragment A on Me { role tenantId } fragment B on Me { role principal }`,
@@ -70,7 +84,7 @@ for (const backend of backends()) {
       const cases: [string, string][] = [
         [DEEP, 'DEPTH_LIMIT_EXCEEDED'],
         [`{ ${times(30, (i) => `a${i}: me { role }`)} }`, 'ALIAS_LIMIT_EXCEEDED'],
-        [`{ ${times(6000, () => '__typename')} }`, 'TOKEN_LIMIT_EXCEEDED'],
+        [`query($v: [String] = [${times(6000, () => '"x"')}]) { me { role } }`, 'TOKEN_LIMIT_EXCEEDED'],
       ];
       for (const [query, code] of cases) {
         const res = await server.gql(query);
