@@ -4,6 +4,7 @@ import { graphql } from '../graphql';
 import { go, href } from '../route';
 import { ErrorNote } from '../ui';
 import { type Draft, Preview } from './Preview';
+import { WEBHOOK_TYPES, type WebhookType } from '../webhook-types';
 
 const EditQuery = graphql(`
   query EditWebhook($id: ID!) {
@@ -64,18 +65,6 @@ const Update = graphql(`
   }
 `);
 
-const TYPES = [
-  'GENERIC',
-  'SLACK',
-  'MSTEAMS',
-  'GOOGLECHAT',
-  'DISCORD',
-  'DINGTALK',
-  'FEISHU',
-  'WECOM',
-  'CUSTOM',
-] as const;
-type WebhookType = (typeof TYPES)[number];
 /** Where each platform's incoming-webhook address is found, as the placeholder of the endpoint. */
 const ENDPOINTS: Record<WebhookType, string> = {
   GENERIC: 'https://example.com/hooks',
@@ -282,7 +271,7 @@ export function WebhookForm({ id }: { id?: string }) {
               value={form.webhookType}
               onChange={(e) => set('webhookType')(e.target.value as WebhookType)}
             >
-              {TYPES.map((t) => (
+              {WEBHOOK_TYPES.map((t) => (
                 <option key={t}>{t}</option>
               ))}
             </select>

@@ -3,6 +3,7 @@ import { useQuery } from 'urql';
 import { graphql, type VariablesOf } from '../graphql';
 import { go, href } from '../route';
 import { Badge, ErrorNote, ms, percent } from '../ui';
+import { WEBHOOK_TYPES, type WebhookType } from '../webhook-types';
 
 export const WebhooksQuery = graphql(`
   query Webhooks($first: Int!, $after: String, $filter: WebhookFilter) {
@@ -45,17 +46,6 @@ export const WebhooksQuery = graphql(`
 
 type Filter = NonNullable<VariablesOf<typeof WebhooksQuery>['filter']>;
 const STATUSES = ['ACTIVE', 'AWAITING_RETRY', 'DISABLED', 'FAILED', 'RETRY_LIMIT_REACHED'] as const;
-const TYPES = [
-  'GENERIC',
-  'SLACK',
-  'MSTEAMS',
-  'GOOGLECHAT',
-  'DISCORD',
-  'DINGTALK',
-  'FEISHU',
-  'WECOM',
-  'CUSTOM',
-] as const;
 
 export function Webhooks() {
   const [text, setText] = useState('');
@@ -68,7 +58,7 @@ export function Webhooks() {
   const filter: Filter = {
     ...(text ? { text } : {}),
     ...(status ? { status: [status as (typeof STATUSES)[number]] } : {}),
-    ...(type ? { webhookType: [type as (typeof TYPES)[number]] } : {}),
+    ...(type ? { webhookType: [type as WebhookType] } : {}),
     ...(tag ? { tag } : {}),
     ...(domain ? { domain } : {}),
     includeDeleted,
@@ -107,7 +97,7 @@ export function Webhooks() {
         </select>
         <select aria-label="Type" value={type} onChange={(e) => reset(setType)(e.target.value)}>
           <option value="">Any type</option>
-          {TYPES.map((t) => (
+          {WEBHOOK_TYPES.map((t) => (
             <option key={t}>{t}</option>
           ))}
         </select>
