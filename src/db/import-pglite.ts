@@ -10,7 +10,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
-import { migrationsFolder } from './migrate.js';
+import { migrationsFolder } from './migrations.js';
 
 /**
  * Carries the data of an embedded PGlite (the default before the embedded PostgreSQL server)
