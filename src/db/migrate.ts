@@ -7,6 +7,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import type { DatabaseTarget } from '../config.js';
 import type { Database } from './client.js';
 import { migrationsFolder } from './migrations.js';
+import { ensurePartitions } from './partitions.js';
 
 // Any constant works; it only has to be the same in every Hookline process.
 const MIGRATION_LOCK = 7_250_001;
@@ -18,6 +19,7 @@ const MIGRATION_LOCK = 7_250_001;
 export async function migrate(database: Database, target: DatabaseTarget): Promise<void> {
   if (target.kind === 'pglite') {
     await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder });
+    await ensurePartitions(database);
     return;
   }
   if (!database.dedicated) throw new Error('migrate: a PostgreSQL database has a dedicated client');
@@ -29,6 +31,7 @@ export async function migrate(database: Database, target: DatabaseTarget): Promi
     await client`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
     await client.end({ timeout: 5 });
   }
+  await ensurePartitions(database);
 }
 
 /** True when every migration in the journal is recorded as applied. */

@@ -5,6 +5,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  pgView,
   primaryKey,
   text,
   timestamp,
@@ -144,10 +145,16 @@ export const apiTokens = pgTable(
   ],
 );
 
+/**
+ * Partitioned by day of `id` (UUIDv7, so its first 48 bits are the creation time): retention
+ * drops whole days (see src/history/partitions.sql.ts). The key holds tenant_id so the table
+ * could be distributed by tenant. An idempotency key is unique per day partition by an index
+ * each partition gets; the publish checks the older days itself.
+ */
 export const events = pgTable(
   'events',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: text('tenant_id').notNull(),
     eventType: text('event_type').notNull(),
     entityType: text('entity_type'),
@@ -163,12 +170,7 @@ export const events = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     idempotencyKey: text('idempotency_key'),
   },
-  (t) => [
-    uniqueIndex('events_idempotency_key')
-      .on(t.tenantId, t.idempotencyKey)
-      .where(sql`${t.idempotencyKey} is not null`),
-    index('events_tenant_created_idx').on(t.tenantId, t.createdAt),
-  ],
+  (t) => [primaryKey({ name: 'events_pkey', columns: [t.tenantId, t.id] })],
 );
 
 /** Every event type published so far, for the `eventTypes` query. */
@@ -182,62 +184,73 @@ export const eventTypesSeen = pgTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
 );
 
-export const deliveries = pgTable(
-  'deliveries',
+const deliveryColumns = {
+  id: uuid('id').notNull(),
+  tenantId: text('tenant_id').notNull(),
+  eventId: uuid('event_id').notNull(),
+  webhookId: uuid('webhook_id').notNull(),
+  status: text('status').notNull(),
+  attemptCount: integer('attempt_count').notNull().default(0),
+  /** Attempts made before the current retry schedule began (a manual retry starts it anew). */
+  scheduleStart: integer('schedule_start').notNull().default(0),
+  /** Where discardAfterSeconds counts from: creation, or the last manual retry or replay. */
+  discardFrom: timestamp('discard_from', { withTimezone: true, mode: 'date' }),
+  /** When the next attempt is due; null once the delivery is finished. */
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+  /** An IN_FLIGHT delivery whose lease has passed belongs to whichever dispatcher claims it next. */
+  leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+  leasedBy: text('leased_by'),
+  lastStatusCode: integer('last_status_code'),
+  lastError: text('last_error'),
+  ...timestamps,
+  completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+};
+
+/**
+ * Open deliveries (PENDING, AWAITING_RETRY, IN_FLIGHT): a small, hot table. A claim sets
+ * status and lease, which no index covers, so PostgreSQL updates the row in place (HOT); a
+ * finished delivery leaves for `delivery_history`.
+ */
+export const deliveryQueue = pgTable(
+  'delivery_queue',
   {
-    id: uuid('id').primaryKey(),
-    tenantId: text('tenant_id').notNull(),
-    eventId: uuid('event_id')
-      .notNull()
-      .references(() => events.id, { onDelete: 'cascade' }),
+    ...deliveryColumns,
     webhookId: uuid('webhook_id')
       .notNull()
       .references(() => webhooks.id, { onDelete: 'cascade' }),
-    status: text('status').notNull(),
-    attemptCount: integer('attempt_count').notNull().default(0),
-    /** Attempts made before the current retry schedule began (a manual retry starts it anew). */
-    scheduleStart: integer('schedule_start').notNull().default(0),
-    /** Where discardAfterSeconds counts from: creation, or the last manual retry or replay. */
-    discardFrom: timestamp('discard_from', { withTimezone: true, mode: 'date' }),
-    /** When the next attempt is due; null once the delivery is finished. */
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
-    /** An IN_FLIGHT delivery whose lease has passed belongs to whichever dispatcher claims it next. */
-    leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
-    leasedBy: text('leased_by'),
-    lastStatusCode: integer('last_status_code'),
-    lastError: text('last_error'),
-    ...timestamps,
-    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
-    index('deliveries_webhook_idx').on(t.webhookId, t.id),
-    index('deliveries_event_idx').on(t.eventId),
-    index('deliveries_due_idx')
-      .on(t.nextAttemptAt)
-      .where(sql`${t.status} in ('PENDING', 'AWAITING_RETRY')`),
-    // What the claim reads: per webhook, its waiting deliveries in due order (and the
-    // webhooks that have any, by skipping from one webhook id to the next).
-    index('deliveries_webhook_due_idx')
-      .on(t.webhookId, t.nextAttemptAt, t.id)
-      .where(sql`${t.status} in ('PENDING', 'AWAITING_RETRY')`),
-    // A FIFO webhook's open deliveries in order, without walking its whole history.
-    index('deliveries_open_idx')
-      .on(t.webhookId, t.id)
-      .where(sql`${t.status} in ('PENDING', 'AWAITING_RETRY', 'IN_FLIGHT')`),
-    index('deliveries_lease_idx')
-      .on(t.leaseUntil)
-      .where(sql`${t.status} = 'IN_FLIGHT'`),
+    primaryKey({ name: 'delivery_queue_pkey', columns: [t.tenantId, t.id] }),
+    // The claim: per webhook, its deliveries in due order; and the webhooks that have any.
+    index('delivery_queue_webhook_due_idx').on(t.webhookId, t.nextAttemptAt, t.id),
+    // When the next retry is due, across webhooks.
+    index('delivery_queue_due_idx').on(t.nextAttemptAt),
   ],
 );
 
+/**
+ * Finished deliveries, written once, partitioned by day of `id` like `events`: retention drops
+ * whole days.
+ */
+export const deliveryHistory = pgTable('delivery_history', deliveryColumns, (t) => [
+  primaryKey({ name: 'delivery_history_pkey', columns: [t.tenantId, t.id] }),
+  index('delivery_history_webhook_idx').on(t.webhookId, t.id),
+  index('delivery_history_event_idx').on(t.eventId),
+]);
+
+/** Every delivery, open or finished: what the API reads (a view over the queue and the history). */
+export const deliveries = pgView('deliveries', deliveryColumns).existing();
+
+/**
+ * Attempts, written once, partitioned by day of `id`. The request body is stored on a
+ * delivery's first attempt only (null on the others): a retry sends the same event again.
+ */
 export const deliveryAttempts = pgTable(
   'delivery_attempts',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: text('tenant_id').notNull(),
-    deliveryId: uuid('delivery_id')
-      .notNull()
-      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    deliveryId: uuid('delivery_id').notNull(),
     webhookId: uuid('webhook_id').notNull(),
     attemptNumber: integer('attempt_number').notNull(),
     /** The delivery's status once this attempt was recorded. */
@@ -246,7 +259,7 @@ export const deliveryAttempts = pgTable(
     durationMs: integer('duration_ms').notNull(),
     requestUrl: text('request_url').notNull(),
     requestHeaders: jsonb('request_headers').$type<Record<string, string>>().notNull(),
-    requestBody: text('request_body').notNull(),
+    requestBody: text('request_body'),
     responseStatus: integer('response_status'),
     responseHeaders: jsonb('response_headers').$type<Record<string, string>>(),
     responseBody: text('response_body'),
@@ -254,8 +267,16 @@ export const deliveryAttempts = pgTable(
     errorMessage: text('error_message'),
   },
   (t) => [
+    primaryKey({ name: 'delivery_attempts_pkey', columns: [t.tenantId, t.id] }),
     index('delivery_attempts_delivery_idx').on(t.deliveryId, t.attemptNumber),
     // The error rate of a webhook over the auto-disable window.
     index('delivery_attempts_webhook_started_idx').on(t.webhookId, t.startedAt),
   ],
 );
+
+/** Who runs the periodic upkeep (retention), so that one process at a time does. */
+export const maintenanceLeases = pgTable('maintenance_leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  until: timestamp('until', { withTimezone: true, mode: 'date' }).notNull(),
+});

@@ -31,7 +31,7 @@ export function createStatisticsKeeper(
   } = {},
 ): StatisticsKeeper {
   const { logger } = options;
-  const tables = options.tables ?? ['deliveries'];
+  const tables = options.tables ?? ['delivery_queue'];
   const minChanges = options.minChanges ?? 1000;
   const fraction = options.fraction ?? 0.2;
   const targets = sql.raw(

@@ -1,8 +1,8 @@
-import { and, asc, count, desc, eq, gte, inArray, lt, notInArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { WebhookScope } from '../auth/policy.js';
 import { type Db, preparedPer, rowsOf } from '../db/client.js';
 import { webhookInScope } from '../webhooks/repository.js';
-import { deliveries, deliveryAttempts, events } from '../db/schema.js';
+import { deliveries, deliveryAttempts, deliveryHistory, deliveryQueue, events } from '../db/schema.js';
 import { TEST_EVENT_TYPE } from '../events/model.js';
 import {
   DELIVERIES_CHANNEL,
@@ -16,11 +16,25 @@ type Row = typeof deliveries.$inferSelect;
 
 export const deliveryFromRow = (row: Row): Delivery => ({ ...row, status: row.status as DeliveryStatus });
 
-const attemptFromRow = (row: typeof deliveryAttempts.$inferSelect): DeliveryAttempt => ({
+type AttemptRow = Omit<typeof deliveryAttempts.$inferSelect, 'requestBody'> & { requestBody: string };
+
+const attemptFromRow = (row: AttemptRow): DeliveryAttempt => ({
   ...row,
   status: row.status as DeliveryStatus,
   errorKind: row.errorKind as ErrorKind | null,
 });
+
+/**
+ * An attempt's columns as read: the request body is stored on a delivery's first attempt only
+ * (a retry sends the same event again), so a later attempt shows the first one's.
+ */
+const attemptColumns = {
+  ...getTableColumns(deliveryAttempts),
+  requestBody: sql<string>`coalesce(${deliveryAttempts.requestBody}, (
+    select f.request_body from delivery_attempts f
+     where f.delivery_id = ${deliveryAttempts.deliveryId} and f.request_body is not null
+     order by f.attempt_number limit 1), '')`.as('request_body'),
+};
 
 export type NewDelivery = Pick<
   Delivery,
@@ -48,7 +62,7 @@ export function deliveriesInsert(rows: NewDelivery[]): SQL {
     updated_at: d.updatedAt.toISOString(),
   }));
   return sql`
-    insert into deliveries (id, tenant_id, event_id, webhook_id, status, next_attempt_at, lease_until,
+    insert into delivery_queue (id, tenant_id, event_id, webhook_id, status, next_attempt_at, lease_until,
       leased_by, created_at, updated_at)
     select id, tenant_id, event_id, webhook_id, status, next_attempt_at, lease_until, leased_by,
       created_at, updated_at
@@ -96,19 +110,22 @@ export interface DeliveryPage {
  * Deliveries of the webhooks in the scope: its tenant's, and for a USER only those of the
  * webhooks it owns.
  */
-export function deliveryScope(scope: WebhookScope): SQL[] {
-  const c: SQL[] = [eq(deliveries.tenantId, scope.tenantId)];
-  if (scope.ownerName !== null) c.push(webhookInScope(deliveries.webhookId, scope));
+export function deliveryScope(scope: WebhookScope, table: DeliveryTable = deliveries): SQL[] {
+  const c: SQL[] = [eq(table.tenantId, scope.tenantId)];
+  if (scope.ownerName !== null) c.push(webhookInScope(table.webhookId, scope));
   return c;
 }
 
-function conditions(scope: WebhookScope, f: DeliveryFilter): SQL[] {
-  const c: SQL[] = deliveryScope(scope);
-  if (f.webhookId) c.push(eq(deliveries.webhookId, f.webhookId));
-  if (f.eventId) c.push(eq(deliveries.eventId, f.eventId));
-  if (f.status?.length) c.push(inArray(deliveries.status, f.status));
-  if (f.since) c.push(gte(deliveries.createdAt, f.since));
-  if (f.until) c.push(lt(deliveries.createdAt, f.until));
+/** The view of every delivery, or one of the two tables behind it (same columns). */
+type DeliveryTable = typeof deliveries | typeof deliveryQueue | typeof deliveryHistory;
+
+function conditions(scope: WebhookScope, f: DeliveryFilter, table: DeliveryTable = deliveries): SQL[] {
+  const c: SQL[] = deliveryScope(scope, table);
+  if (f.webhookId) c.push(eq(table.webhookId, f.webhookId));
+  if (f.eventId) c.push(eq(table.eventId, f.eventId));
+  if (f.status?.length) c.push(inArray(table.status, f.status));
+  if (f.since) c.push(gte(table.createdAt, f.since));
+  if (f.until) c.push(lt(table.createdAt, f.until));
   return c;
 }
 
@@ -207,7 +224,7 @@ export async function deliveriesOfEvent(db: Db, scope: WebhookScope, eventId: st
 
 export async function attemptsOf(db: Db, deliveryId: string): Promise<DeliveryAttempt[]> {
   const rows = await db
-    .select()
+    .select(attemptColumns)
     .from(deliveryAttempts)
     .where(eq(deliveryAttempts.deliveryId, deliveryId))
     .orderBy(asc(deliveryAttempts.attemptNumber));
@@ -218,7 +235,7 @@ export async function findAttempt(db: Db, scope: WebhookScope, id: string): Prom
   const c: SQL[] = [eq(deliveryAttempts.tenantId, scope.tenantId), eq(deliveryAttempts.id, id)];
   if (scope.ownerName !== null) c.push(webhookInScope(deliveryAttempts.webhookId, scope));
   const [row] = await db
-    .select()
+    .select(attemptColumns)
     .from(deliveryAttempts)
     .where(and(...c));
   return row ? attemptFromRow(row) : null;
@@ -234,7 +251,7 @@ export async function findAttemptsByIds(db: Db, tenantId: string, ids: string[])
 // Prepared: the live feed reads each recorded attempt for its subscribers, a few hundred a second.
 const attemptsByIdsQuery = preparedPer((db) =>
   db
-    .select()
+    .select(attemptColumns)
     .from(deliveryAttempts)
     .where(
       and(
@@ -248,26 +265,10 @@ const attemptsByIdsQuery = preparedPer((db) =>
 /**
  * Attempts are written by the hundred on the dispatcher's hot path: one JSON parameter and a
  * statement text that never changes (prepared once), instead of a query built per row count.
- *
- * Inserts the attempts whose delivery still exists; returns how many. An attempt whose delivery
- * is gone (its webhook was hard-deleted while the request was out) is left out rather than
- * failing the foreign key, and with it every other attempt of the statement. The delivery is
- * locked as the foreign key check locks it, so that a delete committing meanwhile is waited
- * for and then seen, not missed.
  */
-export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<number> {
-  if (!rows.length) return 0;
-  const [row] = await rowsOf<{ recorded: number }>(
-    db,
-    sql`
-    with attempted as (
-      ${attemptsInsert(rows)}
-       where exists (select 1 from deliveries d where d.id = r.delivery_id for key share)
-      returning 1
-    )
-    select count(*)::int as recorded from attempted`,
-  );
-  return row?.recorded ?? 0;
+export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<void> {
+  if (!rows.length) return;
+  await rowsOf(db, attemptsInsert(rows));
 }
 
 /**
@@ -286,7 +287,8 @@ export function attemptsInsert(rows: DeliveryAttempt[]): SQL {
     duration_ms: a.durationMs,
     request_url: a.requestUrl,
     request_headers: a.requestHeaders,
-    request_body: a.requestBody,
+    // Once per delivery: a retry sends the same event again (see `attemptColumns`).
+    request_body: a.attemptNumber === 1 ? a.requestBody : null,
     response_status: a.responseStatus,
     response_headers: a.responseHeaders,
     response_body: a.responseBody,
@@ -326,14 +328,14 @@ export async function failedShareSince(db: Db, webhookId: string, since: Date): 
  */
 export async function testInFlight(db: Db, webhookId: string): Promise<boolean> {
   const rows = await db
-    .select({ id: deliveries.id })
-    .from(deliveries)
-    .innerJoin(events, eq(events.id, deliveries.eventId))
+    .select({ id: deliveryQueue.id })
+    .from(deliveryQueue)
+    .innerJoin(events, and(eq(events.tenantId, deliveryQueue.tenantId), eq(events.id, deliveryQueue.eventId)))
     .where(
       and(
-        eq(deliveries.webhookId, webhookId),
-        eq(deliveries.status, 'IN_FLIGHT'),
-        gte(deliveries.leaseUntil, sql`now()`),
+        eq(deliveryQueue.webhookId, webhookId),
+        eq(deliveryQueue.status, 'IN_FLIGHT'),
+        gte(deliveryQueue.leaseUntil, sql`now()`),
         eq(events.eventType, TEST_EVENT_TYPE),
       ),
     )
@@ -341,11 +343,10 @@ export async function testInFlight(db: Db, webhookId: string): Promise<boolean> 
   return rows.length > 0;
 }
 
-const queued: DeliveryStatus[] = ['PENDING', 'AWAITING_RETRY', 'IN_FLIGHT'];
-
 /**
- * Puts finished deliveries back in the queue, due now, with a fresh retry schedule. The id
- * (and so the `webhook-id` header) stays. Deliveries already queued or in flight are left.
+ * Puts finished deliveries back in the queue, due now, with a fresh retry schedule: they move
+ * from the history to the queue. The id (and so the `webhook-id` header) stays. Deliveries
+ * already queued or in flight are left where they are.
  */
 export async function requeue(
   db: Db,
@@ -354,29 +355,41 @@ export async function requeue(
     | { ids: string[] }
     | { webhookId: string; since?: Date | null; until?: Date | null; status?: DeliveryStatus[] | null },
 ): Promise<Delivery[]> {
-  const c: SQL[] = [...deliveryScope(scope), notInArray(deliveries.status, queued)];
-  if ('ids' in where) c.push(inArray(deliveries.id, where.ids));
-  else {
-    c.push(eq(deliveries.webhookId, where.webhookId));
-    if (where.since) c.push(gte(deliveries.createdAt, where.since));
-    if (where.until) c.push(lt(deliveries.createdAt, where.until));
-    if (where.status?.length) c.push(inArray(deliveries.status, where.status));
-  }
-  const rows = await db
-    .update(deliveries)
-    .set({
-      status: 'PENDING',
-      nextAttemptAt: sql`now()`,
-      scheduleStart: sql`${deliveries.attemptCount}`,
-      discardFrom: sql`now()`,
-      leaseUntil: null,
-      leasedBy: null,
-      completedAt: null,
-      updatedAt: sql`now()`,
-    })
-    .where(and(...c))
-    .returning();
-  return rows.map(deliveryFromRow);
+  const h = deliveryHistory;
+  const c: SQL[] =
+    'ids' in where ? [...deliveryScope(scope, h), inArray(h.id, where.ids)] : conditions(scope, where, h);
+  const rows = await rowsOf<Record<string, unknown>>(
+    db,
+    sql`
+    with moved as (
+      delete from ${h} where ${and(...c)}
+      returning *
+    )
+    insert into delivery_queue (id, tenant_id, event_id, webhook_id, status, attempt_count,
+      schedule_start, discard_from, next_attempt_at, last_status_code, last_error, created_at, updated_at)
+    select id, tenant_id, event_id, webhook_id, 'PENDING', attempt_count, attempt_count, now(), now(),
+           last_status_code, last_error, created_at, now()
+      from moved
+    returning id`,
+  );
+  const ids = rows.map((r) => r.id as string);
+  if (!ids.length) return [];
+  const queued = await db
+    .select()
+    .from(deliveryQueue)
+    .where(and(eq(deliveryQueue.tenantId, scope.tenantId), inArray(deliveryQueue.id, ids)))
+    .orderBy(asc(deliveryQueue.id));
+  return queued.map(deliveryFromRow);
+}
+
+/** A hard-deleted webhook's history goes with it (its open deliveries go by foreign key). */
+export async function deleteHistoryOfWebhook(db: Db, tenantId: string, webhookId: string): Promise<void> {
+  await db
+    .delete(deliveryHistory)
+    .where(and(eq(deliveryHistory.tenantId, tenantId), eq(deliveryHistory.webhookId, webhookId)));
+  await db
+    .delete(deliveryAttempts)
+    .where(and(eq(deliveryAttempts.tenantId, tenantId), eq(deliveryAttempts.webhookId, webhookId)));
 }
 
 /** How a webhook's attempts went over a window: counts and the 95th percentile of their durations. */

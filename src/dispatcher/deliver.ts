@@ -85,7 +85,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     const expired = jobs.filter((j) => now.getTime() > discardBase(j).getTime() + limit * 1000);
     if (expired.length) {
       await finishDeliveries(database.db, {
-        ids: expired.map((j) => j.delivery.id),
+        deliveries: expired.map((j) => j.delivery),
         workerId,
         status: 'DISCARDED',
         nextAttemptAt: null,
@@ -104,7 +104,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
    * request cannot overtake it.
    */
   async function giveBackRest(stored: StoredWebhook, rest: DeliveryJob[]) {
-    const ids = rest.map((j) => j.delivery.id);
+    const ids = rest.map((j) => j.delivery);
     try {
       await releaseClaims(database, workerId, ids);
       await notifyDispatchers(database.db);

@@ -26,6 +26,11 @@ export interface DispatcherOptions {
   leaseMarginMs?: number;
   /** Called after every recorded request (live logs hang off this). */
   onReport?: (report: DeliveryReport) => void;
+  /**
+   * Slots kept back from a tenant that already holds its share (default: an eighth of
+   * maxInFlight), so that one tenant's endpoints, however slow, never hold every slot.
+   */
+  tenantReserve?: number;
 }
 
 /**
@@ -47,7 +52,7 @@ export interface Handoff {
   /** Sends a reserved request whose deliveries are committed under the lease. */
   launch(stored: StoredWebhook, jobs: DeliveryJob[]): void;
   /** Gives back a reserved slot whose deliveries were not stored. */
-  release(webhookId: string): void;
+  release(stored: StoredWebhook): void;
 }
 
 /** A request claimed ahead, waiting here for a free slot. */
@@ -89,6 +94,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const perWebhookHeld = perWebhook + prefetch;
   const pollMs = options.pollMs ?? 2000;
   const leaseMarginMs = options.leaseMarginMs ?? 15_000;
+  const reserve = Math.min(maxInFlight - 1, options.tenantReserve ?? Math.floor(maxInFlight / 8));
+  /** What one tenant may hold here at once (in flight and waiting), so others can always be claimed. */
+  const tenantHoldCap = 2 * (maxInFlight - reserve);
 
   let running = false;
   let pumping = false;
@@ -99,6 +107,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Failed rounds in a row (the database is unreachable): the wait before the next one grows. */
   let failures = 0;
   const perWebhookInFlight = new Map<string, number>();
+  /** Requests in flight, and held here (in flight and waiting), per tenant. */
+  const tenantInFlight = new Map<string, number>();
+  const tenantHeld = new Map<string, number>();
+  /** Tenants the last claim round held to their cap: one of their requests finishing wakes the loop. */
+  const tenantLimited = new Set<string>();
+  const bump = (counts: Map<string, number>, key: string, by: number) => {
+    const n = (counts.get(key) ?? 0) + by;
+    if (n > 0) counts.set(key, n);
+    else counts.delete(key);
+  };
   /** The last claim round used every free slot of the process, so more may have been due. */
   let processLimited = false;
   /**
@@ -182,14 +200,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const busy: Record<string, number> = {};
     for (const [id, n] of perWebhookInFlight) busy[id] = perWebhookHeld - n;
     for (const [id, held] of waiting) busy[id] = (busy[id] ?? perWebhookHeld) - held.length;
+    const tenantRoom: Record<string, number> = {};
+    for (const [tenant, held] of tenantHeld) tenantRoom[tenant] = Math.max(0, tenantHoldCap - held);
     const claimed = await claimDue(database, {
       workerId,
       requests: room,
       perWebhook: perWebhookHeld,
       busy,
       leaseMarginMs,
+      tenantRoom,
     });
     for (const [id, left] of Object.entries(busy)) if (left <= 0) backlogged.add(id);
+    for (const [tenant, left] of Object.entries(tenantRoom)) if (left <= 0) tenantLimited.add(tenant);
     if (!claimed.length) {
       processLimited = false;
       return true;
@@ -215,9 +237,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         held.push({ stored, jobs: jobs.slice(i, i + batchSize), claimedAt });
         waitingCount++;
         requests++;
+        bump(tenantHeld, stored.webhook.tenantId, 1);
       }
       waiting.set(id, held);
       if (requests >= (fifo ? 1 : (busy[id] ?? perWebhookHeld))) backlogged.add(id);
+      const tenant = stored.webhook.tenantId;
+      if ((tenantHeld.get(tenant) ?? 0) >= tenantHoldCap) tenantLimited.add(tenant);
       claimedRequests += requests;
       startWaiting(id);
     }
@@ -237,39 +262,43 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function startWaiting(webhookId: string) {
     const held = waiting.get(webhookId);
     if (!held) return;
-    const expiring: string[] = [];
+    const expiring: { tenantId: string; id: string }[] = [];
     while (
       held.length &&
       running &&
-      inFlight < maxInFlight &&
+      tenantMayStart((held[0] as Waiting).stored.webhook.tenantId) &&
       (perWebhookInFlight.get(webhookId) ?? 0) < perWebhook
     ) {
       const next = held.shift() as Waiting;
       waitingCount--;
       if (Date.now() - next.claimedAt > leaseMarginMs / 2) {
-        for (const job of next.jobs) expiring.push(job.delivery.id);
+        bump(tenantHeld, next.stored.webhook.tenantId, -1);
+        for (const job of next.jobs) expiring.push(job.delivery);
         continue;
       }
-      take(webhookId);
+      take(next.stored);
       send(next.stored, next.jobs);
     }
     if (!held.length && waiting.get(webhookId) === held) waiting.delete(webhookId);
-    else if (held.length && inFlight >= maxInFlight) heldForProcess = true;
+    else if (held.length && !tenantMayStart((held[0] as Waiting).stored.webhook.tenantId))
+      heldForProcess = true;
     if (expiring.length) giveBackClaimed(expiring);
   }
 
   /** Drops every waiting request and returns its deliveries to the queue. */
   function dropWaiting() {
     const ids = [...waiting.values()].flatMap((held) =>
-      held.flatMap((request) => request.jobs.map((job) => job.delivery.id)),
+      held.flatMap((request) => request.jobs.map((job) => job.delivery)),
     );
+    for (const held of waiting.values())
+      for (const request of held) bump(tenantHeld, request.stored.webhook.tenantId, -1);
     waiting.clear();
     waitingCount = 0;
     if (ids.length) giveBackClaimed(ids);
   }
 
   /** Claimed deliveries this process will not send: back to the queue, and a round to claim them again. */
-  function giveBackClaimed(ids: string[]) {
+  function giveBackClaimed(ids: { tenantId: string; id: string }[]) {
     releaseClaims(database, workerId, ids)
       .catch((error) =>
         logger.warn(
@@ -307,9 +336,27 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (processLimited && inFlight <= maxInFlight * 0.75) wake();
   }
 
-  function take(webhookId: string) {
+  /**
+   * Whether a tenant may start one more request now. Slots are shared fairly: anyone may take
+   * a free slot while more than `reserve` are free; the last ones go only to a tenant below its
+   * share (the slots divided among the tenants with requests in flight and one more). So a
+   * tenant whose endpoints never answer holds at most maxInFlight - reserve slots, and another
+   * tenant's request starts at once.
+   */
+  function tenantMayStart(tenantId: string): boolean {
+    const free = maxInFlight - inFlight;
+    if (free <= 0) return false;
+    if (free > reserve) return true;
+    const mine = tenantInFlight.get(tenantId) ?? 0;
+    const active = tenantInFlight.size + (mine === 0 ? 1 : 0);
+    return mine < Math.floor(maxInFlight / (active + 1));
+  }
+
+  function take(stored: StoredWebhook) {
+    const { id, tenantId } = stored.webhook;
     inFlight++;
-    perWebhookInFlight.set(webhookId, (perWebhookInFlight.get(webhookId) ?? 0) + 1);
+    perWebhookInFlight.set(id, (perWebhookInFlight.get(id) ?? 0) + 1);
+    bump(tenantInFlight, tenantId, 1);
   }
 
   /** Sends a request whose slots `take` counted. */
@@ -336,6 +383,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       .finally(() => {
         // The process's slot first: a wake for the endpoint's claims for the free slots.
         inFlight--;
+        bump(tenantInFlight, stored.webhook.tenantId, -1);
+        bump(tenantHeld, stored.webhook.tenantId, -1);
+        tenantFreed(stored.webhook.tenantId);
         freeEndpoint();
         requests.delete(request);
         processSlotFreed();
@@ -350,15 +400,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     endpointFreed(webhookId);
   }
 
+  /** A tenant held to its cap has a quarter of it free again: its waiting rows can be claimed. */
+  function tenantFreed(tenantId: string) {
+    if (!tenantLimited.has(tenantId) || (tenantHeld.get(tenantId) ?? 0) > tenantHoldCap * 0.75) return;
+    tenantLimited.delete(tenantId);
+    wake();
+  }
+
   function processSlotFreed() {
     if (inFlight === 0) idle?.();
     slotFreed();
   }
 
   /** Frees the slots `take` counted for a request that is not sent. */
-  function giveBack(webhookId: string) {
+  function giveBack(stored: StoredWebhook) {
     inFlight--;
-    freeWebhookSlot(webhookId);
+    bump(tenantInFlight, stored.webhook.tenantId, -1);
+    bump(tenantHeld, stored.webhook.tenantId, -1);
+    freeWebhookSlot(stored.webhook.id);
     processSlotFreed();
   }
 
@@ -366,7 +425,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     reserve(stored) {
       const webhook = stored.webhook;
       if (!running) return null;
-      if (inFlight >= maxInFlight) {
+      if (!tenantMayStart(webhook.tenantId)) {
         // As after a claim round cut short by the process's limit: freed slots wake the loop.
         processLimited = true;
         return null;
@@ -379,14 +438,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         backlogged.add(webhook.id);
         return null;
       }
-      take(webhook.id);
+      take(stored);
+      bump(tenantHeld, webhook.tenantId, 1);
       return { leasedBy: workerId, leaseMs: webhook.config.timeoutMs + leaseMarginMs };
     },
     launch(stored, jobs) {
       // Stopping: not sent. The stop gives the rows back with the rest this process holds (it
       // waits for this slot), or if it has already, their lease runs out and any dispatcher
       // claims them.
-      if (!running) giveBack(stored.webhook.id);
+      if (!running) giveBack(stored);
       else send(stored, jobs);
     },
     release: giveBack,
@@ -404,6 +464,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await Promise.all(unlisten.splice(0).map((stop) => stop().catch(() => {})));
       while (pumping) await new Promise((r) => setTimeout(r, 10));
       // What waits here is given back below with the rest this process holds.
+      for (const held of waiting.values())
+        for (const request of held) bump(tenantHeld, request.stored.webhook.tenantId, -1);
       waiting.clear();
       waitingCount = 0;
       if (inFlight > 0) {

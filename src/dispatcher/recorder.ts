@@ -1,4 +1,4 @@
-import { type Database, type Db, isConnectionError, reconnectDelay, sqlState } from '../db/client.js';
+import { type Database, type Db, isConnectionError, reconnectDelay } from '../db/client.js';
 import { createStatisticsKeeper } from '../db/statistics.js';
 import type { DeliveryAttempt } from '../deliveries/model.js';
 import { insertAttempts } from '../deliveries/repository.js';
@@ -109,6 +109,7 @@ export function createRecorder(deps: {
   // the server's own thread (latency p99 at 200 events/s 32-42 ms, against 20-28 ms).
   const statistics = createStatisticsKeeper(database, {
     logger,
+    tables: ['delivery_queue'],
     columns: ['webhook_id', 'status', 'next_attempt_at', 'lease_until'],
   });
   let queue: Pending[] = [];
@@ -152,25 +153,22 @@ export function createRecorder(deps: {
    */
   async function writeSucceeded(recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
     const measured = recordings.filter((r) => r.counted.length);
-    let states: Map<string, HealthState>;
-    try {
-      states = await retryingConnection(logger, () =>
-        recordSucceeded(database.db, {
-          attempts: recordings.flatMap((r) => r.attempts),
-          succeeded: recordings.flatMap((r) =>
-            r.jobs.map((j) => ({ id: j.delivery.id, statusCode: r.statusCode, at: r.now })),
-          ),
-          workerId,
-          livePayloads: livePayloads(attemptMessages(recordings)),
-          webhookIds: [...new Set(measured.map((r) => r.webhook.webhook.id))],
-        }),
-      );
-    } catch (error) {
-      // A delivery deleted while its request was out (its webhook hard-deleted): the one
-      // statement wrote nothing, and the transaction's writes leave that delivery's rows out.
-      if (sqlState(error) !== '23503') throw error;
-      return writeTransaction(recordings);
-    }
+    const states = await retryingConnection(logger, () =>
+      recordSucceeded(database.db, {
+        attempts: recordings.flatMap((r) => r.attempts),
+        succeeded: recordings.flatMap((r) =>
+          r.jobs.map((j) => ({
+            tenantId: j.delivery.tenantId,
+            id: j.delivery.id,
+            statusCode: r.statusCode,
+            at: r.now,
+          })),
+        ),
+        workerId,
+        livePayloads: livePayloads(attemptMessages(recordings)),
+        webhookIds: [...new Set(measured.map((r) => r.webhook.webhook.id))],
+      }),
+    );
     if (measured.every((r) => successSettles(states.get(r.webhook.webhook.id)))) {
       return recordings.map(() => null);
     }
@@ -190,7 +188,10 @@ export function createRecorder(deps: {
 
   async function write(tx: Db, recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
     // One update per distinct outcome (status, next attempt, status code, error).
-    const groups = new Map<string, { ids: string[]; outcome: Outcome; recording: Recording }>();
+    const groups = new Map<
+      string,
+      { deliveries: { tenantId: string; id: string }[]; outcome: Outcome; recording: Recording }
+    >();
     for (const recording of recordings) {
       for (const job of recording.jobs) {
         const outcome = recording.outcomes.get(job.delivery.id) as Outcome;
@@ -201,8 +202,8 @@ export function createRecorder(deps: {
           recording.statusCode,
           error,
         ]);
-        const group = groups.get(key) ?? { ids: [], outcome, recording };
-        group.ids.push(job.delivery.id);
+        const group = groups.get(key) ?? { deliveries: [], outcome, recording };
+        group.deliveries.push({ tenantId: job.delivery.tenantId, id: job.delivery.id });
         groups.set(key, group);
       }
     }
@@ -210,13 +211,13 @@ export function createRecorder(deps: {
     // connection's queries) and are still run in this order: a round trip costs more here
     // than any of them. NOTIFY is sent on commit, so it may go with the writes it announces.
     const attempts = recordings.flatMap((r) => r.attempts);
-    const [[, recorded], states] = await Promise.all([
+    const [, states] = await Promise.all([
       Promise.all([
         notifyLive(tx, attemptMessages(recordings)),
         insertAttempts(tx, attempts),
-        ...[...groups.values()].map(({ ids, outcome, recording }) =>
+        ...[...groups.values()].map(({ deliveries, outcome, recording }) =>
           finishDeliveries(tx, {
-            ids,
+            deliveries,
             workerId,
             status: outcome.status,
             nextAttemptAt: outcome.nextAttemptAt,
@@ -229,14 +230,6 @@ export function createRecorder(deps: {
       ]),
       lockMeasured(tx, recordings),
     ]);
-    if (recorded < attempts.length) {
-      // A webhook hard-deleted while its requests were out takes their deliveries with it: a
-      // normal event: there is nothing left to record their answers on.
-      logger.debug(
-        { attempts: attempts.length - recorded },
-        'attempts of deliveries deleted meanwhile (their webhook hard-deleted) not recorded',
-      );
-    }
     const live: LiveMessage[] = [];
     const statuses = await settleHealth(tx, recordings, states, live);
 

@@ -86,7 +86,7 @@ export async function publishIn(
     const readBack = new Set(handedOff.flatMap((h) => h.deliveries.map((d) => d.eventId)));
     insertedIds = await storeEvents(db, rows, newDeliveries, [...readBack]);
   } catch (error) {
-    for (const { stored } of handedOff) handoff?.release(stored.webhook.id);
+    for (const { stored } of handedOff) handoff?.release(stored);
     throw error;
   }
   if (handoff) launchRequests(handoff, handedOff, rows, insertedIds);
@@ -163,6 +163,6 @@ function launchRequests(
       .filter((d) => stored.has(d.eventId))
       .map((d) => ({ delivery: insertedDelivery(d), event: stored.get(d.eventId) as HooklineEvent }));
     if (jobs.length) handoff.launch(webhook, jobs);
-    else handoff.release(webhook.webhook.id);
+    else handoff.release(webhook);
   }
 }

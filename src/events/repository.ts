@@ -69,7 +69,12 @@ export async function storeEvents(
           event_type text, entity_type text, entity_id text, entity_fqn text, cluster text,
           namespace text, actor jsonb, level text, changed_fields jsonb, data jsonb,
           occurred_at timestamptz, created_at timestamptz, idempotency_key text)
-      on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
+         -- An idempotency key is unique within a day by each partition's index (the conflict
+         -- below); an earlier day's event with the key is looked for here.
+         where r.idempotency_key is null
+            or not exists (select 1 from events e
+                            where e.tenant_id = r.tenant_id and e.idempotency_key = r.idempotency_key)
+      on conflict do nothing
       returning id, tenant_id, event_type, actor, changed_fields, data
     ),
     delivered as (
@@ -142,7 +147,8 @@ export async function visibleEvent(
   const c: SQL[] = [eq(events.tenantId, scope.tenantId), eq(events.id, id)];
   if (scope.ownerName !== null) {
     c.push(sql`exists (select 1 from ${deliveries}
-      where ${deliveries.eventId} = ${events.id} and ${webhookInScope(deliveries.webhookId, scope)})`);
+      where ${deliveries.tenantId} = ${events.tenantId} and ${deliveries.eventId} = ${events.id}
+        and ${webhookInScope(deliveries.webhookId, scope)})`);
   }
   const [row] = await db
     .select()

@@ -10,6 +10,7 @@ import {
 import type { Principal } from '../auth/principal.js';
 import type { Database, Db } from '../db/client.js';
 import { sqlState } from '../db/client.js';
+import { deleteHistoryOfWebhook } from '../deliveries/repository.js';
 import { createStatisticsKeeper } from '../db/statistics.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import { currentSecret } from '../dispatcher/signing.js';
@@ -436,6 +437,7 @@ export function createWebhookService({
         const current = await mustFind(tx, actor, id);
         if (hard) {
           await deleteWebhookRow(tx, actor.tenantId, id);
+          await deleteHistoryOfWebhook(tx, actor.tenantId, id);
           const gone = lifecycleEvent('entityDeleted', actor, current.webhook, null);
           await publishIn(tx, actor.tenantId, [gone], clock());
           return current.webhook;

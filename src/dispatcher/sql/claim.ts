@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Database } from '../../db/client.js';
 import { decodeColumns, selectColumns } from '../../db/columns.js';
-import { deliveries, events, webhooks } from '../../db/schema.js';
+import { deliveryQueue, events, webhooks } from '../../db/schema.js';
 import type { Delivery } from '../../deliveries/model.js';
 import { deliveryFromRow } from '../../deliveries/repository.js';
 import type { HooklineEvent } from '../../events/model.js';
@@ -18,6 +18,8 @@ export interface ClaimArgs {
   busy: Record<string, number>;
   /** Added to the webhook's timeout to make the lease. */
   leaseMarginMs: number;
+  /** Requests each tenant named may start at most (a tenant not named: `requests`). */
+  tenantRoom?: Record<string, number>;
 }
 
 /**
@@ -27,14 +29,17 @@ export interface ClaimArgs {
  */
 const fifoTurn = (d: string) =>
   sql.raw(`not exists (
-          select 1 from deliveries o
+          select 1 from delivery_queue o
            where o.webhook_id = ${d}.webhook_id
-             and o.status in ('PENDING', 'AWAITING_RETRY', 'IN_FLIGHT')
              and ((o.status = 'IN_FLIGHT' and (o.id < ${d}.id or o.lease_until >= now()))
                   or (o.status <> 'IN_FLIGHT' and o.id < ${d}.id and o.next_attempt_at > now())))`);
 
 const claimedColumns = sql.join(
-  [selectColumns(deliveries, 'c', 'd'), selectColumns(events, 'e', 'e'), selectColumns(webhooks, 'h', 'w')],
+  [
+    selectColumns(deliveryQueue, 'c', 'd'),
+    selectColumns(events, 'e', 'e'),
+    selectColumns(webhooks, 'h', 'w'),
+  ],
   sql`, `,
 );
 
@@ -84,38 +89,23 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
     .map(([id]) => id);
   const rows = await database.prepared<Record<string, unknown>>(sql`
     with recursive waiting(id) as (
-      (select webhook_id from deliveries
-        where status in ('PENDING', 'AWAITING_RETRY')
-        order by webhook_id limit 1)
+      (select webhook_id from delivery_queue order by webhook_id limit 1)
       union all
-      select (select d.webhook_id from deliveries d
-               where d.status in ('PENDING', 'AWAITING_RETRY') and d.webhook_id > w.id
+      select (select d.webhook_id from delivery_queue d
+               where d.webhook_id > w.id
                order by d.webhook_id limit 1)
         from waiting w
        where w.id is not null
     ),
-    sendable as (
+    candidates as (
       -- Checked before any limit, so that the rows of a disabled, deleted or FAILED webhook
       -- can never crowd out everyone else's deliveries.
       select w.id, w.fifo, w.batch_size, w.rate_limit,
              coalesce((w.retry_policy ->> 'throttleMs')::int, 0) as throttle_ms
         from webhooks w
-       where w.enabled and not w.deleted and w.status <> 'FAILED'
+       where w.id in (select id from waiting)
+         and w.enabled and not w.deleted and w.status <> 'FAILED'
          and w.id not in (select jsonb_array_elements_text(${JSON.stringify(saturated)}::jsonb)::uuid)
-    ),
-    expired as (
-      select d.id, d.webhook_id, d.lease_until as due_at
-        from deliveries d
-       where d.status = 'IN_FLIGHT' and d.lease_until < now()
-         -- Kept out of the index condition: the planner would otherwise walk every open
-         -- delivery of the webhooks it believes few, instead of the few expired leases.
-         and (d.webhook_id = any (array(select id from sendable))) is true
-       order by d.lease_until
-       limit 1000
-    ),
-    candidates as (
-      select s.* from sendable s
-       where s.id in (select id from waiting) or s.id in (select webhook_id from expired)
     ),
     paceable as (
       -- A paced webhook whose rate-limit turn has come or whose throttle window is open, locked
@@ -129,7 +119,7 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
        where (c.rate_limit is not null and (w.rate_next_at is null or w.rate_next_at <= now()))
           or (c.throttle_ms > 0 and (w.throttle_next_at is null or w.throttle_next_at <= now()))
          -- NO KEY UPDATE, as for every lock taken here: FOR UPDATE would also conflict with the
-         -- KEY SHARE that the foreign key checks of concurrent publishes and attempts take.
+         -- KEY SHARE that the foreign key checks of concurrent publishes take.
          for no key update of w skip locked
     ),
     limits as (
@@ -150,36 +140,35 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
         left join jsonb_each_text(${JSON.stringify(args.busy)}::jsonb) as b(id, free) on b.id::uuid = c.id
     ),
     due as (
-      select e.id, e.webhook_id, e.due_at
-        from expired e
-       where e.webhook_id not in (select id from limits where fifo) or ${fifoTurn('e')}
-      union all
-      select q.id, l.id, q.due_at
+      -- Due: waiting with its time come, or in flight under a lease that has run out (its
+      -- process died: any dispatcher takes it over). Neither status nor lease is indexed, so a
+      -- claim updates the row in place; the few rows in flight are skipped as the index is read.
+      select q.tenant_id, q.id, l.id as webhook_id, q.due_at
         from limits l
         cross join lateral (
-          select d.id, d.next_attempt_at as due_at
-            from deliveries d
-           where d.webhook_id = l.id and d.status in ('PENDING', 'AWAITING_RETRY')
-             and d.next_attempt_at <= now()
+          select d.tenant_id, d.id, d.next_attempt_at as due_at
+            from delivery_queue d
+           where d.webhook_id = l.id and d.next_attempt_at <= now()
+             and (d.status <> 'IN_FLIGHT' or d.lease_until < now())
            order by d.next_attempt_at, d.id
            limit l.free * l.batch_size
         ) q
        where l.free > 0 and not l.fifo
       union all
-      select q.id, l.id, q.due_at
+      select q.tenant_id, q.id, l.id, q.due_at
         from limits l
         cross join lateral (
-          select d.id, d.next_attempt_at as due_at
-            from deliveries d
-           where d.webhook_id = l.id and d.status in ('PENDING', 'AWAITING_RETRY')
-             and d.next_attempt_at <= now() and ${fifoTurn('d')}
+          select d.tenant_id, d.id, d.next_attempt_at as due_at
+            from delivery_queue d
+           where d.webhook_id = l.id and d.next_attempt_at <= now()
+             and (d.status <> 'IN_FLIGHT' or d.lease_until < now()) and ${fifoTurn('d')}
            order by d.id
            limit l.free * l.batch_size
         ) q
        where l.free > 0 and l.fifo
     ),
     ranked as (
-      select due.id, due.webhook_id, due.due_at, l.free,
+      select due.tenant_id, due.id, due.webhook_id, due.due_at, l.free,
              (row_number() over (
                 partition by due.webhook_id
                 order by case when l.fifo then null else due.due_at end, due.id
@@ -188,14 +177,24 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
         join limits l on l.id = due.webhook_id
     ),
     eligible as (
-      select id, webhook_id, slot, min(due_at) over (partition by webhook_id, slot) as slot_due
+      select tenant_id, id, webhook_id, slot, min(due_at) over (partition by webhook_id, slot) as slot_due
         from ranked
        where slot < free
     ),
+    ordered as (
+      -- A request is one webhook's slot. Each tenant gets at most its room (so one tenant's
+      -- backlog cannot take every slot), then the oldest requests win.
+      select e.*,
+             dense_rank() over (partition by e.tenant_id order by slot_due, webhook_id, slot) as in_tenant
+        from eligible e
+    ),
     chosen as (
-      -- The oldest requests (a request is one webhook's slot), as many as may start now.
-      select id, webhook_id, slot
-        from (select e.*, dense_rank() over (order by slot_due, webhook_id, slot) as n from eligible e) x
+      select tenant_id, id, webhook_id, slot
+        from (select o.*, dense_rank() over (order by slot_due, webhook_id, slot) as n
+                from ordered o
+                left join jsonb_each_text(${JSON.stringify(args.tenantRoom ?? {})}::jsonb) as t(tenant_id, room)
+                  on t.tenant_id = o.tenant_id
+               where o.in_tenant <= coalesce(t.room::int, ${args.requests})) x
        where n <= ${args.requests}
     ),
     paced as (
@@ -212,21 +211,20 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
        where w.id = q.webhook_id and (w.rate_limit is not null or l.throttle_ms > 0)
     ),
     locked as (
-      select d.id
-        from deliveries d
-       where d.id = any (array(select id from chosen))
-         and ((d.status in ('PENDING', 'AWAITING_RETRY') and d.next_attempt_at <= now())
-              or (d.status = 'IN_FLIGHT' and d.lease_until < now()))
+      select d.tenant_id, d.id
+        from delivery_queue d
+        join chosen c on c.tenant_id = d.tenant_id and c.id = d.id
+       where d.next_attempt_at <= now() and (d.status <> 'IN_FLIGHT' or d.lease_until < now())
          for no key update of d skip locked
     ),
     claimed as (
-      update deliveries d
+      update delivery_queue d
          set status = 'IN_FLIGHT',
              leased_by = ${args.workerId},
              lease_until = now() + (coalesce((w.config ->> 'timeoutMs')::int, 10000) + ${args.leaseMarginMs}) * interval '1 millisecond',
              updated_at = now()
         from locked, webhooks w
-       where d.id = locked.id and w.id = d.webhook_id
+       where d.tenant_id = locked.tenant_id and d.id = locked.id and w.id = d.webhook_id
       returning d.*
     )
     -- What a request needs, read in the same round trip: each claimed row with its event, and
@@ -235,7 +233,7 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
     -- whatever the statistics of a table that is still young say).
     select ${claimedColumns}
       from (select c.*, row_number() over (partition by c.webhook_id) as nth from claimed c) c
-      cross join lateral (select * from events e where e.id = c.event_id limit 1) e
+      cross join lateral (select * from events e where e.tenant_id = c.tenant_id and e.id = c.event_id limit 1) e
       left join lateral (select * from webhooks h where h.id = c.webhook_id and c.nth = 1 limit 1) h on true
   `);
   const hooks = new Map<string, StoredWebhook>();
@@ -244,7 +242,7 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
       hooks.set(row['w.id'] as string, webhookFromRow(decodeColumns(webhooks, row, 'w')));
   }
   return rows.map((row) => ({
-    delivery: deliveryFromRow(decodeColumns(deliveries, row, 'd')),
+    delivery: deliveryFromRow(decodeColumns(deliveryQueue, row, 'd')),
     event: eventFromRow(decodeColumns(events, row, 'e')),
     webhook: hooks.get(row['d.webhookId'] as string) as StoredWebhook,
   }));
@@ -256,31 +254,28 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
  * request that frees one wakes the loop; a disabled webhook's rows must not make it spin.
  */
 export async function nextDueAt(database: Database): Promise<Date | null> {
+  // A lease that runs out is not waited for here: the poll finds it (a lease outlives the
+  // webhook's timeout by a margin of seconds, so a poll's delay is small beside it).
   const [row] = await database.prepared<{ at: string | Date | null }>(sql`
     with sendable as (
       select id, rate_limit, rate_next_at, throttle_next_at,
              coalesce((retry_policy ->> 'throttleMs')::int, 0) as throttle_ms
         from webhooks where enabled and not deleted and status <> 'FAILED'
     )
-    -- Each minimum walks its time index up from now, checking webhooks as a filter (not an
+    -- The minimum walks its time index up from now, checking webhooks as a filter (not an
     -- index condition, which would make the planner probe every webhook's deliveries).
     select least(
-      (select min(next_attempt_at) from deliveries
-        where status in ('PENDING', 'AWAITING_RETRY') and next_attempt_at > now()
-          and (webhook_id = any (array(select id from sendable))) is true),
-      (select min(lease_until) from deliveries
-        where status = 'IN_FLIGHT' and lease_until > now()
+      (select min(next_attempt_at) from delivery_queue
+        where next_attempt_at > now() and status <> 'IN_FLIGHT'
           and (webhook_id = any (array(select id from sendable))) is true),
       (select min(s.rate_next_at) from sendable s
         where s.rate_limit is not null and s.rate_next_at > now()
-          and exists (select 1 from deliveries d
-                       where d.webhook_id = s.id and d.status in ('PENDING', 'AWAITING_RETRY')
-                         and d.next_attempt_at <= now())),
+          and exists (select 1 from delivery_queue d
+                       where d.webhook_id = s.id and d.status <> 'IN_FLIGHT' and d.next_attempt_at <= now())),
       (select min(s.throttle_next_at) from sendable s
         where s.throttle_ms > 0 and s.throttle_next_at > now()
-          and exists (select 1 from deliveries d
-                       where d.webhook_id = s.id and d.status in ('PENDING', 'AWAITING_RETRY')
-                         and d.next_attempt_at <= now()))
+          and exists (select 1 from delivery_queue d
+                       where d.webhook_id = s.id and d.status <> 'IN_FLIGHT' and d.next_attempt_at <= now()))
     ) as at
   `);
   return row?.at ? new Date(row.at) : null;
@@ -291,12 +286,18 @@ export async function nextDueAt(database: Database): Promise<Date | null> {
  * in their old order: on shutdown, all it holds; otherwise the ones named (held for a slot
  * when their webhook changed, or with too little lease left).
  */
-export async function releaseClaims(database: Database, workerId: string, ids?: string[]): Promise<number> {
+export async function releaseClaims(
+  database: Database,
+  workerId: string,
+  ids?: { tenantId: string; id: string }[],
+): Promise<number> {
   const named = ids
-    ? sql`and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`
+    ? sql`and (tenant_id, id) in (select tenant_id, id from jsonb_to_recordset(${JSON.stringify(
+        ids.map((d) => ({ tenant_id: d.tenantId, id: d.id })),
+      )}::jsonb) as r(tenant_id text, id uuid))`
     : sql``;
   const rows = await database.rows<{ id: string }>(sql`
-    update deliveries
+    update delivery_queue
        set status = case when attempt_count = 0 then 'PENDING' else 'AWAITING_RETRY' end,
            lease_until = null, leased_by = null, next_attempt_at = least(next_attempt_at, now()),
            updated_at = now()
@@ -316,11 +317,11 @@ export async function queueStats(
     in_flight: number | string;
   }>(sql`
     select
-      (select count(*) from deliveries
-        where status in ('PENDING', 'AWAITING_RETRY') and next_attempt_at <= now()) as due,
-      (select extract(epoch from now() - min(next_attempt_at)) from deliveries
-        where status in ('PENDING', 'AWAITING_RETRY') and next_attempt_at <= now()) as oldest,
-      (select count(*) from deliveries where status = 'IN_FLIGHT') as in_flight
+      (select count(*) from delivery_queue
+        where status <> 'IN_FLIGHT' and next_attempt_at <= now()) as due,
+      (select extract(epoch from now() - min(next_attempt_at)) from delivery_queue
+        where status <> 'IN_FLIGHT' and next_attempt_at <= now()) as oldest,
+      (select count(*) from delivery_queue where status = 'IN_FLIGHT') as in_flight
   `);
   return {
     due: Number(row?.due ?? 0),

@@ -1,21 +1,60 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { type Db, preparedRows } from '../../db/client.js';
-import { deliveries, webhooks } from '../../db/schema.js';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { type Db, preparedRows, rowsOf } from '../../db/client.js';
+import { deliveryQueue, webhooks } from '../../db/schema.js';
 import type { DeliveryAttempt, DeliveryStatus } from '../../deliveries/model.js';
 import { attemptsInsert, failedShareSince } from '../../deliveries/repository.js';
 import { LIVE_CHANNEL } from '../../pubsub/live.js';
 import { failedLongEnough, type HealthPolicy, windowStart } from '../health.js';
 import type { FailureDetails, WebhookStatus } from '../../webhooks/model.js';
 
+const finishedStatuses: DeliveryStatus[] = ['SUCCEEDED', 'FAILED', 'DISCARDED'];
+
 /**
- * Records where an attempt left a delivery. Only the dispatcher holding the lease writes, so a
+ * Moves finished deliveries from the queue to the history, as two CTEs (`done`, `moved`) of a
+ * statement's WITH list: `rows` names each delivery with its status, counted attempt, status
+ * code, error and time. Only the rows still leased by `workerId` move (see `finishDeliveries`).
+ */
+export function moveFinished(
+  rows: {
+    tenant_id: string;
+    id: string;
+    status: DeliveryStatus;
+    attempted: boolean;
+    status_code: number | null;
+    error: string | null;
+    at: string;
+  }[],
+  workerId: string,
+): SQL {
+  return sql`
+    done as (
+      delete from delivery_queue d
+       using jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+             as r(tenant_id text, id uuid, status text, attempted boolean, status_code int, error text, at timestamptz)
+       where d.tenant_id = r.tenant_id and d.id = r.id
+         and d.leased_by = ${workerId} and d.status = 'IN_FLIGHT'
+      returning d.*, r.status as new_status, r.attempted, r.status_code, r.error, r.at
+    ),
+    moved as (
+    insert into delivery_history (id, tenant_id, event_id, webhook_id, status, attempt_count,
+      schedule_start, discard_from, last_status_code, last_error, created_at, updated_at, completed_at)
+    select id, tenant_id, event_id, webhook_id, new_status,
+           attempt_count + case when attempted then 1 else 0 end, schedule_start, discard_from,
+           status_code, error, created_at, at, at
+      from done
+    )`;
+}
+
+/**
+ * Records where an attempt left a delivery: a finished one moves to the history, one awaiting
+ * a retry stays queued with its next time. Only the dispatcher holding the lease writes, so a
  * process that lost its lease (it was too slow, and another one took the delivery over) can
  * record its attempt but cannot move the delivery backwards.
  */
 export async function finishDeliveries(
   tx: Db,
   args: {
-    ids: string[];
+    deliveries: { tenantId: string; id: string }[];
     workerId: string;
     status: DeliveryStatus;
     nextAttemptAt: Date | null;
@@ -25,26 +64,45 @@ export async function finishDeliveries(
     now: Date;
   },
 ): Promise<void> {
-  if (!args.ids.length) return;
-  const finished = args.status === 'SUCCEEDED' || args.status === 'FAILED' || args.status === 'DISCARDED';
+  if (!args.deliveries.length) return;
+  if (finishedStatuses.includes(args.status)) {
+    await rowsOf(
+      tx,
+      sql`with ${moveFinished(
+        args.deliveries.map((d) => ({
+          tenant_id: d.tenantId,
+          id: d.id,
+          status: args.status,
+          attempted: args.countsAsAttempt,
+          status_code: args.statusCode,
+          error: args.error,
+          at: args.now.toISOString(),
+        })),
+        args.workerId,
+      )} select 1`,
+    );
+    return;
+  }
+  const q = deliveryQueue;
   await tx
-    .update(deliveries)
+    .update(q)
     .set({
       status: args.status,
-      attemptCount: args.countsAsAttempt ? sql`${deliveries.attemptCount} + 1` : deliveries.attemptCount,
+      attemptCount: args.countsAsAttempt ? sql`${q.attemptCount} + 1` : q.attemptCount,
       nextAttemptAt: args.nextAttemptAt,
       leaseUntil: null,
       leasedBy: null,
       lastStatusCode: args.statusCode,
       lastError: args.error,
-      completedAt: finished ? args.now : null,
       updatedAt: args.now,
     })
     .where(
       and(
-        inArray(deliveries.id, args.ids),
-        eq(deliveries.leasedBy, args.workerId),
-        eq(deliveries.status, 'IN_FLIGHT'),
+        sql`(${q.tenantId}, ${q.id}) in (select tenant_id, id from jsonb_to_recordset(${JSON.stringify(
+          args.deliveries.map((d) => ({ tenant_id: d.tenantId, id: d.id })),
+        )}::jsonb) as r(tenant_id text, id uuid))`,
+        eq(q.leasedBy, args.workerId),
+        eq(q.status, 'IN_FLIGHT'),
       ),
     );
 }
@@ -135,29 +193,29 @@ export async function saveHealth(tx: Db, webhookId: string, state: HealthState):
 /**
  * The common case of a recorded batch, every request answered 2xx, as one statement without a
  * transaction (a round trip where BEGIN, the writes and COMMIT took three): the attempts, the
- * deliveries SUCCEEDED (only those still leased by `workerId`, as in `finishDeliveries`), the
- * live NOTIFYs, and the health state of `webhookIds`, read without a lock. A webhook whose
- * state a success changes (one with failure details, or a status other than ACTIVE) is then
- * settled by the caller in a transaction of its own; for any other, a success changes nothing.
- *
- * An attempt of a delivery that is gone (its webhook hard-deleted while the request was out)
- * fails the whole statement on its foreign key (23503), having written nothing: rare, and
- * cheaper then than a check of every row here; the caller writes the batch again through
- * `insertAttempts`, which leaves such attempts out.
+ * deliveries moved to the history as SUCCEEDED (only those still leased by `workerId`, as in
+ * `finishDeliveries`), the live NOTIFYs, and the health state of `webhookIds`, read without a
+ * lock. A webhook whose state a success changes (one with failure details, or a status other
+ * than ACTIVE) is then settled by the caller in a transaction of its own; for any other, a
+ * success changes nothing.
  */
 export async function recordSucceeded(
   db: Db,
   args: {
     attempts: DeliveryAttempt[];
-    succeeded: { id: string; statusCode: number | null; at: Date }[];
+    succeeded: { tenantId: string; id: string; statusCode: number | null; at: Date }[];
     workerId: string;
     livePayloads: string[];
     webhookIds: string[];
   },
 ): Promise<Map<string, HealthState>> {
   const succeeded = args.succeeded.map((d) => ({
+    tenant_id: d.tenantId,
     id: d.id,
+    status: 'SUCCEEDED' as const,
+    attempted: true,
     status_code: d.statusCode,
+    error: null,
     at: d.at.toISOString(),
   }));
   const rows = await preparedRows<{
@@ -170,14 +228,7 @@ export async function recordSucceeded(
     with attempted as (
       ${attemptsInsert(args.attempts)}
     ),
-    finished as (
-      update deliveries d
-         set status = 'SUCCEEDED', attempt_count = d.attempt_count + 1, next_attempt_at = null,
-             lease_until = null, leased_by = null, last_status_code = r.status_code,
-             last_error = null, completed_at = r.at, updated_at = r.at
-        from jsonb_to_recordset(${JSON.stringify(succeeded)}::jsonb) as r(id uuid, status_code int, at timestamptz)
-       where d.id = r.id and d.leased_by = ${args.workerId} and d.status = 'IN_FLIGHT'
-    ),
+    ${moveFinished(succeeded, args.workerId)},
     announced as (
       select pg_notify(${LIVE_CHANNEL}, p) from jsonb_array_elements_text(${JSON.stringify(args.livePayloads)}::jsonb) p
     )

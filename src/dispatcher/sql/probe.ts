@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { rowsOf } from '../../db/client.js';
-import { deliveries, events } from '../../db/schema.js';
+import { deliveryQueue as queue, events } from '../../db/schema.js';
 import { deliveryFromRow } from '../../deliveries/repository.js';
 import { eventFromRow } from '../../events/repository.js';
 import { findWebhooksByIds } from '../../webhooks/repository.js';
@@ -59,30 +59,36 @@ export async function claimProbes(
   const claimed: ClaimedDelivery[] = [];
   for (const webhook of hooks) {
     const [oldest] = await tx
-      .select({ id: deliveries.id })
-      .from(deliveries)
+      .select({ tenantId: queue.tenantId, id: queue.id })
+      .from(queue)
       .where(
-        and(
-          eq(deliveries.webhookId, webhook.webhook.id),
-          inArray(deliveries.status, ['PENDING', 'AWAITING_RETRY']),
-        ),
+        and(eq(queue.webhookId, webhook.webhook.id), inArray(queue.status, ['PENDING', 'AWAITING_RETRY'])),
       )
-      .orderBy(asc(deliveries.id))
+      .orderBy(asc(queue.id))
       .limit(1);
     if (!oldest) continue;
     const leaseMs = webhook.webhook.config.timeoutMs + args.leaseMarginMs;
     const [row] = await tx
-      .update(deliveries)
+      .update(queue)
       .set({
         status: 'IN_FLIGHT',
         leasedBy: args.workerId,
         leaseUntil: sql`now() + ${leaseMs} * interval '1 millisecond'`,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(deliveries.id, oldest.id), inArray(deliveries.status, ['PENDING', 'AWAITING_RETRY'])))
+      .where(
+        and(
+          eq(queue.tenantId, oldest.tenantId),
+          eq(queue.id, oldest.id),
+          inArray(queue.status, ['PENDING', 'AWAITING_RETRY']),
+        ),
+      )
       .returning();
     if (!row) continue;
-    const [event] = await tx.select().from(events).where(eq(events.id, row.eventId));
+    const [event] = await tx
+      .select()
+      .from(events)
+      .where(and(eq(events.tenantId, row.tenantId), eq(events.id, row.eventId)));
     if (event) claimed.push({ delivery: deliveryFromRow(row), event: eventFromRow(event), webhook });
   }
   return claimed;
