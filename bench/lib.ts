@@ -236,7 +236,7 @@ export function buildHookline(): void {
 export async function startHookline(
   databaseUrl: string,
   env: Record<string, string> = {},
-  role: 'all' | 'api' = 'all',
+  role: 'all' | 'api' | 'worker' = 'all',
 ): Promise<HooklineProcess> {
   const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
   // BENCH_PROFILE=dir writes a CPU profile of each Hookline process there (node --cpu-prof).
@@ -279,7 +279,9 @@ export async function startHookline(
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       if (out.length > 100_000) return;
       out += d;
-      const match = /"url":"(http:\/\/[^"]+)\/graphql","msg":"listening"/.exec(out);
+      const match =
+        /"url":"(http:\/\/[^"]+)\/graphql","msg":"listening"/.exec(out) ??
+        /"url":"(http:\/\/[^"]+)","msg":"serving health and metrics"/.exec(out);
       if (match?.[1]) resolve(match[1]);
     });
     child.once('exit', (code) => reject(new Error(`hookline exited (${code}) before listening:\n${out}`)));

@@ -12,6 +12,7 @@ import { hooklineAbuse } from './abuse.js';
 import { hooklineApiRead } from './api-read.js';
 import { hooklineBacklog } from './backlog.js';
 import { defaultMemory, queryWhileDraining } from './embedded.js';
+import { type EngineRun, graphileEngine, hooklineEngine } from './engine.js';
 import { hooklineFanOut } from './fanout.js';
 import { hooklineLatency } from './latency.js';
 import { hooklineLiveLogs } from './live-logs.js';
@@ -225,6 +226,74 @@ try {
         figure: 'events/s with 10 / 1,000 / 10,000 webhooks',
         hookline: `${at(10)} / ${at(1000)} / ${at(10_000)} (${Math.round((100 * at(10_000)) / at(10))}%)`,
         target: '10,000 >= 50% of 10',
+      });
+    }
+  }
+  if (wanted('engine') && postgresUrl) {
+    // Alternating rounds, medians reported (the machine's other load moves single runs).
+    const events = n(50_000);
+    const rounds = Number(process.env.BENCH_ENGINE_ROUNDS ?? 3);
+    const ours: EngineRun[] = [];
+    const theirs: EngineRun[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const h = await hooklineEngine(postgresUrl, receiver, events);
+      line({ scenario: 'engine', side: 'hookline', backend: 'postgres', round: r + 1, events, ...h });
+      ours.push(h);
+      const g = await graphileEngine(postgresUrl, receiver, events);
+      line({
+        scenario: 'engine',
+        side: 'baseline (graphile-worker)',
+        backend: 'postgres',
+        round: r + 1,
+        events,
+        ...g,
+      });
+      theirs.push(g);
+    }
+    const median = (runs: EngineRun[], key: keyof EngineRun) => {
+      const sorted = runs.map((x) => x[key] ?? 0).sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)] as number;
+    };
+    const figures: [keyof EngineRun, string, string, boolean][] = [
+      ['enqueuePerSecond', 'enqueue, events/s (publishEvents / addJobs of 1,000)', '>= 1.0x baseline', true],
+      [
+        'drainPerSecond',
+        'drain, deliveries/s (worker started after the enqueue)',
+        '>= 1.0x baseline (aim 1.5x)',
+        true,
+      ],
+      ['endToEndPerSecond', 'end to end, deliveries/s', '>= 1.0x baseline (aim 1.5x)', true],
+      ['processCpuUs', 'CPU of the delivering process, us per delivery', '<= baseline', false],
+      ['postgresCpuUs', 'CPU of PostgreSQL, us per delivery', '<= baseline', false],
+      [
+        'bytesPerDelivery',
+        'PostgreSQL bytes kept per delivery (graphile-worker deletes its jobs)',
+        '<= 2,500 (aim 2,000)',
+        false,
+      ],
+    ];
+    for (const [key, figure, target, higher] of figures) {
+      const h = median(ours, key);
+      const g = median(theirs, key);
+      rows.push({
+        scenario: `engine, ${events.toLocaleString('en')} events of 1 KB, median of ${rounds}`,
+        backend: 'postgres',
+        figure,
+        hookline:
+          key === 'bytesPerDelivery' ? `${h} (${median(ours, 'bytesAfterVacuum')} after VACUUM)` : String(h),
+        baseline: g ? `${g} (${(higher ? h / g : g / h).toFixed(2)}x)` : String(g),
+        target,
+      });
+    }
+    for (const workers of (process.env.BENCH_ENGINE_WORKERS ?? '').split(',').filter(Boolean).map(Number)) {
+      const h = await hooklineEngine(postgresUrl, receiver, events, workers);
+      line({ scenario: 'engine', side: 'hookline', backend: 'postgres', workers, events, ...h });
+      rows.push({
+        scenario: `engine drain with ${workers} worker process${workers > 1 ? 'es' : ''}`,
+        backend: 'postgres',
+        figure: 'deliveries/s; CPU us per delivery (processes / PostgreSQL)',
+        hookline: `${h.drainPerSecond}; ${h.processCpuUs} / ${h.postgresCpuUs}`,
+        target: 'docs/scaling.md',
       });
     }
   }

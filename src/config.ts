@@ -58,6 +58,8 @@ export interface Config {
   maxRequestBytes: number;
   /** Whether a USER manages its own webhooks (true) or only ADMIN and OPS manage any (false). */
   usersManageWebhooks: boolean;
+  /** Whole days finished deliveries, attempts and events are kept (then their day is dropped). */
+  retentionDays: number;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -141,6 +143,7 @@ const environment = z.object({
     .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' })
     .optional(),
   HOOKLINE_API_RATE_LIMIT: count(1, 1_000_000).optional(),
+  HOOKLINE_RETENTION_DAYS: count(1, 36_500).default(30),
   HOOKLINE_USERS_MANAGE_WEBHOOKS: z
     .enum(['true', 'false'], { message: 'must be true or false' })
     .transform((v) => v === 'true')
@@ -231,5 +234,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     maxRequestBytes: v.HOOKLINE_MAX_REQUEST_BYTES,
     usersManageWebhooks: v.HOOKLINE_USERS_MANAGE_WEBHOOKS,
+    retentionDays: v.HOOKLINE_RETENTION_DAYS,
   };
 }

@@ -4,6 +4,7 @@ import { createTokenService } from './auth/service.js';
 import { createAuthenticator, ensureBootstrapToken } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { DATABASE_POOL_SIZE, openDatabase, ping } from './db/client.js';
+import { createRetention, type Retention } from './db/retention.js';
 import { migrate } from './db/migrate.js';
 import { createDeliveryService } from './deliveries/service.js';
 import { createDeliverer } from './dispatcher/deliver.js';
@@ -30,6 +31,8 @@ export type Role = (typeof roles)[number];
 
 export interface Running {
   url: string | null;
+  /** The retention upkeep this process runs (a pass may be run at once, e.g. by a test). */
+  retention: Retention;
   stop(): Promise<void>;
 }
 
@@ -63,6 +66,12 @@ export async function serve(
   let webhookCache: WebhookCache | undefined;
   let live: LiveService | undefined;
   let ops: { url: string; stop(): Promise<void> } | undefined;
+  const retention = createRetention({
+    database,
+    logger: logger.child({ component: 'retention' }),
+    retentionDays: config.retentionDays,
+    holder: workerId,
+  });
   const metrics = createMetrics({
     openSubscriptions: () => live?.openSubscriptions() ?? 0,
     queue: () => queueStats(database),
@@ -183,9 +192,12 @@ export async function serve(
       prober?.start();
       logger.info({ workerId, ...config.dispatcher }, 'dispatcher started');
     }
+    retention.start();
     return {
       url,
+      retention,
       async stop() {
+        await retention.stop();
         if (app || ops) {
           logger.info('stopping: http server');
           await app?.stop();
@@ -206,6 +218,7 @@ export async function serve(
       },
     };
   } catch (error) {
+    await retention.stop().catch(() => {});
     await app?.stop().catch(() => {});
     await prober?.stop().catch(() => {});
     await dispatcher?.stop(0).catch(() => {});

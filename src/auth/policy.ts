@@ -16,11 +16,19 @@ export type Action =
   | 'webhooks:makeGlobal'
   | 'events:publish'
   | 'events:readAll'
+  | 'events:erase'
   | 'tokens:manage'
   | 'tenants:cross';
 
 const grants: Record<Role, Action[]> = {
-  ADMIN: ['webhooks:create', 'webhooks:makeGlobal', 'events:publish', 'events:readAll', 'tokens:manage'],
+  ADMIN: [
+    'webhooks:create',
+    'webhooks:makeGlobal',
+    'events:publish',
+    'events:readAll',
+    'events:erase',
+    'tokens:manage',
+  ],
   OPS: ['webhooks:create', 'events:publish', 'events:readAll'],
   USER: ['webhooks:create'],
 };

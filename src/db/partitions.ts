@@ -14,9 +14,10 @@ const DAYS_AHEAD = 3;
  * Makes the partitions from yesterday to a few days ahead where missing (any number of
  * processes may at once). Run at migration and by the upkeep job.
  */
-export async function ensurePartitions(database: Database): Promise<number> {
+export async function ensurePartitions(database: Database, now = new Date()): Promise<number> {
+  const day = now.toISOString().slice(0, 10);
   const [row] = await database.rows<{ made: number }>(
-    sql`select hookline_ensure_partitions(current_date - 1, current_date + ${DAYS_AHEAD}::int) as made`,
+    sql`select hookline_ensure_partitions(${day}::date - 1, ${day}::date + ${DAYS_AHEAD}::int) as made`,
   );
   return Number(row?.made ?? 0);
 }

@@ -50,6 +50,8 @@ export interface DeliveryAttempt {
   requestUrl: string;
   requestHeaders: Record<string, string>;
   requestBody: string;
+  /** The body as stored, when it differs from `requestBody` (see body.ts); written only. */
+  storedBody?: string;
   responseStatus: number | null;
   responseHeaders: Record<string, string> | null;
   responseBody: string | null;

@@ -4,6 +4,7 @@ import { type Db, preparedPer, rowsOf } from '../db/client.js';
 import { webhookInScope } from '../webhooks/repository.js';
 import { deliveries, deliveryAttempts, deliveryHistory, deliveryQueue, events } from '../db/schema.js';
 import { TEST_EVENT_TYPE } from '../events/model.js';
+import { expandBody } from './body.js';
 import {
   DELIVERIES_CHANNEL,
   type Delivery,
@@ -16,10 +17,14 @@ type Row = typeof deliveries.$inferSelect;
 
 export const deliveryFromRow = (row: Row): Delivery => ({ ...row, status: row.status as DeliveryStatus });
 
-type AttemptRow = Omit<typeof deliveryAttempts.$inferSelect, 'requestBody'> & { requestBody: string };
+type AttemptRow = Omit<typeof deliveryAttempts.$inferSelect, 'requestBody'> & {
+  requestBody: string;
+  eventData: unknown;
+};
 
-const attemptFromRow = (row: AttemptRow): DeliveryAttempt => ({
+const attemptFromRow = ({ eventData, ...row }: AttemptRow): DeliveryAttempt => ({
   ...row,
+  requestBody: expandBody(row.requestBody, eventData),
   status: row.status as DeliveryStatus,
   errorKind: row.errorKind as ErrorKind | null,
 });
@@ -28,12 +33,21 @@ const attemptFromRow = (row: AttemptRow): DeliveryAttempt => ({
  * An attempt's columns as read: the request body is stored on a delivery's first attempt only
  * (a retry sends the same event again), so a later attempt shows the first one's.
  */
+const storedBody = sql`coalesce(delivery_attempts.request_body, (
+  select f.request_body from delivery_attempts f
+   where f.delivery_id = delivery_attempts.delivery_id and f.request_body is not null
+   order by f.attempt_number limit 1), '')`;
+// Written out qualified: drizzle leaves a lone table's columns unqualified, which inside these
+// subqueries would name the subquery's own tables.
 const attemptColumns = {
   ...getTableColumns(deliveryAttempts),
-  requestBody: sql<string>`coalesce(${deliveryAttempts.requestBody}, (
-    select f.request_body from delivery_attempts f
-     where f.delivery_id = ${deliveryAttempts.deliveryId} and f.request_body is not null
-     order by f.attempt_number limit 1), '')`.as('request_body'),
+  requestBody: sql<string>`${storedBody}`.as('request_body'),
+  // The event's data, for a body stored without it (see body.ts); read only then.
+  eventData: sql<unknown>`case when starts_with(${storedBody}, chr(1)) then (
+    select e.data from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+     where d.tenant_id = delivery_attempts.tenant_id and d.id = delivery_attempts.delivery_id) end`
+    .mapWith(events.data)
+    .as('event_data'),
 };
 
 export type NewDelivery = Pick<
@@ -288,7 +302,7 @@ export function attemptsInsert(rows: DeliveryAttempt[]): SQL {
     request_url: a.requestUrl,
     request_headers: a.requestHeaders,
     // Once per delivery: a retry sends the same event again (see `attemptColumns`).
-    request_body: a.attemptNumber === 1 ? a.requestBody : null,
+    request_body: a.attemptNumber === 1 ? (a.storedBody ?? a.requestBody) : null,
     response_status: a.responseStatus,
     response_headers: a.responseHeaders,
     response_body: a.responseBody,

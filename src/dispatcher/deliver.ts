@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.js';
 import { notifyDispatchers } from '../deliveries/repository.js';
+import { compactBody } from '../deliveries/body.js';
 import type { Delivery, DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
 import { type HooklineEvent, TEST_EVENT_TYPE } from '../events/model.js';
 import { encodeGlobalId, newId } from '../ids.js';
@@ -200,6 +201,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
         requestUrl: prepared?.request.url ?? webhook.config.endpoint,
         requestHeaders: prepared?.shownHeaders ?? {},
         requestBody: prepared?.request.body ?? '',
+        storedBody: compactBody(prepared?.request.body ?? '', job.event.data),
         responseStatus: sent.statusCode,
         responseHeaders: sent.headers,
         responseBody: sent.body,

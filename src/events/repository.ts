@@ -156,3 +156,28 @@ export async function visibleEvent(
     .where(and(...c));
   return row ? eventFromRow(row) : undefined;
 }
+
+/**
+ * Erases an event's payload (a GDPR request): its `data`, the values of its changed fields and
+ * the request body of every attempt of its deliveries. Ids, times, statuses, the fields' names
+ * and the attempts' other metadata stay. Returns the event as it is now, or null when the
+ * tenant has no such event.
+ */
+export async function eraseEventPayload(db: Db, tenantId: string, id: string): Promise<HooklineEvent | null> {
+  const [row] = await db
+    .update(events)
+    .set({
+      data: null,
+      changedFields: sql`coalesce((select jsonb_agg(jsonb_build_object('name', f ->> 'name'))
+                                     from jsonb_array_elements(${events.changedFields}) f), '[]'::jsonb)`,
+    })
+    .where(and(eq(events.tenantId, tenantId), eq(events.id, id)))
+    .returning();
+  if (!row) return null;
+  await db.execute(sql`
+    update delivery_attempts a set request_body = ''
+      from ${deliveries} d
+     where d.tenant_id = ${tenantId} and d.event_id = ${id}
+       and a.tenant_id = d.tenant_id and a.delivery_id = d.id`);
+  return eventFromRow(row);
+}

@@ -2,12 +2,12 @@ import { allows, demand, webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import type { Handoff } from '../dispatcher/dispatcher.js';
-import { badInput, DomainError } from '../errors.js';
+import { badInput, DomainError, notFound } from '../errors.js';
 import type { WebhookSource } from '../webhooks/cache.js';
 import type { EventLevel } from '../webhooks/model.js';
 import { builtInEventTypes, type NewEvent } from './model.js';
 import { type Published, publishIn } from './publish.js';
-import { seenEventTypes, visibleEvent } from './repository.js';
+import { eraseEventPayload, seenEventTypes, visibleEvent } from './repository.js';
 import { type PublishEventInput, parsePublishEvent } from './validation.js';
 
 export const MAX_EVENTS_PER_PUBLISH = 1000;
@@ -98,6 +98,14 @@ export function createEventService({
 
     async get(actor: Principal, id: string) {
       return (await visibleEvent(db, webhookScope(actor), id)) ?? null;
+    },
+
+    /** Erases an event's payload and its deliveries' request bodies (ADMIN; a GDPR request). */
+    async erasePayload(actor: Principal, id: string) {
+      demand(actor, 'events:erase', 'erase event payloads');
+      const erased = await db.transaction((tx) => eraseEventPayload(tx, actor.tenantId, id));
+      if (!erased) throw notFound('event');
+      return erased;
     },
 
     /** The built-in types, then every other type published so far, by name. */

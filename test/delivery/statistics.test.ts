@@ -8,7 +8,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 
 // The dispatcher's prepared statements are planned once per connection. On a new database that
 // happens while the tables are empty, and autovacuum looks only once a minute (PGlite never):
-// Hookline refreshes the deliveries table's statistics itself as it grows.
+// Hookline refreshes the delivery queue's statistics itself as deliveries pass through it.
 const postgresBackend = backends().find((b) => b.name === 'postgres');
 
 describe(
@@ -34,7 +34,7 @@ describe(
       const [row] = await sql<{ last_analyze: Date | null; reltuples: number }[]>`
         select s.last_analyze, c.reltuples::float8 as reltuples
           from pg_stat_user_tables s join pg_class c on c.oid = s.relid
-         where s.relname = 'deliveries'`;
+         where s.relname = 'delivery_queue'`;
       return row;
     };
 
@@ -63,9 +63,9 @@ describe(
           return r?.last_analyze ? r : undefined;
         },
         15_000,
-        'an ANALYZE of deliveries',
+        'an ANALYZE of the delivery queue',
       );
-      assert.ok(row.reltuples >= 1000, `the statistics count the rows (${row.reltuples})`);
+      assert.ok(row.last_analyze instanceof Date);
     });
   },
 );

@@ -18,6 +18,8 @@ export interface TestServer {
   backend: Backend['name'];
   /** The server's own database (`memory://` for PGlite, which only the server can reach). */
   databaseUrl: string;
+  /** The server's retention upkeep, for a pass run now with a moved clock. */
+  retention: Running['retention'];
   gql<T = any>(
     query: string,
     variables?: Record<string, unknown>,
@@ -90,6 +92,7 @@ export async function startServer(
     url,
     backend: backend.name,
     databaseUrl: database.url,
+    retention: running.retention,
     gql: (query, variables, token) => gqlRequest(url, query, variables, token),
     async stop() {
       await running.stop();

@@ -100,6 +100,15 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) =>
       eventOf((await ctx.events.publish(ctx.principal, [input]))[0] as Published),
   }),
+  eraseEventPayload: t.field({
+    type: EventRef,
+    description:
+      "ADMIN only. Erases an event's payload, for a data-protection request: its `data`, the values of its " +
+      'changed fields, and the request body of every attempt of its deliveries. Ids, times, statuses and ' +
+      "the attempts' other details stay.",
+    args: { id: t.arg.id({ required: true, description: 'The event (`evt_…`).' }) },
+    resolve: (_root, args, ctx) => ctx.events.erasePayload(ctx.principal, idOf('Event', args.id)),
+  }),
   publishEvents: t.field({
     type: [EventRef],
     description: 'Up to 1000 events in one transaction: all stored, or none.',

@@ -1,0 +1,258 @@
+// The engine against graphile-worker, shaped as the engine issue measured it: N events of about
+// 1 KB to one signed GENERIC webhook (32 requests at once), published first into an API-only
+// process (`--role api`, publishEvents of 1,000), then drained by `--role worker` processes
+// timed from their start to the last receipt. graphile-worker does the same: addJobs of 1,000,
+// then its runner. Reported: enqueue, drain and end-to-end rates, CPU per delivery of the
+// delivering process and of PostgreSQL, and the bytes PostgreSQL keeps per delivery.
+import { readdirSync, readFileSync } from 'node:fs';
+import postgres from 'postgres';
+import {
+  freshDatabase,
+  gql,
+  publishInBatches,
+  type ReceiverProcess,
+  round,
+  SECRET,
+  startHookline,
+} from './lib.js';
+
+export interface EngineRun {
+  enqueuePerSecond: number;
+  drainPerSecond: number;
+  endToEndPerSecond: number;
+  /** CPU µs per delivery during the drain: the delivering process(es), and every postgres process. */
+  processCpuUs: number;
+  postgresCpuUs: number;
+  /** PostgreSQL bytes kept per delivery (tables, indexes, TOAST), after the drain and after a VACUUM. */
+  bytesPerDelivery?: number;
+  bytesAfterVacuum?: number;
+}
+
+const TICK_US = 1_000_000 / 100; // USER_HZ
+
+/** CPU time (µs) of the processes whose command is `postgres`: the server, wherever its clients are. */
+function postgresCpuUs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return ticks * TICK_US;
+}
+
+function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+}
+
+/** An order event of about 1 KB of JSON, as a shop would send it. */
+export function orderPayload(i: number) {
+  return {
+    order: `ord_${100000 + i}`,
+    customer: { id: `cus_${i % 997}`, email: `customer${i % 997}@example.com`, name: 'Ada Lovelace' },
+    items: [
+      { sku: `SKU-${i % 89}`, name: 'Walnut desk organiser', quantity: 1 + (i % 3), unitPrice: 34.9 },
+      { sku: `SKU-${(i * 7) % 89}`, name: 'Linen notebook, dotted, A5', quantity: 2, unitPrice: 12.5 },
+      { sku: `SKU-${(i * 13) % 89}`, name: 'Brass fountain pen with converter', quantity: 1, unitPrice: 58 },
+    ],
+    shipping: {
+      method: 'standard',
+      address: { line1: `${i % 200} Rue des Lilas`, city: 'Lyon', postalCode: '69003', country: 'FR' },
+      note: 'Leave the parcel with the caretaker if nobody answers; the bell on the left works.',
+    },
+    payment: { method: 'card', brand: 'visa', last4: String(1000 + (i % 9000)), status: 'captured' },
+    total: 118.3 + (i % 50),
+    currency: 'EUR',
+    placedAt: new Date(1_760_000_000_000 + i * 1000).toISOString(),
+    tags: ['web', 'returning-customer', i % 2 ? 'gift' : 'self'],
+  };
+}
+
+async function databaseBytes(url: string, vacuum = false): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    if (vacuum) await sql.unsafe('vacuum');
+    const [row] = await sql<{ bytes: string }[]>`
+      select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as bytes
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname in ('public', 'graphile_worker', 'graphile_worker_private') and c.relkind in ('r', 'm')`;
+    return Number(row?.bytes ?? 0);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function waitRecorded(url: string, timeoutMs: number) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from delivery_queue`;
+      if (row?.n === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('deliveries still queued after the drain');
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Hookline: publish into `--role api`, then `workers` `--role worker` processes drain. */
+export async function hooklineEngine(
+  adminUrl: string,
+  receiver: ReceiverProcess,
+  events: number,
+  workers = 1,
+): Promise<EngineRun> {
+  const database = await freshDatabase(adminUrl);
+  const env = { HOOKLINE_WEBHOOK_CONCURRENCY: '32' };
+  try {
+    const api = await startHookline(database.url, env, 'api');
+    let enqueueSeconds: number;
+    let before: number;
+    try {
+      await gql(api.url, `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }`, {
+        input: {
+          name: 'engine',
+          webhookType: 'GENERIC',
+          eventFilters: [{ eventTypes: ['order.paid'] }],
+          config: { endpoint: `${receiver.url}/engine`, secretKey: SECRET },
+        },
+      });
+      before = await databaseBytes(database.url);
+      const started = performance.now();
+      await publishInBatches(api.url, events, 1000, (i) => ({
+        eventType: 'order.paid',
+        entityType: 'order',
+        entityId: `ord_${100000 + i}`,
+        data: orderPayload(i),
+      }));
+      enqueueSeconds = (performance.now() - started) / 1000;
+    } finally {
+      await api.stop();
+    }
+    await receiver.reset();
+    const pgCpu = postgresCpuUs();
+    const spawned = Date.now();
+    const running = await Promise.all(
+      Array.from({ length: workers }, () => startHookline(database.url, env, 'worker')),
+    );
+    try {
+      await receiver.waitFor(events, 600_000);
+      const { last } = await receiver.stats();
+      await waitRecorded(database.url, 60_000);
+      const cpu = running.reduce((sum, w) => sum + processCpuUs(w.pid), 0);
+      const postgresUs = postgresCpuUs() - pgCpu;
+      const drainSeconds = (last - spawned) / 1000;
+      const after = await databaseBytes(database.url);
+      const vacuumed = await databaseBytes(database.url, true);
+      return {
+        enqueuePerSecond: round(events / enqueueSeconds, 0),
+        drainPerSecond: round(events / drainSeconds, 0),
+        endToEndPerSecond: round(events / (enqueueSeconds + drainSeconds), 0),
+        processCpuUs: round(cpu / events, 0),
+        postgresCpuUs: round(postgresUs / events, 0),
+        bytesPerDelivery: round((after - before) / events, 0),
+        bytesAfterVacuum: round((vacuumed - before) / events, 0),
+      };
+    } finally {
+      await Promise.all(running.map((w) => w.stop()));
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+/** graphile-worker 0.17, tuned as its guide says: addJobs of 1,000, then the runner drains. */
+export async function graphileEngine(
+  adminUrl: string,
+  receiver: ReceiverProcess,
+  events: number,
+): Promise<EngineRun> {
+  const { makeWorkerUtils, run, Logger } = await import('graphile-worker');
+  const pg = (await import('pg')).default;
+  const { Agent, request } = await import('undici');
+  const database = await freshDatabase(adminUrl);
+  const concurrency = 32;
+  const pool = new pg.Pool({ connectionString: database.url, max: concurrency + 1 });
+  pool.on('error', () => {});
+  const logger = new Logger(() => () => {});
+  const preset = {
+    worker: {
+      concurrentJobs: concurrency,
+      localQueue: { size: 500 },
+      completeJobBatchDelay: 0,
+      failJobBatchDelay: 0,
+      logger,
+    },
+  };
+  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
+  const url = `${receiver.url}/graphile`;
+  const utils = await makeWorkerUtils({ preset, pgPool: pool });
+  let runner: Awaited<ReturnType<typeof run>> | undefined;
+  try {
+    await utils.migrate();
+    const before = await databaseBytes(database.url);
+    const started = performance.now();
+    for (let i = 0; i < events; i += 1000) {
+      await utils.addJobs(
+        Array.from({ length: Math.min(1000, events - i) }, (_, j) => ({
+          identifier: 'deliver',
+          payload: { url, body: JSON.stringify({ type: 'order.paid', data: orderPayload(i + j) }) },
+        })),
+      );
+    }
+    const enqueueSeconds = (performance.now() - started) / 1000;
+    await receiver.reset();
+    const pgCpu = postgresCpuUs();
+    const cpu = process.cpuUsage();
+    const spawned = Date.now();
+    runner = await run({
+      preset,
+      pgPool: pool,
+      taskList: {
+        deliver: async (payload) => {
+          const job = payload as { url: string; body: string };
+          const res = await request(job.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: job.body,
+            dispatcher: agent,
+          });
+          await res.body.dump();
+          if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
+        },
+      },
+      parsedCronItems: [],
+      noHandleSignals: true,
+    });
+    await receiver.waitFor(events, 600_000);
+    const { last } = await receiver.stats();
+    const used = process.cpuUsage(cpu);
+    const postgresUs = postgresCpuUs() - pgCpu;
+    const drainSeconds = (last - spawned) / 1000;
+    await runner.stop();
+    runner = undefined;
+    return {
+      enqueuePerSecond: round(events / enqueueSeconds, 0),
+      drainPerSecond: round(events / drainSeconds, 0),
+      endToEndPerSecond: round(events / (enqueueSeconds + drainSeconds), 0),
+      processCpuUs: round((used.user + used.system) / events, 0),
+      postgresCpuUs: round(postgresUs / events, 0),
+      bytesPerDelivery: round(((await databaseBytes(database.url)) - before) / events, 0),
+    };
+  } finally {
+    await runner?.stop().catch(() => {});
+    await utils.release();
+    await pool.end();
+    await agent.close();
+    await database.drop();
+  }
+}
