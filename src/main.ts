@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { buildApp } from './app.js';
+import type { buildApp } from './app.js';
 import { createTokenService } from './auth/service.js';
 import { createAuthenticator, ensureBootstrapToken } from './auth/tokens.js';
 import type { Config } from './config.js';
@@ -155,6 +155,8 @@ export async function serve(
         bufferSize: config.subscriberBuffer,
         limits: config.subscriptionLimits,
       });
+      // Loaded only where the API runs: a worker never needs GraphQL, and starts faster without it.
+      const { buildApp } = await import('./app.js');
       app = buildApp({
         metrics,
         audit: createAuditLog({ database, clusterId: config.clusterId, webhooks: webhookCache }),
