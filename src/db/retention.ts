@@ -69,9 +69,14 @@ export function createRetention(deps: {
       const keep = firstDayKept(now, retentionDays);
       // A delivery still queued when its day goes (a webhook disabled for longer than the
       // retention) loses its event with it: it could not be sent any more.
+      // So does one whose webhook was hard-deleted while it was being published (the queue has
+      // no foreign key, whose check cost every publish a lookup and a lock per delivery).
       const [abandoned] = await database.rows<{ n: number }>(sql`
         with gone as (
-          delete from delivery_queue where id < hookline_day_uuid(${keep}::date) returning 1
+          delete from delivery_queue q
+           where q.id < hookline_day_uuid(${keep}::date)
+              or not exists (select 1 from webhooks w where w.id = q.webhook_id)
+          returning 1
         )
         select count(*)::int as n from gone`);
       const dropped: string[] = [];

@@ -213,12 +213,9 @@ const deliveryColumns = {
  */
 export const deliveryQueue = pgTable(
   'delivery_queue',
-  {
-    ...deliveryColumns,
-    webhookId: uuid('webhook_id')
-      .notNull()
-      .references(() => webhooks.id, { onDelete: 'cascade' }),
-  },
+  // No foreign key to webhooks: its check cost a lookup and a row lock per delivery published.
+  // A hard delete removes the webhook's queued deliveries itself.
+  deliveryColumns,
   (t) => [
     primaryKey({ name: 'delivery_queue_pkey', columns: [t.tenantId, t.id] }),
     // The claim: per webhook, its deliveries in due order; and the webhooks that have any.

@@ -396,8 +396,11 @@ export async function requeue(
   return queued.map(deliveryFromRow);
 }
 
-/** A hard-deleted webhook's history goes with it (its open deliveries go by foreign key). */
+/** A hard-deleted webhook's deliveries, open and finished, and their attempts go with it. */
 export async function deleteHistoryOfWebhook(db: Db, tenantId: string, webhookId: string): Promise<void> {
+  await db
+    .delete(deliveryQueue)
+    .where(and(eq(deliveryQueue.tenantId, tenantId), eq(deliveryQueue.webhookId, webhookId)));
   await db
     .delete(deliveryHistory)
     .where(and(eq(deliveryHistory.tenantId, tenantId), eq(deliveryHistory.webhookId, webhookId)));
