@@ -33,7 +33,10 @@ if (prof && !process.env.PROF_API) process.env.BENCH_PROFILE = prof;
 else delete process.env.BENCH_PROFILE;
 if (process.env.LOGSQL) {
   const a = postgres(url, { max: 1 });
-  await a.unsafe('alter database eng_probe set log_min_duration_statement = 0');
+  await a.unsafe("alter database eng_probe set session_preload_libraries = 'auto_explain'");
+  await a.unsafe('alter database eng_probe set auto_explain.log_min_duration = 0');
+  await a.unsafe('alter database eng_probe set auto_explain.log_analyze = on');
+  await a.unsafe('alter database eng_probe set auto_explain.log_buffers = on');
   await a.end();
 }
 t = Date.now();

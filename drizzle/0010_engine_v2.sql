@@ -28,7 +28,7 @@ CREATE TABLE "events" (
 	"occurred_at" timestamp with time zone NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"idempotency_key" text,
-	CONSTRAINT "events_pkey" PRIMARY KEY("tenant_id","id")
+	CONSTRAINT "events_pkey" PRIMARY KEY("id","tenant_id")
 ) PARTITION BY RANGE ("id");--> statement-breakpoint
 CREATE TABLE "delivery_queue" (
 	"id" uuid NOT NULL,
@@ -47,7 +47,7 @@ CREATE TABLE "delivery_queue" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"completed_at" timestamp with time zone,
-	CONSTRAINT "delivery_queue_pkey" PRIMARY KEY("tenant_id","id")
+	CONSTRAINT "delivery_queue_pkey" PRIMARY KEY("id","tenant_id")
 ) WITH (fillfactor = 80);--> statement-breakpoint
 CREATE TABLE "delivery_history" (
 	"id" uuid NOT NULL,
@@ -66,7 +66,7 @@ CREATE TABLE "delivery_history" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"completed_at" timestamp with time zone,
-	CONSTRAINT "delivery_history_pkey" PRIMARY KEY("tenant_id","id")
+	CONSTRAINT "delivery_history_pkey" PRIMARY KEY("id","tenant_id")
 ) PARTITION BY RANGE ("id");--> statement-breakpoint
 CREATE TABLE "delivery_attempts" (
 	"id" uuid NOT NULL,
@@ -85,7 +85,7 @@ CREATE TABLE "delivery_attempts" (
 	"response_body" text,
 	"error_kind" text,
 	"error_message" text,
-	CONSTRAINT "delivery_attempts_pkey" PRIMARY KEY("tenant_id","id")
+	CONSTRAINT "delivery_attempts_pkey" PRIMARY KEY("id","tenant_id")
 ) PARTITION BY RANGE ("id");--> statement-breakpoint
 CREATE TABLE "maintenance_leases" (
 	"name" text PRIMARY KEY NOT NULL,

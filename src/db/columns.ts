@@ -46,3 +46,11 @@ export function decodeColumns<T extends Table>(
   }
   return out as T['$inferSelect'];
 }
+
+/**
+ * An array of values of `type` as one JSON parameter (a statement text that never changes,
+ * and one that both drivers pass alike: PGlite took a JS array parameter as a malformed array
+ * literal). `column = any (…)` over it is an index condition: the array is an InitPlan.
+ */
+export const jsonArray = (values: readonly string[], type: 'uuid' | 'text'): SQL =>
+  sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)::${sql.raw(type)})`;

@@ -170,7 +170,7 @@ export const events = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     idempotencyKey: text('idempotency_key'),
   },
-  (t) => [primaryKey({ name: 'events_pkey', columns: [t.tenantId, t.id] })],
+  (t) => [primaryKey({ name: 'events_pkey', columns: [t.id, t.tenantId] })],
 );
 
 /** Every event type published so far, for the `eventTypes` query. */
@@ -217,7 +217,7 @@ export const deliveryQueue = pgTable(
   // A hard delete removes the webhook's queued deliveries itself.
   deliveryColumns,
   (t) => [
-    primaryKey({ name: 'delivery_queue_pkey', columns: [t.tenantId, t.id] }),
+    primaryKey({ name: 'delivery_queue_pkey', columns: [t.id, t.tenantId] }),
     // The claim: per webhook, its deliveries in due order; and the webhooks that have any.
     index('delivery_queue_webhook_due_idx').on(t.webhookId, t.nextAttemptAt, t.id),
     // When the next retry is due, across webhooks.
@@ -230,7 +230,7 @@ export const deliveryQueue = pgTable(
  * whole days.
  */
 export const deliveryHistory = pgTable('delivery_history', deliveryColumns, (t) => [
-  primaryKey({ name: 'delivery_history_pkey', columns: [t.tenantId, t.id] }),
+  primaryKey({ name: 'delivery_history_pkey', columns: [t.id, t.tenantId] }),
   index('delivery_history_webhook_idx').on(t.webhookId, t.id),
   index('delivery_history_event_idx').on(t.eventId),
 ]);
@@ -264,7 +264,7 @@ export const deliveryAttempts = pgTable(
     errorMessage: text('error_message'),
   },
   (t) => [
-    primaryKey({ name: 'delivery_attempts_pkey', columns: [t.tenantId, t.id] }),
+    primaryKey({ name: 'delivery_attempts_pkey', columns: [t.id, t.tenantId] }),
     index('delivery_attempts_delivery_idx').on(t.deliveryId, t.attemptNumber),
     // The error rate of a webhook over the auto-disable window.
     index('delivery_attempts_webhook_started_idx').on(t.webhookId, t.startedAt),

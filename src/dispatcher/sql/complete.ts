@@ -1,5 +1,6 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Db, preparedRows, rowsOf } from '../../db/client.js';
+import { jsonArray } from '../../db/columns.js';
 import { deliveryQueue, webhooks } from '../../db/schema.js';
 import type { DeliveryAttempt, DeliveryStatus } from '../../deliveries/model.js';
 import { attemptsInsert, failedShareSince } from '../../deliveries/repository.js';
@@ -32,6 +33,13 @@ export function moveFinished(
        using jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
              as r(tenant_id text, id uuid, status text, attempted boolean, status_code int, error text, at timestamptz)
        where d.tenant_id = r.tenant_id and d.id = r.id
+         -- Spelled out for the primary key: a prepared statement's generic plan otherwise read
+         -- the whole queue for the few rows of the recordset.
+         and d.tenant_id = any (${jsonArray([...new Set(rows.map((r) => r.tenant_id))], 'text')})
+         and d.id = any (${jsonArray(
+           rows.map((r) => r.id),
+           'uuid',
+         )})
          and d.leased_by = ${workerId} and d.status = 'IN_FLIGHT'
       returning d.*, r.status as new_status, r.attempted, r.status_code, r.error, r.at
     ),
@@ -98,9 +106,11 @@ export async function finishDeliveries(
     })
     .where(
       and(
-        sql`(${q.tenantId}, ${q.id}) in (select tenant_id, id from jsonb_to_recordset(${JSON.stringify(
-          args.deliveries.map((d) => ({ tenant_id: d.tenantId, id: d.id })),
-        )}::jsonb) as r(tenant_id text, id uuid))`,
+        sql`${q.tenantId} = any (${jsonArray([...new Set(args.deliveries.map((d) => d.tenantId))], 'text')})`,
+        sql`${q.id} = any (${jsonArray(
+          args.deliveries.map((d) => d.id),
+          'uuid',
+        )})`,
         eq(q.leasedBy, args.workerId),
         eq(q.status, 'IN_FLIGHT'),
       ),
