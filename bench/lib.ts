@@ -222,9 +222,8 @@ export interface HooklineProcess {
 }
 
 /**
- * Compiles `src` to `dist` (`npm run build`): the servers run the built code, as a deployment
- * does (`npm run start:built`), not through the TypeScript loader of `npm start`, which adds
- * about 85 MB of memory and its start-up work to every process.
+ * Compiles `src` to `dist` (`npm run build`), so that the servers run the code as it is now,
+ * compiled, as `npm start` and the `hookline` bin do.
  */
 export function buildHookline(): void {
   const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
