@@ -237,7 +237,7 @@ export async function startHookline(
   env: Record<string, string> = {},
   role: 'all' | 'api' = 'all',
 ): Promise<HooklineProcess> {
-  const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const bin = fileURLToPath(new URL('../bin/hookline.js', import.meta.url));
   // BENCH_PROFILE=dir writes a CPU profile of each Hookline process there (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
