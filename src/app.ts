@@ -9,6 +9,7 @@ import type { Authenticator } from './auth/tokens.js';
 import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/context.js';
+import { type AccessRecord, startAccessLog } from './http/access-log.js';
 import { createConsoleFiles } from './http/console.js';
 import { type CorsOrigins, createCors } from './http/cors.js';
 import { handleOps, json } from './http/ops.js';
@@ -17,6 +18,7 @@ import { useAuditLog } from './graphql/audit-plugin.js';
 import { useInputErrorCodes } from './graphql/input-errors.js';
 import { documentCaches } from './graphql/document-cache.js';
 import { MAX_BODY_BYTES, useDocumentLimits } from './graphql/limits.js';
+import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { useRequestIds } from './graphql/request-ids.js';
 import type { AuditLog } from './events/audit.js';
 import { schema } from './graphql/schema.js';
@@ -129,7 +131,10 @@ export function buildApp(deps: AppDeps): App {
     return { wait, message };
   };
 
-  const yoga = createYoga<{ principal: Principal; disconnect?: Disconnect; via?: 'api' | 'ui' }, Context>({
+  const yoga = createYoga<
+    { principal: Principal; disconnect?: Disconnect; via?: 'api' | 'ui'; access?: AccessRecord },
+    Context
+  >({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -165,6 +170,7 @@ export function buildApp(deps: AppDeps): App {
       useDocumentLimits(),
       useInputErrorCodes(),
       useRequestIds(logger.child({ component: 'graphql' })),
+      useOperationMetrics(deps.metrics),
       useAuditLog(deps.audit, logger.child({ component: 'audit' })),
     ],
     context: ({ principal, disconnect, via }) => ({
@@ -194,7 +200,7 @@ export function buildApp(deps: AppDeps): App {
     return json(res, 200, { ...snapshotOf(webhook), href: `${publicUrl}/webhooks/${globalId}` });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse) {
+  async function handle(req: IncomingMessage, res: ServerResponse, access: AccessRecord) {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (await handleOps(path, res, deps)) return;
     // Before any answer, refusals included: a browser shows its script no response without them.
@@ -222,7 +228,7 @@ export function buildApp(deps: AppDeps): App {
       }
     }
     // The GraphiQL page executes nothing, so no principal is needed.
-    if (wantsGraphiQL(req)) return yoga(req, res, { principal: undefined as never });
+    if (wantsGraphiQL(req)) return yoga(req, res, { principal: undefined as never, access });
     // Authentication comes before parsing and validation, so a caller without a token learns
     // nothing, not even whether its query would have been valid.
     const principal = await authenticator.authenticate(req.headers.authorization);
@@ -232,7 +238,7 @@ export function buildApp(deps: AppDeps): App {
     if (limited) return rateLimited(res, limited);
     // Kpow's audit records say whether an action came from the UI or the API.
     const via = req.headers['x-hookline-via'] === 'ui' ? 'ui' : 'api';
-    return yoga(req, res, { principal, via });
+    return yoga(req, res, { principal, via, access });
   }
 
   let server: Server | undefined;
@@ -319,8 +325,9 @@ export function buildApp(deps: AppDeps): App {
 
   return {
     async start() {
+      const httpLogger = logger.child({ component: 'http' });
       server = createServer((req, res) => {
-        handle(req, res).catch((error) => {
+        handle(req, res, startAccessLog(httpLogger, req, res)).catch((error) => {
           logger.error({ err: error }, 'request failed');
           if (!res.headersSent) json(res, 500, { errors: [{ message: 'Unexpected error.' }] });
           else res.destroy();

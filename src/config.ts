@@ -4,6 +4,7 @@ import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
 import { validateAllowList } from './dispatcher/targets.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
 import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
+import { defaultLabelLimits, type LabelLimits } from './metrics.js';
 
 /**
  * `embedded`: the default, a PostgreSQL server that Hookline runs itself in its data directory
@@ -58,6 +59,8 @@ export interface Config {
   maxRequestBytes: number;
   /** Whether a USER manages its own webhooks (true) or only ADMIN and OPS manage any (false). */
   usersManageWebhooks: boolean;
+  /** Distinct values /metrics gives a label of their own (metrics.ts: boundedLabel). */
+  metricLabels: LabelLimits;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -145,6 +148,8 @@ const environment = z.object({
     .enum(['true', 'false'], { message: 'must be true or false' })
     .transform((v) => v === 'true')
     .default(true),
+  HOOKLINE_METRICS_OPERATION_NAMES: count(0, 10_000).default(defaultLabelLimits.operationNames),
+  HOOKLINE_METRICS_WEBHOOKS: count(0, 10_000).default(defaultLabelLimits.webhooks),
   HOOKLINE_CORS_ORIGINS: z
     .string()
     .refine((v) => parseCorsOrigins(v) !== null, {
@@ -231,5 +236,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     maxRequestBytes: v.HOOKLINE_MAX_REQUEST_BYTES,
     usersManageWebhooks: v.HOOKLINE_USERS_MANAGE_WEBHOOKS,
+    metricLabels: {
+      operationNames: v.HOOKLINE_METRICS_OPERATION_NAMES,
+      webhooks: v.HOOKLINE_METRICS_WEBHOOKS,
+    },
   };
 }

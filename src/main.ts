@@ -63,19 +63,22 @@ export async function serve(
   let webhookCache: WebhookCache | undefined;
   let live: LiveService | undefined;
   let ops: { url: string; stop(): Promise<void> } | undefined;
-  const metrics = createMetrics({
-    openSubscriptions: () => live?.openSubscriptions() ?? 0,
-    queue: () => queueStats(database),
-    database: {
-      statements: () => database.statements(),
-      poolMax: database.kind === 'postgres' ? DATABASE_POOL_SIZE : 1,
-      reachable: () =>
-        ping(database).then(
-          () => true,
-          () => false,
-        ),
+  const metrics = createMetrics(
+    {
+      openSubscriptions: () => live?.openSubscriptions() ?? 0,
+      queue: () => queueStats(database),
+      database: {
+        statements: () => database.statements(),
+        poolMax: database.kind === 'postgres' ? DATABASE_POOL_SIZE : 1,
+        reachable: () =>
+          ping(database).then(
+            () => true,
+            () => false,
+          ),
+      },
     },
-  });
+    config.metricLabels,
+  );
   try {
     logger.info({ database: config.database.kind, role }, 'applying migrations');
     await migrate(database, config.database);
