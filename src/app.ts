@@ -10,7 +10,7 @@ import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/context.js';
 import { type AccessRecord, startAccessLog } from './http/access-log.js';
-import { createConsoleFiles } from './http/console.js';
+import { CONSOLE_DIR, createConsoleFiles } from './http/console.js';
 import { type CorsOrigins, createCors } from './http/cors.js';
 import { handleOps, json } from './http/ops.js';
 import { createRateLimiter } from './http/rate-limit.js';
@@ -20,6 +20,12 @@ import { documentCaches } from './graphql/document-cache.js';
 import { MAX_BODY_BYTES, useDocumentLimits } from './graphql/limits.js';
 import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { useRequestIds } from './graphql/request-ids.js';
+import {
+  createTrustedDocuments,
+  type TrustedDocuments,
+  trustedIdOf,
+  useTrustedDocuments,
+} from './graphql/trusted-documents.js';
 import type { AuditLog } from './events/audit.js';
 import { schema } from './graphql/schema.js';
 import { idOf } from './ids.js';
@@ -47,6 +53,8 @@ export interface AppDeps {
   shutdownGraceMs?: number;
   /** The built console served at `/` (default: console/dist of this project). */
   consoleDir?: string;
+  /** Documents sent by id, and the roles that may send nothing else (default: the console's only). */
+  trusted?: TrustedDocuments;
 }
 
 export interface App {
@@ -121,6 +129,9 @@ export function buildApp(deps: AppDeps): App {
   let publicUrl = deps.publicUrl ?? '';
   const cors = createCors(deps.corsOrigins ?? []);
   const consoleFiles = createConsoleFiles(deps.consoleDir);
+  const trusted =
+    deps.trusted ??
+    createTrustedDocuments({ files: [], onlyRoles: [], consoleDir: deps.consoleDir ?? CONSOLE_DIR });
   const rate = deps.apiRateLimit;
   const limiter = rate ? createRateLimiter(rate) : null;
   /** Counts a request of the principal's token: null when it may go ahead. */
@@ -139,6 +150,8 @@ export function buildApp(deps: AppDeps): App {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     parserAndValidationCache: documentCaches(),
+    // A trusted document's id, as the GraphQL over HTTP draft names it (graphql/trusted-documents.ts).
+    extraParamNames: ['documentId'],
     // handle() answers CORS for every response, those refused before yoga too (yoga's default
     // would let any origin read the answers, credentials included).
     cors: false,
@@ -171,6 +184,8 @@ export function buildApp(deps: AppDeps): App {
       useInputErrorCodes(),
       useRequestIds(logger.child({ component: 'graphql' })),
       useOperationMetrics(deps.metrics),
+      // After the metrics, so that a request they refuse is counted as rejected.
+      ...useTrustedDocuments(trusted),
       useAuditLog(deps.audit, logger.child({ component: 'audit' })),
     ],
     context: ({ principal, disconnect, via }) => ({
@@ -292,9 +307,17 @@ export function buildApp(deps: AppDeps): App {
             principal,
             disconnect,
           });
+          let query: string;
+          try {
+            // A trusted document's id comes as extensions.persistedQuery (graphql-ws wants a
+            // `query`, which is then empty).
+            query = trusted.resolve({ query: payload.query, id: trustedIdOf(payload) }, principal);
+          } catch (error) {
+            return [error as GraphQLError];
+          }
           let document: ReturnType<typeof parse>;
           try {
-            document = parse(payload.query);
+            document = parse(query);
           } catch (error) {
             // A bad document fails this subscription, not the socket and its other subscriptions.
             if (error instanceof GraphQLError) return [error];

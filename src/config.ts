@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
 import { validateAllowList } from './dispatcher/targets.js';
+import { type Role, roles } from './auth/principal.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
 import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
 import { defaultLabelLimits, type LabelLimits } from './metrics.js';
@@ -61,6 +62,8 @@ export interface Config {
   usersManageWebhooks: boolean;
   /** Distinct values /metrics gives a label of their own (metrics.ts: boundedLabel). */
   metricLabels: LabelLimits;
+  /** Manifests of trusted documents, and the roles that may run nothing else (graphql/trusted-documents.ts). */
+  trustedDocuments: { files: string[]; onlyRoles: Role[] };
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -150,6 +153,28 @@ const environment = z.object({
     .default(true),
   HOOKLINE_METRICS_OPERATION_NAMES: count(0, 10_000).default(defaultLabelLimits.operationNames),
   HOOKLINE_METRICS_WEBHOOKS: count(0, 10_000).default(defaultLabelLimits.webhooks),
+  HOOKLINE_TRUSTED_DOCUMENTS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((file) => file.trim())
+        .filter(Boolean),
+    )
+    .optional(),
+  HOOKLINE_TRUSTED_ONLY_ROLES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((role) => role.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every((role) => (roles as readonly string[]).includes(role)), {
+      message: `must be a comma-separated list of ${roles.join(', ')}`,
+    })
+    .transform((list) => list as Role[])
+    .optional(),
   HOOKLINE_CORS_ORIGINS: z
     .string()
     .refine((v) => parseCorsOrigins(v) !== null, {
@@ -236,6 +261,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     maxRequestBytes: v.HOOKLINE_MAX_REQUEST_BYTES,
     usersManageWebhooks: v.HOOKLINE_USERS_MANAGE_WEBHOOKS,
+    trustedDocuments: {
+      files: v.HOOKLINE_TRUSTED_DOCUMENTS ?? [],
+      onlyRoles: v.HOOKLINE_TRUSTED_ONLY_ROLES ?? [],
+    },
     metricLabels: {
       operationNames: v.HOOKLINE_METRICS_OPERATION_NAMES,
       webhooks: v.HOOKLINE_METRICS_WEBHOOKS,

@@ -15,7 +15,9 @@ import { createTargetPolicy } from './dispatcher/targets.js';
 import { createAuditLog } from './events/audit.js';
 import { createEventService } from './events/service.js';
 import { newId } from './ids.js';
+import { CONSOLE_DIR } from './http/console.js';
 import { startOpsServer } from './http/ops.js';
+import { createTrustedDocuments } from './graphql/trusted-documents.js';
 import { createMetrics } from './metrics.js';
 import { createLiveFeed, type LiveFeed } from './pubsub/live.js';
 import { createLiveService, type LiveService } from './pubsub/subscriptions.js';
@@ -151,6 +153,7 @@ export async function serve(
       });
       app = buildApp({
         metrics,
+        trusted: createTrustedDocuments({ ...config.trustedDocuments, consoleDir: CONSOLE_DIR }),
         audit: createAuditLog({ database, clusterId: config.clusterId, webhooks: webhookCache }),
         database,
         logger,
