@@ -222,9 +222,8 @@ export interface HooklineProcess {
 }
 
 /**
- * Compiles `src` to `dist` (`npm run build`): the servers run the built code, as a deployment
- * does (`npm run start:built`), not through the TypeScript loader of `npm start`, which adds
- * about 85 MB of memory and its start-up work to every process.
+ * Compiles `src` to `dist` (`npm run build`), so that the servers run the code as it is now,
+ * compiled, as `npm start` and the `hookline` bin do.
  */
 export function buildHookline(): void {
   const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
@@ -238,7 +237,7 @@ export async function startHookline(
   env: Record<string, string> = {},
   role: 'all' | 'api' | 'worker' = 'all',
 ): Promise<HooklineProcess> {
-  const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const bin = fileURLToPath(new URL('../bin/hookline.js', import.meta.url));
   // BENCH_PROFILE=dir writes a CPU profile of each Hookline process there (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]

@@ -6,7 +6,7 @@
 // drops). The receiver is a process of its own; so is each Hookline server.
 //
 // BENCH_SCALE (default 1) scales the event counts down for a quick look, e.g. 0.1.
-// BENCH_ONLY=throughput,latency,drain-query,memory,fanout,matching,api-read,live-logs,backlog,abuse
+// BENCH_ONLY=throughput,latency,drain-query,memory,idle-memory,fanout,matching,api-read,live-logs,backlog,abuse
 // picks scenarios; BENCH_BACKENDS=embedded,pglite,postgres picks backends.
 import { hooklineAbuse } from './abuse.js';
 import { hooklineApiRead } from './api-read.js';
@@ -14,6 +14,7 @@ import { hooklineBacklog } from './backlog.js';
 import { defaultMemory, queryWhileDraining } from './embedded.js';
 import { type EngineRun, graphileEngine, hooklineEngine } from './engine.js';
 import { hooklineFanOut } from './fanout.js';
+import { idleMemory } from './idle-memory.js';
 import { hooklineLatency } from './latency.js';
 import { hooklineLiveLogs } from './live-logs.js';
 import { buildHookline, EMBEDDED, freshDatabase, startReceiverProcess } from './lib.js';
@@ -153,6 +154,20 @@ try {
       hookline: `${result.idle.pssMb} (${result.idle.rssMb}) / ${result.firstStartPeak.pssMb} (${result.firstStartPeak.rssMb})`,
       target: 'idle <= 250, first start <= 450',
     });
+  }
+  if (wanted('idle-memory')) {
+    for (const [backend, url] of backends.filter(([name]) => name !== 'pglite')) {
+      const { first, again } = await idleMemory(url);
+      line({ scenario: 'idle-memory', backend, first, again });
+      const mb = (m: { rssMb: number; pssMb: number }) => `${m.rssMb} (${m.pssMb})`;
+      rows.push({
+        scenario: `idle memory 5 s after healthy, ${backend === 'embedded' ? `Hookline and every process it started (${again.idle.processes})` : 'the Hookline process'}`,
+        backend,
+        figure: 'MB RSS (PSS): idle / idle after the first start / first start peak',
+        hookline: `${mb(again.idle)} / ${mb(first.idle)} / ${mb(first.startPeak)}`,
+        target: backend === 'embedded' ? 'idle <= 250, first start <= 450' : 'idle <= 120',
+      });
+    }
   }
   if (wanted('fanout') && postgresUrl) {
     const result = await hooklineFanOut(postgresUrl, receiver, 1000);

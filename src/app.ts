@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GraphQLError, type execute as graphqlExecute, type subscribe as graphqlSubscribe } from 'graphql';
 import { createYoga, maskError, type YogaLogger } from 'graphql-yoga';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from './auth/principal.js';
@@ -10,7 +9,8 @@ import type { Authenticator } from './auth/tokens.js';
 import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/context.js';
-import { createConsoleFiles } from './http/console.js';
+import { type AccessRecord, startAccessLog } from './http/access-log.js';
+import { CONSOLE_DIR, createConsoleFiles } from './http/console.js';
 import { type CorsOrigins, createCors } from './http/cors.js';
 import { handleOps, json } from './http/ops.js';
 import { createRateLimiter } from './http/rate-limit.js';
@@ -18,7 +18,14 @@ import { useAuditLog } from './graphql/audit-plugin.js';
 import { useInputErrorCodes } from './graphql/input-errors.js';
 import { documentCaches } from './graphql/document-cache.js';
 import { MAX_BODY_BYTES, useDocumentLimits } from './graphql/limits.js';
+import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { useRequestIds } from './graphql/request-ids.js';
+import {
+  createTrustedDocuments,
+  type TrustedDocuments,
+  trustedIdOf,
+  useTrustedDocuments,
+} from './graphql/trusted-documents.js';
 import type { AuditLog } from './events/audit.js';
 import { schema } from './graphql/schema.js';
 import { idOf } from './ids.js';
@@ -46,6 +53,8 @@ export interface AppDeps {
   shutdownGraceMs?: number;
   /** The built console served at `/` (default: console/dist of this project). */
   consoleDir?: string;
+  /** Documents sent by id, and the roles that may send nothing else (default: the console's only). */
+  trusted?: TrustedDocuments;
 }
 
 export interface App {
@@ -120,6 +129,9 @@ export function buildApp(deps: AppDeps): App {
   let publicUrl = deps.publicUrl ?? '';
   const cors = createCors(deps.corsOrigins ?? []);
   const consoleFiles = createConsoleFiles(deps.consoleDir);
+  const trusted =
+    deps.trusted ??
+    createTrustedDocuments({ files: [], onlyRoles: [], consoleDir: deps.consoleDir ?? CONSOLE_DIR });
   const rate = deps.apiRateLimit;
   const limiter = rate ? createRateLimiter(rate) : null;
   /** Counts a request of the principal's token: null when it may go ahead. */
@@ -130,18 +142,25 @@ export function buildApp(deps: AppDeps): App {
     return { wait, message };
   };
 
-  const yoga = createYoga<{ principal: Principal; disconnect?: Disconnect; via?: 'api' | 'ui' }, Context>({
+  const yoga = createYoga<
+    { principal: Principal; disconnect?: Disconnect; via?: 'api' | 'ui'; access?: AccessRecord },
+    Context
+  >({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     parserAndValidationCache: documentCaches(),
+    // A trusted document's id, as the GraphQL over HTTP draft names it (graphql/trusted-documents.ts).
+    extraParamNames: ['documentId'],
     // handle() answers CORS for every response, those refused before yoga too (yoga's default
     // would let any origin read the answers, credentials included).
     cors: false,
     logging: yogaLogger(logger.child({ component: 'graphql' })),
     // GraphiQL's code comes inlined from @graphql-yoga/render-graphiql, not from a CDN, so the
-    // page works on a machine without internet access.
-    renderGraphiQL,
+    // page works on a machine without internet access. Loaded at the first page asked for: the
+    // module holds GraphiQL's whole bundle as strings, 35 MB of heap once imported.
+    renderGraphiQL: async (options) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: {
       title: 'Hookline',
       headers: JSON.stringify({ Authorization: 'Bearer <your token>' }, null, 2),
@@ -164,6 +183,9 @@ export function buildApp(deps: AppDeps): App {
       useDocumentLimits(),
       useInputErrorCodes(),
       useRequestIds(logger.child({ component: 'graphql' })),
+      useOperationMetrics(deps.metrics),
+      // After the metrics, so that a request they refuse is counted as rejected.
+      ...useTrustedDocuments(trusted),
       useAuditLog(deps.audit, logger.child({ component: 'audit' })),
     ],
     context: ({ principal, disconnect, via }) => ({
@@ -193,7 +215,7 @@ export function buildApp(deps: AppDeps): App {
     return json(res, 200, { ...snapshotOf(webhook), href: `${publicUrl}/webhooks/${globalId}` });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse) {
+  async function handle(req: IncomingMessage, res: ServerResponse, access: AccessRecord) {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (await handleOps(path, res, deps)) return;
     // Before any answer, refusals included: a browser shows its script no response without them.
@@ -221,7 +243,7 @@ export function buildApp(deps: AppDeps): App {
       }
     }
     // The GraphiQL page executes nothing, so no principal is needed.
-    if (wantsGraphiQL(req)) return yoga(req, res, { principal: undefined as never });
+    if (wantsGraphiQL(req)) return yoga(req, res, { principal: undefined as never, access });
     // Authentication comes before parsing and validation, so a caller without a token learns
     // nothing, not even whether its query would have been valid.
     const principal = await authenticator.authenticate(req.headers.authorization);
@@ -231,7 +253,7 @@ export function buildApp(deps: AppDeps): App {
     if (limited) return rateLimited(res, limited);
     // Kpow's audit records say whether an action came from the UI or the API.
     const via = req.headers['x-hookline-via'] === 'ui' ? 'ui' : 'api';
-    return yoga(req, res, { principal, via });
+    return yoga(req, res, { principal, via, access });
   }
 
   let server: Server | undefined;
@@ -285,9 +307,17 @@ export function buildApp(deps: AppDeps): App {
             principal,
             disconnect,
           });
+          let query: string;
+          try {
+            // A trusted document's id comes as extensions.persistedQuery (graphql-ws wants a
+            // `query`, which is then empty).
+            query = trusted.resolve({ query: payload.query, id: trustedIdOf(payload) }, principal);
+          } catch (error) {
+            return [error as GraphQLError];
+          }
           let document: ReturnType<typeof parse>;
           try {
-            document = parse(payload.query);
+            document = parse(query);
           } catch (error) {
             // A bad document fails this subscription, not the socket and its other subscriptions.
             if (error instanceof GraphQLError) return [error];
@@ -318,8 +348,9 @@ export function buildApp(deps: AppDeps): App {
 
   return {
     async start() {
+      const httpLogger = logger.child({ component: 'http' });
       server = createServer((req, res) => {
-        handle(req, res).catch((error) => {
+        handle(req, res, startAccessLog(httpLogger, req, res)).catch((error) => {
           logger.error({ err: error }, 'request failed');
           if (!res.headersSent) json(res, 500, { errors: [{ message: 'Unexpected error.' }] });
           else res.destroy();

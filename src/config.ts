@@ -2,8 +2,10 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
 import { validateAllowList } from './dispatcher/targets.js';
+import { type Role, roles } from './auth/principal.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
 import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
+import { defaultLabelLimits, type LabelLimits } from './metrics.js';
 
 /**
  * `embedded`: the default, a PostgreSQL server that Hookline runs itself in its data directory
@@ -60,6 +62,10 @@ export interface Config {
   usersManageWebhooks: boolean;
   /** Whole days finished deliveries, attempts and events are kept (then their day is dropped). */
   retentionDays: number;
+  /** Distinct values /metrics gives a label of their own (metrics.ts: boundedLabel). */
+  metricLabels: LabelLimits;
+  /** Manifests of trusted documents, and the roles that may run nothing else (graphql/trusted-documents.ts). */
+  trustedDocuments: { files: string[]; onlyRoles: Role[] };
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -148,6 +154,30 @@ const environment = z.object({
     .enum(['true', 'false'], { message: 'must be true or false' })
     .transform((v) => v === 'true')
     .default(true),
+  HOOKLINE_METRICS_OPERATION_NAMES: count(0, 10_000).default(defaultLabelLimits.operationNames),
+  HOOKLINE_METRICS_WEBHOOKS: count(0, 10_000).default(defaultLabelLimits.webhooks),
+  HOOKLINE_TRUSTED_DOCUMENTS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((file) => file.trim())
+        .filter(Boolean),
+    )
+    .optional(),
+  HOOKLINE_TRUSTED_ONLY_ROLES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((role) => role.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every((role) => (roles as readonly string[]).includes(role)), {
+      message: `must be a comma-separated list of ${roles.join(', ')}`,
+    })
+    .transform((list) => list as Role[])
+    .optional(),
   HOOKLINE_CORS_ORIGINS: z
     .string()
     .refine((v) => parseCorsOrigins(v) !== null, {
@@ -235,5 +265,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     maxRequestBytes: v.HOOKLINE_MAX_REQUEST_BYTES,
     usersManageWebhooks: v.HOOKLINE_USERS_MANAGE_WEBHOOKS,
     retentionDays: v.HOOKLINE_RETENTION_DAYS,
+    trustedDocuments: {
+      files: v.HOOKLINE_TRUSTED_DOCUMENTS ?? [],
+      onlyRoles: v.HOOKLINE_TRUSTED_ONLY_ROLES ?? [],
+    },
+    metricLabels: {
+      operationNames: v.HOOKLINE_METRICS_OPERATION_NAMES,
+      webhooks: v.HOOKLINE_METRICS_WEBHOOKS,
+    },
   };
 }

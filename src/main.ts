@@ -16,7 +16,9 @@ import { createTargetPolicy } from './dispatcher/targets.js';
 import { createAuditLog } from './events/audit.js';
 import { createEventService } from './events/service.js';
 import { newId } from './ids.js';
+import { CONSOLE_DIR } from './http/console.js';
 import { startOpsServer } from './http/ops.js';
+import { createTrustedDocuments } from './graphql/trusted-documents.js';
 import { createMetrics } from './metrics.js';
 import { createLiveFeed, type LiveFeed } from './pubsub/live.js';
 import { createLiveService, type LiveService } from './pubsub/subscriptions.js';
@@ -72,19 +74,22 @@ export async function serve(
     retentionDays: config.retentionDays,
     holder: workerId,
   });
-  const metrics = createMetrics({
-    openSubscriptions: () => live?.openSubscriptions() ?? 0,
-    queue: () => queueStats(database),
-    database: {
-      statements: () => database.statements(),
-      poolMax: database.kind === 'postgres' ? DATABASE_POOL_SIZE : 1,
-      reachable: () =>
-        ping(database).then(
-          () => true,
-          () => false,
-        ),
+  const metrics = createMetrics(
+    {
+      openSubscriptions: () => live?.openSubscriptions() ?? 0,
+      queue: () => queueStats(database),
+      database: {
+        statements: () => database.statements(),
+        poolMax: database.kind === 'postgres' ? DATABASE_POOL_SIZE : 1,
+        reachable: () =>
+          ping(database).then(
+            () => true,
+            () => false,
+          ),
+      },
     },
-  });
+    config.metricLabels,
+  );
   try {
     logger.info({ database: config.database.kind, role }, 'applying migrations');
     await migrate(database, config.database);
@@ -159,6 +164,7 @@ export async function serve(
       const { buildApp } = await import('./app.js');
       app = buildApp({
         metrics,
+        trusted: createTrustedDocuments({ ...config.trustedDocuments, consoleDir: CONSOLE_DIR }),
         audit: createAuditLog({ database, clusterId: config.clusterId, webhooks: webhookCache }),
         database,
         logger,

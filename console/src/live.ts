@@ -1,4 +1,5 @@
 import { createClient } from 'graphql-ws';
+import { trustedHash } from './graphql';
 import { getToken } from './token';
 
 export type Transport = 'connecting' | 'graphql-ws' | 'sse' | 'closed';
@@ -37,7 +38,8 @@ export function subscribe<T>(
   });
   sink.transport('connecting');
   const unsubscribe = client.subscribe<T>(
-    { query, variables },
+    // graphql-ws wants a query: empty when the document goes by its hash.
+    { ...sent(query), query: sent(query).query ?? '', variables },
     {
       next: (value: Payload) => {
         if (value.errors?.length) sink.error(value.errors.map((e) => e.message).join('; '));
@@ -67,6 +69,15 @@ export function subscribe<T>(
   };
 }
 
+/** The document as sent: by its hash when the build registered it, else its text. */
+function sent(query: string): {
+  query?: string;
+  extensions?: { persistedQuery: { version: 1; sha256Hash: string } };
+} {
+  const sha256Hash = trustedHash(/^\s*subscription\s+(\w+)/.exec(query)?.[1]);
+  return sha256Hash ? { extensions: { persistedQuery: { version: 1, sha256Hash } } } : { query };
+}
+
 /** The same subscription as SSE on POST /graphql (yoga's "distinct connections" mode). */
 function subscribeSse<T>(query: string, variables: Record<string, unknown>, sink: LiveSink<T>): () => void {
   const abort = new AbortController();
@@ -79,7 +90,7 @@ function subscribeSse<T>(query: string, variables: Record<string, unknown>, sink
         accept: 'text/event-stream',
         authorization: `Bearer ${getToken() ?? ''}`,
       },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ ...sent(query), variables }),
     });
     if (!res.ok || !res.body) throw new Error(`SSE answered ${res.status}`);
     sink.transport('sse');

@@ -3,9 +3,7 @@ import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -56,6 +54,12 @@ export async function importPgliteData(
     if (done?.comment?.startsWith(IMPORTED)) return;
     const started = performance.now();
     logger?.info({ from: backup }, 'importing the data of the embedded PGlite database');
+    // Loaded only for an import, which happens once if ever.
+    const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
     source = new PGlite(backup);
     await source.waitReady;
     // Both at the schema of this version: PGlite's data may be of an older one.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { AccessRecord } from '../http/access-log.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -11,9 +12,11 @@ import type { Logger } from '../logger.js';
 export function useRequestIds(logger: Logger): Plugin<{ requestId?: string }> {
   const ids = new WeakMap<Request, string>();
   return {
-    onRequest({ request }) {
+    onRequest({ request, serverContext }) {
+      // The HTTP layer's id (http/access-log.ts), so the access line and errors agree.
+      const known = (serverContext as { access?: AccessRecord } | undefined)?.access?.requestId;
       const given = request.headers.get('x-request-id');
-      ids.set(request, given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID());
+      ids.set(request, known ?? (given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID()));
     },
     onContextBuilding({ context, extendContext }) {
       const request = (context as { request?: Request }).request;

@@ -4,6 +4,7 @@ import type { Database } from '../db/client.js';
 import { ping } from '../db/client.js';
 import { migrationsApplied } from '../db/migrate.js';
 import type { Logger } from '../logger.js';
+import { startAccessLog } from './access-log.js';
 import type { Metrics } from '../metrics.js';
 
 export interface OpsDeps {
@@ -54,7 +55,9 @@ export async function handleOps(path: string, res: ServerResponse, deps: OpsDeps
 
 /** An HTTP server with only the operator's endpoints, for processes that serve no API. */
 export async function startOpsServer(deps: OpsDeps & { host: string; port: number }) {
+  const httpLogger = deps.logger.child({ component: 'http' });
   const server = createServer((req, res) => {
+    startAccessLog(httpLogger, req, res);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     handleOps(path, res, deps)
       .then((handled) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { createWebhook, publish } from '../helpers/api.js';
@@ -31,7 +32,9 @@ describe(
 
     before(async () => {
       await buildConsole();
-      server = await startServer(backend!);
+      // A USER may run the console's own operations only: every page a USER opens proves that
+      // the console sends its documents by hash.
+      server = await startServer(backend!, { HOOKLINE_TRUSTED_ONLY_ROLES: 'USER' });
       chrome = await launchBrowser();
     });
     after(async () => {
@@ -201,18 +204,29 @@ describe(
       const link = /(http:\/\/\S+#token=\S+)/.exec(text)?.[1];
       assert.ok(link, text);
       const carolToken = decodeURIComponent(link.split('#token=')[1]!);
-      const mine = await server.gql(
-        `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }`,
-        {
-          input: {
-            name: 'carol-alerts',
-            webhookType: 'GENERIC',
-            config: { endpoint: 'https://example.com/h' },
+      // Her token runs trusted documents only: the console's own CreateWebhook, by its hash.
+      const manifest = JSON.parse(
+        readFileSync(new URL('../../console/dist/trusted-documents.json', import.meta.url), 'utf8'),
+      ) as Record<string, string>;
+      const create = Object.keys(manifest).find((id) => manifest[id]?.startsWith('mutation CreateWebhook('));
+      assert.ok(create, "the console's CreateWebhook is a trusted document");
+      const mine = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${carolToken}` },
+        body: JSON.stringify({
+          documentId: `sha256:${create}`,
+          variables: {
+            input: {
+              name: 'carol-alerts',
+              webhookType: 'GENERIC',
+              config: { endpoint: 'https://example.com/h' },
+            },
           },
-        },
-        carolToken,
-      );
+        }),
+      }).then((res) => res.json() as Promise<{ errors?: unknown }>);
       assert.equal(mine.errors, undefined, JSON.stringify(mine.errors));
+      const arbitrary = await server.gql('{ me { role } }', {}, carolToken);
+      assert.equal(arbitrary.errors?.[0]?.extensions?.code, 'PERSISTED_QUERY_ONLY');
 
       const page = await chrome.page();
       await page.goto(link);

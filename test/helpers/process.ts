@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// The sources, through tsx: what is under test is src/ as it is now, not a dist/ built before
+// (test/server/built.test.ts runs the bin on the compiled code).
+const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/hookline.js', import.meta.url));
 
 export interface HooklineProcess {
@@ -21,15 +24,18 @@ export interface HooklineProcess {
 }
 
 /**
- * Runs the `hookline` bin as a user would. The environment is the given one only (plus
+ * Runs the `hookline` command as a user would. The environment is the given one only (plus
  * PATH), so a DATABASE_URL of the test run cannot leak in and swap the backend.
  */
 export function runHookline(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 60_000,
+  /** `bin`: bin/hookline.js, the compiled code in dist/ (build it first). */
+  code: 'source' | 'bin' = 'source',
 ): HooklineProcess {
-  const child = spawn(process.execPath, [bin, ...args], {
+  const command = code === 'bin' ? [bin] : ['--import', 'tsx', cli];
+  const child = spawn(process.execPath, [...command, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

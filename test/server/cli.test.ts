@@ -40,6 +40,9 @@ describe('the hookline command', () => {
     ['HOOKLINE_MAX_REQUEST_BYTES', '1MB', true],
     ['HOOKLINE_USERS_MANAGE_WEBHOOKS', 'maybe', true],
     ['HOOKLINE_USERS_MANAGE_WEBHOOKS', '0', true],
+    ['HOOKLINE_TRUSTED_ONLY_ROLES', 'USER,GUEST', true],
+    ['HOOKLINE_METRICS_WEBHOOKS', 'many', true],
+    ['HOOKLINE_METRICS_OPERATION_NAMES', '-1', true],
   ] as const) {
     it(`stops at start with one line naming ${variable} when it is ${JSON.stringify(value)}`, async () => {
       const run = runHookline(['serve'], { HOOKLINE_DATA_DIR: join(dir, 'never'), [variable]: value });

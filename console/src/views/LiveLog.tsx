@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery } from 'urql';
-import { graphql } from '../graphql';
+import { graphql, operationText } from '../graphql';
 import { subscribe, type Transport } from '../live';
 import { href } from '../route';
 import { Ring } from '../ring';
@@ -8,11 +8,11 @@ import { Badge } from '../ui';
 import { Chart, type Series } from './Chart';
 import { VirtualList } from './VirtualList';
 
-const LOGS = `subscription LiveLog($webhookId: ID, $status: [DeliveryStatus!]) {
+const LOGS = operationText(`subscription LiveLog($webhookId: ID, $status: [DeliveryStatus!]) {
   deliveryLogs(webhookId: $webhookId, status: $status) {
     id attemptNumber status startedAt durationMs responseStatus errorKind webhookId deliveryId
   }
-}`;
+}`);
 
 const NamesQuery = graphql(`
   query WebhookNames {
