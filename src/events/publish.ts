@@ -37,6 +37,7 @@ export async function publishIn(
   now: Date,
   options: PublishOptions = {},
 ): Promise<Published[]> {
+  if (!options.tracing) return publishTraced(db, tenantId, inputs, now, options, undefined);
   // A child of the span current here (the GraphQL operation's, for publishEvent).
   return traced(options.tracing, 'hookline.publish', { kind: 'producer' }, (span) =>
     publishTraced(db, tenantId, inputs, now, options, span),
