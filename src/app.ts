@@ -20,6 +20,7 @@ import { documentCaches } from './graphql/document-cache.js';
 import { MAX_BODY_BYTES, useDocumentLimits } from './graphql/limits.js';
 import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { useRequestIds } from './graphql/request-ids.js';
+import { useTracing } from './graphql/tracing-plugin.js';
 import {
   createTrustedDocuments,
   type TrustedDocuments,
@@ -32,6 +33,7 @@ import { idOf } from './ids.js';
 import { type Logger, serializeError } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Disconnect } from './pubsub/subscriptions.js';
+import type { Tracing } from './tracing/tracing.js';
 import { snapshotOf } from './webhooks/view.js';
 
 export interface AppDeps {
@@ -55,6 +57,8 @@ export interface AppDeps {
   consoleDir?: string;
   /** Documents sent by id, and the roles that may send nothing else (default: the console's only). */
   trusted?: TrustedDocuments;
+  /** A span per GraphQL request over HTTP (null or unset: tracing is off). */
+  tracing?: Tracing | null;
 }
 
 export interface App {
@@ -180,6 +184,8 @@ export function buildApp(deps: AppDeps): App {
       },
     },
     plugins: [
+      // First, so that its span covers what the others do, refusals included.
+      ...(deps.tracing ? [useTracing(deps.tracing)] : []),
       useDocumentLimits(),
       useInputErrorCodes(),
       useRequestIds(logger.child({ component: 'graphql' })),

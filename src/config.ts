@@ -6,6 +6,7 @@ import { type Role, roles } from './auth/principal.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
 import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
 import { defaultLabelLimits, type LabelLimits } from './metrics.js';
+import { samplers, type TracingConfig } from './tracing/tracing.js';
 
 /**
  * `embedded`: the default, a PostgreSQL server that Hookline runs itself in its data directory
@@ -66,13 +67,21 @@ export interface Config {
   metricLabels: LabelLimits;
   /** Manifests of trusted documents, and the roles that may run nothing else (graphql/trusted-documents.ts). */
   trustedDocuments: { files: string[]; onlyRoles: Role[] };
+  /** OpenTelemetry by the standard OTEL_* variables; null (off) unless an OTLP endpoint is set. */
+  tracing: TracingConfig | null;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
 // Values of these variables may hold credentials, so an error never echoes them.
-const secretVariables = new Set(['DATABASE_URL', 'HOOKLINE_ADMIN_TOKEN', 'WEBHOOK_URL']);
+const secretVariables = new Set([
+  'DATABASE_URL',
+  'HOOKLINE_ADMIN_TOKEN',
+  'WEBHOOK_URL',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+]);
 
 const count = (min: number, max: number) =>
   z
@@ -80,6 +89,32 @@ const count = (min: number, max: number) =>
     .regex(/^\d+$/, { message: `must be a whole number from ${min} to ${max}` })
     .transform(Number)
     .refine((n) => n >= min && n <= max, { message: `must be a whole number from ${min} to ${max}` });
+
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, { message: 'must be an absolute http or https URL' });
+
+/** `key=value,key=value` with percent-encoded values: OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES. */
+const keyValues = z.string().transform((v, ctx) => {
+  const pairs: Record<string, string> = {};
+  for (const item of v.split(',')) {
+    if (!item.trim()) continue;
+    const at = item.indexOf('=');
+    const key = item.slice(0, at).trim();
+    try {
+      if (at < 1 || !key) throw new Error();
+      pairs[key] = decodeURIComponent(item.slice(at + 1).trim());
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of key=value pairs' });
+      return z.NEVER;
+    }
+  }
+  return pairs;
+});
+const otlpProtocol = z.enum(['http/protobuf', 'http/json'], {
+  message: 'must be http/protobuf or http/json (Hookline exports OTLP over HTTP, not grpc)',
+});
+const compression = z.enum(['gzip', 'none'], { message: 'must be gzip or none' });
 
 const environment = z.object({
   DATABASE_URL: z
@@ -178,6 +213,31 @@ const environment = z.object({
     })
     .transform((list) => list as Role[])
     .optional(),
+  // OpenTelemetry's own variables, by the specification's names and defaults.
+  OTEL_SDK_DISABLED: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none'], { message: 'must be otlp or none' }).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: keyValues.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValues.optional(),
+  OTEL_EXPORTER_OTLP_TIMEOUT: count(1, 3_600_000).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: count(1, 3_600_000).optional(),
+  OTEL_EXPORTER_OTLP_COMPRESSION: compression.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: compression.optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_RESOURCE_ATTRIBUTES: keyValues.optional(),
+  OTEL_TRACES_SAMPLER: z.enum(samplers, { message: `must be one of ${samplers.join(', ')}` }).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a number from 0 to 1' })
+    .transform(Number)
+    .optional(),
+  OTEL_BSP_SCHEDULE_DELAY: count(1, 3_600_000).optional(),
+  OTEL_BSP_EXPORT_TIMEOUT: count(1, 3_600_000).optional(),
+  OTEL_BSP_MAX_QUEUE_SIZE: count(1, 10_000_000).optional(),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: count(1, 10_000_000).optional(),
   HOOKLINE_CORS_ORIGINS: z
     .string()
     .refine((v) => parseCorsOrigins(v) !== null, {
@@ -273,5 +333,37 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       operationNames: v.HOOKLINE_METRICS_OPERATION_NAMES,
       webhooks: v.HOOKLINE_METRICS_WEBHOOKS,
     },
+    tracing: tracingConfig(v),
+  };
+}
+
+/**
+ * Traces are exported once an OTLP endpoint is named, unless OTEL_SDK_DISABLED or
+ * OTEL_TRACES_EXPORTER=none says otherwise. The traces-specific variable of each pair wins;
+ * a general endpoint gets the signal's path (/v1/traces) appended, a specific one is used as is.
+ */
+function tracingConfig(v: z.infer<typeof environment>): TracingConfig | null {
+  if (v.OTEL_SDK_DISABLED === 'true' || v.OTEL_TRACES_EXPORTER === 'none') return null;
+  const url =
+    v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (v.OTEL_EXPORTER_OTLP_ENDPOINT && `${v.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (!url) return null;
+  const resourceAttributes = v.OTEL_RESOURCE_ATTRIBUTES ?? {};
+  const bsp = {
+    scheduledDelayMillis: v.OTEL_BSP_SCHEDULE_DELAY,
+    exportTimeoutMillis: v.OTEL_BSP_EXPORT_TIMEOUT,
+    maxQueueSize: v.OTEL_BSP_MAX_QUEUE_SIZE,
+    maxExportBatchSize: v.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+  };
+  return {
+    url,
+    protocol: v.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? v.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    headers: { ...v.OTEL_EXPORTER_OTLP_HEADERS, ...v.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    timeoutMs: v.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? v.OTEL_EXPORTER_OTLP_TIMEOUT,
+    compression: v.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION ?? v.OTEL_EXPORTER_OTLP_COMPRESSION,
+    serviceName: v.OTEL_SERVICE_NAME ?? resourceAttributes['service.name'] ?? 'hookline',
+    resourceAttributes,
+    sampler: { name: v.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on', arg: v.OTEL_TRACES_SAMPLER_ARG },
+    batch: Object.fromEntries(Object.entries(bsp).filter(([, n]) => n !== undefined)),
   };
 }

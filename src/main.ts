@@ -23,6 +23,7 @@ import { createMetrics } from './metrics.js';
 import { createLiveFeed, type LiveFeed } from './pubsub/live.js';
 import { createLiveService, type LiveService } from './pubsub/subscriptions.js';
 import { createLogger, type Logger } from './logger.js';
+import { startTracing } from './tracing/tracing.js';
 import { createWebhookCache, type WebhookCache } from './webhooks/cache.js';
 import { analyzeWebhooks } from './webhooks/repository.js';
 import { applyEnvWebhook } from './webhooks/env.js';
@@ -57,7 +58,12 @@ export async function serve(
   logger: Logger = createLogger(config.logLevel),
   role: Role = 'all',
 ): Promise<Running> {
-  const database = await openDatabase(config.database, { logger });
+  // Null unless an OTLP endpoint is configured: then the SDK is loaded, and only then.
+  const tracing = await startTracing(config.tracing, logger.child({ component: 'tracing' }));
+  const database = await openDatabase(config.database, { logger }).catch(async (error) => {
+    await tracing?.stop();
+    throw error;
+  });
   const workerId = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
   const targets = createTargetPolicy(config.allowPrivateTargets);
   const sender = createSender(targets);
@@ -105,6 +111,7 @@ export async function serve(
       logger: logger.child({ component: 'delivery' }),
       health: config.health,
       maxRequestBytes: config.maxRequestBytes,
+      tracing,
     });
 
     if (role !== 'api') {
@@ -114,6 +121,7 @@ export async function serve(
         logger: logger.child({ component: 'dispatcher' }),
         workerId,
         ...config.dispatcher,
+        tracing,
         onReport: (report) => metrics.recordReport(report),
       });
       // Beside the dispatcher: it sends the probes of auto-disabled webhooks, which it skips.
@@ -165,13 +173,13 @@ export async function serve(
       app = buildApp({
         metrics,
         trusted: createTrustedDocuments({ ...config.trustedDocuments, consoleDir: CONSOLE_DIR }),
-        audit: createAuditLog({ database, clusterId: config.clusterId, webhooks: webhookCache }),
+        audit: createAuditLog({ database, clusterId: config.clusterId, webhooks: webhookCache, tracing }),
         database,
         logger,
         authenticator: createAuthenticator({ database, adminToken: config.adminToken }),
         services: {
           webhooks,
-          events: createEventService({ database, handoff: dispatcher, webhooks: webhookCache }),
+          events: createEventService({ database, handoff: dispatcher, webhooks: webhookCache, tracing }),
           deliveries: createDeliveryService({
             database,
             deliverer,
@@ -188,6 +196,7 @@ export async function serve(
         publicUrl: config.publicUrl,
         corsOrigins: config.corsOrigins,
         apiRateLimit: config.apiRateLimit,
+        tracing,
       });
       url = (await app.start()).url;
     }
@@ -222,6 +231,11 @@ export async function serve(
         logger.info('stopping: database');
         await sender.close();
         await database.close();
+        // Last: the spans of everything above are exported before the process ends.
+        if (tracing) {
+          logger.info('stopping: tracing');
+          await tracing.stop();
+        }
         logger.info('stopped');
       },
     };
@@ -234,6 +248,7 @@ export async function serve(
     await webhookCache?.stop().catch(() => {});
     await sender.close().catch(() => {});
     await database.close().catch(() => {});
+    await tracing?.stop();
     throw error;
   }
 }

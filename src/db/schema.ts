@@ -169,6 +169,8 @@ export const events = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     idempotencyKey: text('idempotency_key'),
+    /** The W3C traceparent of the publish (when tracing is on): its deliveries' requests continue it. */
+    traceparent: text('traceparent'),
   },
   (t) => [primaryKey({ name: 'events_pkey', columns: [t.id, t.tenantId] })],
 );

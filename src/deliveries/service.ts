@@ -197,6 +197,7 @@ export function createDeliveryService({
           tenantId: actor.tenantId,
           occurredAt: parsed.occurredAt ?? now,
           createdAt: now,
+          traceparent: null,
         };
       }
       try {
@@ -268,6 +269,7 @@ export function createDeliveryService({
           level: 'INFO',
           changedFields: [],
           data: { message: `Test event from Hookline for webhook ${stored.webhook.name}` },
+          traceparent: null,
           occurredAt: now,
           createdAt: now,
           idempotencyKey: null,

@@ -10,6 +10,7 @@ import { renderers as allRenderers } from '../providers/index.js';
 import type { RendererRegistry } from '../providers/renderer.js';
 import type { WebhookStatus } from '../webhooks/model.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
+import { type Span, traced, type Tracing } from '../tracing/tracing.js';
 import { defaultHealthPolicy, type HealthPolicy } from './health.js';
 import { type AttemptResult, decideOutcome, type Outcome, parseRetryAfter } from './outcome.js';
 import type { Sender, SendResult } from './send.js';
@@ -50,6 +51,8 @@ export interface DelivererDeps {
   maxRequestBytes?: number;
   clock?: () => Date;
   health?: HealthPolicy;
+  /** A span per attempt, continuing the publish's trace into the request (null: off). */
+  tracing?: Tracing | null;
 }
 
 function toAttemptResult(sent: SendResult, now: Date): AttemptResult {
@@ -73,11 +76,13 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
   const clock = deps.clock ?? (() => new Date());
   const renderers = deps.renderers ?? allRenderers;
   const maxBytes = deps.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const tracing = deps.tracing ?? null;
   const recorder = createRecorder({
     database,
     workerId,
     logger,
     health: deps.health ?? defaultHealthPolicy,
+    tracing,
   });
 
   async function discardExpired(stored: StoredWebhook, jobs: DeliveryJob[], now: Date) {
@@ -117,123 +122,166 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     }
   }
 
+  /**
+   * The attempt's span continues the trace of its (first) event's publish; a batch's other
+   * publishes are its links.
+   */
+  function tracedAttempt(stored: StoredWebhook, due: DeliveryJob[], startedAt: Date, onSent?: () => void) {
+    if (!tracing) return attempt(stored, due, startedAt, onSent, undefined);
+    const traces = [...new Set(due.map((j) => j.event.traceparent).filter((t): t is string => !!t))];
+    const [parent = null, ...links] = traces;
+    return traced(tracing, 'hookline.deliver', { kind: 'client', parent, links }, (span) =>
+      attempt(stored, due, startedAt, onSent, span),
+    );
+  }
+
+  async function attempt(
+    stored: StoredWebhook,
+    due: DeliveryJob[],
+    startedAt: Date,
+    onSent: (() => void) | undefined,
+    span: Span | undefined,
+  ): Promise<DeliveryReport> {
+    const { webhook } = stored;
+    // The deliveries this attempt is for: all, unless the batch's body would pass the limit.
+    let jobs = due;
+    let prepared: PreparedRequest | null = null;
+    let sent: SendResult;
+    const traceparent = span && tracing ? tracing.traceparent(span) : null;
+    try {
+      prepared = await buildRequest(
+        stored,
+        due.map((j) => j.event),
+        {
+          // The first delivery's id names the message; for a single delivery (the default) it
+          // is the delivery id, the same on every retry, which receivers use to drop duplicates.
+          messageId: encodeGlobalId('Delivery', (due[0] as DeliveryJob).delivery.id),
+          now: startedAt,
+          renderers,
+          maxBytes,
+        },
+      );
+      jobs = due.slice(0, prepared.events);
+      if (traceparent) {
+        // Not signed (Standard Webhooks signs the id, timestamp and body), so set after signing.
+        prepared.request.headers.traceparent = traceparent;
+        prepared.shownHeaders.traceparent = traceparent;
+      }
+      sent = await sender.send(prepared.request);
+    } catch (error) {
+      let failure: SendResult['error'];
+      if (error instanceof BodyTooLarge) {
+        // The first event alone is too large; the others of a batch may still fit without it.
+        jobs = due.slice(0, 1);
+        failure = {
+          kind: 'PAYLOAD_TOO_LARGE',
+          message:
+            `not sent: the request body would be larger than ${error.maxBytes} bytes, the limit ` +
+            'HOOKLINE_MAX_REQUEST_BYTES sets (the event, or what the webhook makes of it, is too big); ' +
+            'it is not retried, as the same event would make the same body',
+        };
+      } else {
+        const message =
+          error instanceof SecretUnavailable
+            ? error.message
+            : `could not build the request: ${(error as Error).message}`;
+        failure = { kind: 'CONFIGURATION', message };
+      }
+      sent = { statusCode: null, headers: null, body: null, durationMs: 0, error: failure };
+    }
+    const rest = due.slice(jobs.length);
+    onSent?.();
+    const now = clock();
+    const result = toAttemptResult(sent, now);
+    const isTest = (job: DeliveryJob) => job.event.eventType === TEST_EVENT_TYPE;
+    const outcomes = new Map<string, Outcome>(
+      jobs.map((job) => {
+        const outcome = decideOutcome({
+          result,
+          attemptInSchedule: job.delivery.attemptCount - job.delivery.scheduleStart + 1,
+          createdAt: discardBase(job),
+          policy: webhook.retryPolicy,
+          now,
+        });
+        // A test delivery is tried once and never moves the webhook's status.
+        const final: Outcome = isTest(job)
+          ? { status: result.ok ? 'SUCCEEDED' : 'FAILED', nextAttemptAt: null }
+          : outcome;
+        return [job.delivery.id, final];
+      }),
+    );
+
+    const attempts: DeliveryAttempt[] = jobs.map((job) => ({
+      id: newId(),
+      tenantId: job.delivery.tenantId,
+      deliveryId: job.delivery.id,
+      webhookId: webhook.id,
+      attemptNumber: job.delivery.attemptCount + 1,
+      status: (outcomes.get(job.delivery.id) as Outcome).status,
+      startedAt,
+      durationMs: sent.durationMs,
+      requestUrl: prepared?.request.url ?? webhook.config.endpoint,
+      requestHeaders: prepared?.shownHeaders ?? {},
+      requestBody: prepared?.request.body ?? '',
+      storedBody: compactBody(prepared?.request.body ?? '', job.event.data),
+      responseStatus: sent.statusCode,
+      responseHeaders: sent.headers,
+      responseBody: sent.body,
+      errorKind: result.ok ? null : result.kind,
+      errorMessage: result.ok ? null : result.message,
+    }));
+
+    const counted = jobs.filter((j) => !isTest(j));
+    const webhookStatus = await recorder.record({
+      webhook: stored,
+      jobs,
+      attempts,
+      outcomes,
+      result,
+      statusCode: sent.statusCode,
+      counted,
+      now,
+      traceparent,
+    });
+    if (rest.length) await giveBackRest(stored, rest);
+    if (span) {
+      const first = attempts[0] as DeliveryAttempt;
+      span.setAttributes({
+        'hookline.webhook.id': encodeGlobalId('Webhook', webhook.id),
+        'hookline.webhook.type': webhook.webhookType,
+        'hookline.delivery.ids': jobs.map((j) => encodeGlobalId('Delivery', j.delivery.id)),
+        'hookline.delivery.status': first.status,
+        'hookline.delivery.attempt': first.attemptNumber,
+        'http.request.method': 'POST',
+        ...(sent.statusCode === null ? {} : { 'http.response.status_code': sent.statusCode }),
+        ...(result.ok ? {} : { 'error.type': result.kind }),
+      });
+      if (!result.ok) tracing?.fail(span, result.message);
+    }
+    logger.debug(
+      {
+        webhookId: encodeGlobalId('Webhook', webhook.id),
+        deliveryIds: jobs.map((j) => encodeGlobalId('Delivery', j.delivery.id)),
+        statusCode: sent.statusCode,
+        errorKind: result.ok ? null : result.kind,
+        durationMs: sent.durationMs,
+        outcome: (outcomes.get((jobs[0] as DeliveryJob).delivery.id) as Outcome)
+          .status satisfies DeliveryStatus,
+      },
+      'delivery attempt',
+    );
+    return { webhookId: webhook.id, attempts, webhookStatus };
+  }
+
   return {
     async deliver(stored, claimed, onSent) {
-      const { webhook } = stored;
       const startedAt = clock();
       const due = await discardExpired(stored, claimed, startedAt);
       if (!due.length) {
         onSent?.();
-        return { webhookId: webhook.id, attempts: [], webhookStatus: null };
+        return { webhookId: stored.webhook.id, attempts: [], webhookStatus: null };
       }
-
-      // The deliveries this attempt is for: all, unless the batch's body would pass the limit.
-      let jobs = due;
-      let prepared: PreparedRequest | null = null;
-      let sent: SendResult;
-      try {
-        prepared = await buildRequest(
-          stored,
-          due.map((j) => j.event),
-          {
-            // The first delivery's id names the message; for a single delivery (the default) it
-            // is the delivery id, the same on every retry, which receivers use to drop duplicates.
-            messageId: encodeGlobalId('Delivery', (due[0] as DeliveryJob).delivery.id),
-            now: startedAt,
-            renderers,
-            maxBytes,
-          },
-        );
-        jobs = due.slice(0, prepared.events);
-        sent = await sender.send(prepared.request);
-      } catch (error) {
-        let failure: SendResult['error'];
-        if (error instanceof BodyTooLarge) {
-          // The first event alone is too large; the others of a batch may still fit without it.
-          jobs = due.slice(0, 1);
-          failure = {
-            kind: 'PAYLOAD_TOO_LARGE',
-            message:
-              `not sent: the request body would be larger than ${error.maxBytes} bytes, the limit ` +
-              'HOOKLINE_MAX_REQUEST_BYTES sets (the event, or what the webhook makes of it, is too big); ' +
-              'it is not retried, as the same event would make the same body',
-          };
-        } else {
-          const message =
-            error instanceof SecretUnavailable
-              ? error.message
-              : `could not build the request: ${(error as Error).message}`;
-          failure = { kind: 'CONFIGURATION', message };
-        }
-        sent = { statusCode: null, headers: null, body: null, durationMs: 0, error: failure };
-      }
-      const rest = due.slice(jobs.length);
-      onSent?.();
-      const now = clock();
-      const result = toAttemptResult(sent, now);
-      const isTest = (job: DeliveryJob) => job.event.eventType === TEST_EVENT_TYPE;
-      const outcomes = new Map<string, Outcome>(
-        jobs.map((job) => {
-          const outcome = decideOutcome({
-            result,
-            attemptInSchedule: job.delivery.attemptCount - job.delivery.scheduleStart + 1,
-            createdAt: discardBase(job),
-            policy: webhook.retryPolicy,
-            now,
-          });
-          // A test delivery is tried once and never moves the webhook's status.
-          const final: Outcome = isTest(job)
-            ? { status: result.ok ? 'SUCCEEDED' : 'FAILED', nextAttemptAt: null }
-            : outcome;
-          return [job.delivery.id, final];
-        }),
-      );
-
-      const attempts: DeliveryAttempt[] = jobs.map((job) => ({
-        id: newId(),
-        tenantId: job.delivery.tenantId,
-        deliveryId: job.delivery.id,
-        webhookId: webhook.id,
-        attemptNumber: job.delivery.attemptCount + 1,
-        status: (outcomes.get(job.delivery.id) as Outcome).status,
-        startedAt,
-        durationMs: sent.durationMs,
-        requestUrl: prepared?.request.url ?? webhook.config.endpoint,
-        requestHeaders: prepared?.shownHeaders ?? {},
-        requestBody: prepared?.request.body ?? '',
-        storedBody: compactBody(prepared?.request.body ?? '', job.event.data),
-        responseStatus: sent.statusCode,
-        responseHeaders: sent.headers,
-        responseBody: sent.body,
-        errorKind: result.ok ? null : result.kind,
-        errorMessage: result.ok ? null : result.message,
-      }));
-
-      const counted = jobs.filter((j) => !isTest(j));
-      const webhookStatus = await recorder.record({
-        webhook: stored,
-        jobs,
-        attempts,
-        outcomes,
-        result,
-        statusCode: sent.statusCode,
-        counted,
-        now,
-      });
-      if (rest.length) await giveBackRest(stored, rest);
-      logger.debug(
-        {
-          webhookId: encodeGlobalId('Webhook', webhook.id),
-          deliveryIds: jobs.map((j) => encodeGlobalId('Delivery', j.delivery.id)),
-          statusCode: sent.statusCode,
-          errorKind: result.ok ? null : result.kind,
-          durationMs: sent.durationMs,
-          outcome: (outcomes.get((jobs[0] as DeliveryJob).delivery.id) as Outcome)
-            .status satisfies DeliveryStatus,
-        },
-        'delivery attempt',
-      );
-      return { webhookId: webhook.id, attempts, webhookStatus };
+      return tracedAttempt(stored, due, startedAt, onSent);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type Database, reconnectDelay } from '../db/client.js';
 import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
 import type { Logger } from '../logger.js';
+import type { Tracing } from '../tracing/tracing.js';
 import { WEBHOOKS_CHANNEL } from '../webhooks/cache.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import type { Deliverer, DeliveryJob, DeliveryReport } from './deliver.js';
@@ -31,6 +32,8 @@ export interface DispatcherOptions {
    * maxInFlight), so that one tenant's endpoints, however slow, never hold every slot.
    */
   tenantReserve?: number;
+  /** A span per claim round that claimed something or failed (null: off). */
+  tracing?: Tracing | null;
 }
 
 /**
@@ -97,6 +100,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const reserve = Math.min(maxInFlight - 1, options.tenantReserve ?? Math.floor(maxInFlight / 8));
   /** What one tenant may hold here at once (in flight and waiting), so others can always be claimed. */
   const tenantHoldCap = 2 * (maxInFlight - reserve);
+  const tracing = options.tracing ?? null;
 
   let running = false;
   let pumping = false;
@@ -202,14 +206,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     for (const [id, held] of waiting) busy[id] = (busy[id] ?? perWebhookHeld) - held.length;
     const tenantRoom: Record<string, number> = {};
     for (const [tenant, held] of tenantHeld) tenantRoom[tenant] = Math.max(0, tenantHoldCap - held);
-    const claimed = await claimDue(database, {
-      workerId,
-      requests: room,
-      perWebhook: perWebhookHeld,
-      busy,
-      leaseMarginMs,
-      tenantRoom,
-    });
+    const startedAt = performance.now();
+    let claimed: Awaited<ReturnType<typeof claimDue>>;
+    try {
+      claimed = await claimDue(database, {
+        workerId,
+        requests: room,
+        perWebhook: perWebhookHeld,
+        busy,
+        leaseMarginMs,
+        tenantRoom,
+      });
+    } catch (error) {
+      if (tracing) traceClaim(tracing, startedAt, room, [], error as Error);
+      throw error;
+    }
+    if (tracing && claimed.length) traceClaim(tracing, startedAt, room, claimed, null);
     for (const [id, left] of Object.entries(busy)) if (left <= 0) backlogged.add(id);
     for (const [tenant, left] of Object.entries(tenantRoom)) if (left <= 0) tenantLimited.add(tenant);
     if (!claimed.length) {
@@ -250,6 +262,36 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // Something was due, so more may be: claim again until a round finds nothing.
     again = true;
     return true;
+  }
+
+  /**
+   * The span of a round, recorded once it is over: an idle dispatcher's empty rounds (one every
+   * HOOKLINE_POLL_MS) would be most of a trace store's spans and say nothing. A new trace,
+   * linked to the publishes of what it claimed (the first 32).
+   */
+  function traceClaim(
+    tracing: Tracing,
+    startTime: number,
+    room: number,
+    claimed: Awaited<ReturnType<typeof claimDue>>,
+    error: Error | null,
+  ) {
+    const links = [
+      ...new Set(claimed.flatMap(({ event }) => (event.traceparent ? [event.traceparent] : []))),
+    ];
+    const span = tracing.start('hookline.claim', {
+      parent: null,
+      startTime,
+      links: links.slice(0, 32),
+      attributes: {
+        'hookline.claim.room': room,
+        'hookline.claim.deliveries': claimed.length,
+        'hookline.claim.webhooks': new Set(claimed.map((c) => c.webhook.webhook.id)).size,
+        'hookline.worker.id': workerId,
+      },
+    });
+    if (error) tracing.fail(span, error.message);
+    span.end();
   }
 
   /**

@@ -6,6 +6,7 @@ import { isOperational, type NewEvent } from '../events/model.js';
 import { publishIn } from '../events/publish.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Logger } from '../logger.js';
+import { traced, type Tracing } from '../tracing/tracing.js';
 import { type LiveMessage, livePayloads, notifyLive } from '../pubsub/live.js';
 import type { WebhookStatus } from '../webhooks/model.js';
 import { findWebhooksByIds, type StoredWebhook } from '../webhooks/repository.js';
@@ -34,6 +35,8 @@ export interface Recording {
   /** Jobs that count for the webhook's health (not test deliveries). */
   counted: DeliveryJob[];
   now: Date;
+  /** The attempt's span (tracing on): the write's span is its child, or linked to it in a batch. */
+  traceparent?: string | null;
 }
 
 export interface Recorder {
@@ -101,8 +104,10 @@ export function createRecorder(deps: {
   workerId: string;
   logger: Logger;
   health: HealthPolicy;
+  tracing?: Tracing | null;
 }): Recorder {
   const { database, workerId, logger, health } = deps;
+  const tracing = deps.tracing ?? null;
   // Every delivery is recorded here, so this is where the delivery tables' growth is seen.
   // Only the columns the claim's plans hang on: every column (the text and timestamps the
   // claim never filters on) made each ANALYZE a stall of tens of ms on PGlite, where it runs in
@@ -140,11 +145,35 @@ export function createRecorder(deps: {
    */
   async function writeAll(batch: Pending[]) {
     const recordings = batch.map((p) => p.recording);
-    const statuses = recordings.every(succeededHealthy)
-      ? await writeSucceeded(recordings)
-      : await writeTransaction(recordings);
+    const succeeded = recordings.every(succeededHealthy);
+    const write = () => (succeeded ? writeSucceeded(recordings) : writeTransaction(recordings));
+    const statuses = tracing ? await tracedWrite(tracing, recordings, succeeded, write) : await write();
     batch.forEach((p, i) => p.resolve(statuses[i] ?? null));
     statistics.changed(batch.reduce((n, p) => n + p.recording.attempts.length, 0));
+  }
+
+  /** One span per write: a child of its first request's attempt span, linked to the others'. */
+  function tracedWrite<T>(
+    tracing: Tracing,
+    recordings: Recording[],
+    succeeded: boolean,
+    write: () => Promise<T>,
+  ) {
+    const [parent = null, ...links] = recordings.flatMap((r) => (r.traceparent ? [r.traceparent] : []));
+    return traced(
+      tracing,
+      'hookline.record',
+      {
+        parent,
+        links,
+        attributes: {
+          'hookline.record.requests': recordings.length,
+          'hookline.record.attempts': recordings.reduce((n, r) => n + r.attempts.length, 0),
+          'hookline.record.kind': succeeded ? 'succeeded' : 'transaction',
+        },
+      },
+      write,
+    );
   }
 
   /**
@@ -251,7 +280,7 @@ export function createRecorder(deps: {
       }
     }
     for (const [tenant, events] of failing) {
-      await publishIn(tx, tenant, events, (recordings[0] as Recording).now);
+      await publishIn(tx, tenant, events, (recordings[0] as Recording).now, { tracing });
     }
     await notifyLive(tx, live);
     return statuses;

@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import type { Tracing } from '../tracing/tracing.js';
 import type { Database } from '../db/client.js';
 import { newId } from '../ids.js';
 import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';
@@ -54,11 +55,14 @@ export function createAuditLog({
   database,
   clusterId,
   webhooks,
+  tracing = null,
 }: {
   database: Database;
   clusterId: string;
   /** The process's cache of the webhooks publishes match. */
   webhooks?: WebhookSource;
+  /** A span per audit record's publish (null: tracing is off). */
+  tracing?: Tracing | null;
 }) {
   const source = webhooks ?? readWebhooks(database.db);
   return {
@@ -103,7 +107,7 @@ export function createAuditLog({
           },
         ],
         now,
-        { webhooks: source },
+        { webhooks: source, tracing },
       );
     },
   };

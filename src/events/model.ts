@@ -27,10 +27,12 @@ export interface HooklineEvent {
   occurredAt: Date;
   createdAt: Date;
   idempotencyKey: string | null;
+  /** The W3C traceparent of the publish when tracing was on: the deliveries' requests continue its trace. */
+  traceparent: string | null;
 }
 
-/** What a producer hands in; the publisher adds id, tenant and times. */
-export type NewEvent = Omit<HooklineEvent, 'id' | 'tenantId' | 'createdAt' | 'occurredAt'> & {
+/** What a producer hands in; the publisher adds id, tenant, times and the trace. */
+export type NewEvent = Omit<HooklineEvent, 'id' | 'tenantId' | 'createdAt' | 'occurredAt' | 'traceparent'> & {
   occurredAt?: Date | null;
 };
 

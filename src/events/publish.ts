@@ -3,6 +3,7 @@ import type { Delivery } from '../deliveries/model.js';
 import { insertedDelivery, type NewDelivery } from '../deliveries/repository.js';
 import type { Handoff } from '../dispatcher/dispatcher.js';
 import { newId } from '../ids.js';
+import { type Span, traced, type Tracing } from '../tracing/tracing.js';
 import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import { webhookMatches } from './matching.js';
@@ -34,15 +35,39 @@ export async function publishIn(
   tenantId: string,
   inputs: NewEvent[],
   now: Date,
-  options: { handoff?: Handoff | undefined; webhooks?: WebhookSource | undefined } = {},
+  options: PublishOptions = {},
+): Promise<Published[]> {
+  if (!options.tracing) return publishTraced(db, tenantId, inputs, now, options, undefined);
+  // A child of the span current here (the GraphQL operation's, for publishEvent).
+  return traced(options.tracing, 'hookline.publish', { kind: 'producer' }, (span) =>
+    publishTraced(db, tenantId, inputs, now, options, span),
+  );
+}
+
+export interface PublishOptions {
+  handoff?: Handoff | undefined;
+  webhooks?: WebhookSource | undefined;
+  /** Spans of the publish, and the trace its deliveries' requests continue (when on). */
+  tracing?: Tracing | null | undefined;
+}
+
+async function publishTraced(
+  db: Db,
+  tenantId: string,
+  inputs: NewEvent[],
+  now: Date,
+  options: PublishOptions,
+  span: Span | undefined,
 ): Promise<Published[]> {
   const { handoff, webhooks = readWebhooks(db) } = options;
+  const traceparent = span && options.tracing ? options.tracing.traceparent(span) : null;
   const rows: HooklineEvent[] = inputs.map((input) => ({
     ...input,
     id: newId(),
     tenantId,
     occurredAt: input.occurredAt ?? now,
     createdAt: now,
+    traceparent,
   }));
   const ordinary = rows.filter((e) => !isAudit(e.eventType));
   const audit = rows.filter((e) => isAudit(e.eventType));
@@ -93,6 +118,13 @@ export async function publishIn(
   const skipped = rows.filter((r) => !insertedIds.has(r.id));
   const earlier = await eventsByIdempotencyKey(db, tenantId, distinct(skipped.map((r) => r.idempotencyKey)));
   const byKey = new Map(earlier.map((e) => [e.idempotencyKey, e]));
+  span?.setAttributes({
+    'hookline.tenant.id': tenantId,
+    'hookline.event.count': rows.length,
+    'hookline.event.stored': insertedIds.size,
+    'hookline.delivery.count': newDeliveries.filter((d) => insertedIds.has(d.eventId)).length,
+    'hookline.delivery.handed_off': handedOff.length,
+  });
 
   const deliveriesByEvent = new Map<string, Delivery[]>();
   for (const d of newDeliveries) {

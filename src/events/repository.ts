@@ -50,6 +50,7 @@ export async function storeEvents(
     occurred_at: e.occurredAt.toISOString(),
     created_at: e.createdAt.toISOString(),
     idempotency_key: e.idempotencyKey,
+    traceparent: e.traceparent,
   }));
   const inserted = await preparedRows<{
     id: string;
@@ -62,13 +63,14 @@ export async function storeEvents(
     sql`
     with ev as (
       insert into events (id, tenant_id, event_type, entity_type, entity_id, entity_fqn, cluster,
-        namespace, actor, level, changed_fields, data, occurred_at, created_at, idempotency_key)
+        namespace, actor, level, changed_fields, data, occurred_at, created_at, idempotency_key,
+        traceparent)
       select id, tenant_id, event_type, entity_type, entity_id, entity_fqn, cluster, namespace,
-        actor, level, changed_fields, data, occurred_at, created_at, idempotency_key
+        actor, level, changed_fields, data, occurred_at, created_at, idempotency_key, traceparent
         from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r(id uuid, tenant_id text,
           event_type text, entity_type text, entity_id text, entity_fqn text, cluster text,
           namespace text, actor jsonb, level text, changed_fields jsonb, data jsonb,
-          occurred_at timestamptz, created_at timestamptz, idempotency_key text)
+          occurred_at timestamptz, created_at timestamptz, idempotency_key text, traceparent text)
          -- An idempotency key is unique within a day by each partition's index (the conflict
          -- below); an earlier day's event with the key is looked for here.
          where r.idempotency_key is null

@@ -4,6 +4,7 @@ import type { Database } from '../db/client.js';
 import type { Handoff } from '../dispatcher/dispatcher.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import type { WebhookSource } from '../webhooks/cache.js';
+import type { Tracing } from '../tracing/tracing.js';
 import type { EventLevel } from '../webhooks/model.js';
 import { builtInEventTypes, type NewEvent } from './model.js';
 import { type Published, publishIn } from './publish.js';
@@ -36,6 +37,7 @@ export function createEventService({
   database,
   handoff,
   webhooks,
+  tracing = null,
   clock = () => new Date(),
 }: {
   database: Database;
@@ -43,6 +45,8 @@ export function createEventService({
   handoff?: Handoff;
   /** The process's cache of the webhooks publishes match. */
   webhooks?: WebhookSource;
+  /** A span per publish, and the trace carried to the deliveries' requests (null: off). */
+  tracing?: Tracing | null;
   clock?: () => Date;
 }) {
   const { db } = database;
@@ -79,7 +83,7 @@ export function createEventService({
           parsed[0]?.tenantId as string,
           parsed.map((p) => p.event),
           now,
-          { handoff, webhooks },
+          { handoff, webhooks, tracing },
         );
       }
       return db.transaction(async (tx) => {
@@ -87,7 +91,7 @@ export function createEventService({
         for (const tenantId of tenants) {
           const positions = parsed.flatMap((p, i) => (p.tenantId === tenantId ? [i] : []));
           const events = positions.map((i) => (parsed[i] as (typeof parsed)[number]).event);
-          const published = await publishIn(tx, tenantId, events, now);
+          const published = await publishIn(tx, tenantId, events, now, { tracing });
           positions.forEach((position, k) => {
             out[position] = published[k] as Published;
           });
