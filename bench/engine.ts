@@ -94,7 +94,12 @@ async function waitRecorded(url: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {
-      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from delivery_queue`;
+      // The open deliveries: the queue table's rows (before engine v2, the deliveries table's open ones).
+      const [row] = await sql<{ n: number }[]>`
+        select case when to_regclass('delivery_queue') is not null
+                    then (select count(*)::int from delivery_queue)
+                    else (select count(*)::int from deliveries
+                           where status in ('PENDING', 'AWAITING_RETRY', 'IN_FLIGHT')) end as n`;
       if (row?.n === 0) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -237,7 +237,8 @@ export async function startHookline(
   env: Record<string, string> = {},
   role: 'all' | 'api' | 'worker' = 'all',
 ): Promise<HooklineProcess> {
-  const bin = fileURLToPath(new URL('../bin/hookline.js', import.meta.url));
+  // BENCH_HOOKLINE_BIN=<path of a cli.js> runs another build (an earlier commit's) for a before/after.
+  const bin = process.env.BENCH_HOOKLINE_BIN ?? fileURLToPath(new URL('../bin/hookline.js', import.meta.url));
   // BENCH_PROFILE=dir writes a CPU profile of each Hookline process there (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]

@@ -14,6 +14,8 @@ export interface RetentionDrop {
   /** Publish-to-receipt latency, ms: before the drop, and of the events published during it. */
   before: { p50: number; p99: number; max: number };
   during: { p50: number; p99: number; max: number; count: number };
+  /** Publishes that failed (none expected). */
+  errors: string[];
 }
 
 const DAY = '2026-01-15';
@@ -24,7 +26,8 @@ export async function retentionDrop(
   rows: number,
 ): Promise<RetentionDrop> {
   const database = await freshDatabase(adminUrl);
-  const hookline = await startHookline(database.url);
+  // Its own upkeep must not drop the day first (it is older than the default 30 days).
+  const hookline = await startHookline(database.url, { HOOKLINE_RETENTION_DAYS: '3650' });
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   const db = await openDatabase({ kind: 'postgres', url: database.url });
   try {
@@ -56,22 +59,31 @@ export async function retentionDrop(
     const latencies = { before: [] as number[], during: [] as number[] };
     const state: { phase: 'before' | 'during' | 'done' } = { phase: 'before' };
     let n = 0;
+    const errors: string[] = [];
     const publishing = (async () => {
       while (state.phase !== 'done') {
         const i = n++;
         const sent = Date.now();
         const which = state.phase;
-        await gql(
-          hookline.url,
-          `mutation($input: PublishEventInput!) { publishEvent(input: $input) { id } }`,
-          {
-            input: { eventType: 'order.paid', entityId: `r-${i}` },
-          },
-        );
+        try {
+          await gql(
+            hookline.url,
+            `mutation($input: PublishEventInput!) { publishEvent(input: $input) { id } }`,
+            {
+              input: { eventType: 'order.paid', entityId: `r-${i}` },
+            },
+          );
+        } catch (error) {
+          // Counted, not fatal: a refused publish is a finding of the run.
+          errors.push(`${which}: ${(error as Error).message} (${String((error as Error).cause)})`);
+          n--;
+          continue;
+        }
         await receiver.waitFor(i + 1, 30_000);
         latencies[which as 'before' | 'during'].push(Date.now() - sent);
       }
     })();
+    publishing.catch(() => {});
     await new Promise((r) => setTimeout(r, 3000));
     const partition = (await listPartitions(db)).find(
       (p) => p.name === `delivery_history_${DAY.replaceAll('-', '')}`,
@@ -79,12 +91,14 @@ export async function retentionDrop(
     if (!partition) throw new Error('no partition to drop');
     state.phase = 'during';
     const started = performance.now();
-    await dropPartition(db, partition);
+    try {
+      await dropPartition(db, partition);
+    } finally {
+      // The publishing loop ends however the drop went, so that its error is the one reported.
+      state.phase = 'done';
+      await publishing.catch(() => {});
+    }
     const dropMs = performance.now() - started;
-    // The publishes that overlapped the drop, and one more.
-    await new Promise((r) => setTimeout(r, 200));
-    state.phase = 'done';
-    await publishing;
     const stats = (values: number[]) => {
       const s = summary([...values].sort((a, b) => a - b));
       return { p50: s.p50, p99: s.p99, max: s.max };
@@ -94,6 +108,7 @@ export async function retentionDrop(
       dropMs: round(dropMs, 0),
       before: stats(latencies.before),
       during: { ...stats(latencies.during), count: latencies.during.length },
+      errors,
     };
   } finally {
     await db.close();
