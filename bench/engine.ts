@@ -95,11 +95,13 @@ async function waitRecorded(url: string, timeoutMs: number) {
   try {
     while (Date.now() < deadline) {
       // The open deliveries: the queue table's rows (before engine v2, the deliveries table's open ones).
-      const [row] = await sql<{ n: number }[]>`
-        select case when to_regclass('delivery_queue') is not null
-                    then (select count(*)::int from delivery_queue)
-                    else (select count(*)::int from deliveries
-                           where status in ('PENDING', 'AWAITING_RETRY', 'IN_FLIGHT')) end as n`;
+      const [{ v2 }] = (await sql`select to_regclass('delivery_queue') is not null as v2`) as unknown as [
+        { v2: boolean },
+      ];
+      const [row] = v2
+        ? await sql<{ n: number }[]>`select count(*)::int as n from delivery_queue`
+        : await sql<{ n: number }[]>`select count(*)::int as n from deliveries
+                                      where status in ('PENDING', 'AWAITING_RETRY', 'IN_FLIGHT')`;
       if (row?.n === 0) return;
       await new Promise((r) => setTimeout(r, 100));
     }
