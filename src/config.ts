@@ -5,8 +5,6 @@ import { validateAllowList } from './dispatcher/targets.js';
 import { type Role, roles } from './auth/principal.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
 import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
-import { defaultLabelLimits, type LabelLimits } from './metrics.js';
-import { samplers, type TracingConfig } from './tracing/tracing.js';
 
 /**
  * `embedded`: the default, a PostgreSQL server that Hookline runs itself in its data directory
@@ -70,6 +68,46 @@ export interface Config {
   /** OpenTelemetry by the standard OTEL_* variables; null (off) unless an OTLP endpoint is set. */
   tracing: TracingConfig | null;
 }
+
+/** The limits of /metrics labels' cardinality (metrics.ts keeps to them). */
+export interface LabelLimits {
+  /** Distinct operation names given a series of their own; later ones are `(other)`. */
+  operationNames: number;
+  /** Distinct webhooks given a series of their own; later ones are `(other)`. */
+  webhooks: number;
+}
+
+export const defaultLabelLimits: LabelLimits = { operationNames: 100, webhooks: 100 };
+
+/** OpenTelemetry as the standard OTEL_* variables set it (tracing/ starts it). */
+export interface TracingConfig {
+  /** Where spans are POSTed: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+  url: string;
+  protocol: 'http/protobuf' | 'http/json';
+  headers: Record<string, string>;
+  timeoutMs: number | undefined;
+  compression: 'gzip' | 'none' | undefined;
+  serviceName: string;
+  resourceAttributes: Record<string, string>;
+  sampler: { name: Sampler; arg: number | undefined };
+  /** OTEL_BSP_*: the batch span processor's delay, queue and batch sizes, and export timeout. */
+  batch: {
+    scheduledDelayMillis?: number;
+    maxQueueSize?: number;
+    maxExportBatchSize?: number;
+    exportTimeoutMillis?: number;
+  };
+}
+
+export const samplers = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type Sampler = (typeof samplers)[number];
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];

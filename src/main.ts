@@ -25,9 +25,10 @@ import { createLiveService, type LiveService } from './pubsub/subscriptions.js';
 import { createLogger, type Logger } from './logger.js';
 import { startTracing } from './tracing/tracing.js';
 import { createWebhookCache, type WebhookCache } from './webhooks/cache.js';
-import { analyzeWebhooks } from './webhooks/repository.js';
+import { analyzeWebhooks, findWebhooksByIds } from './webhooks/repository.js';
 import { applyEnvWebhook } from './webhooks/env.js';
-import { createWebhookService } from './webhooks/service.js';
+import { createWebhookService, disableUnhealthy } from './webhooks/service.js';
+import { publishIn } from './events/publish.js';
 
 export const roles = ['all', 'api', 'worker'] as const;
 export type Role = (typeof roles)[number];
@@ -112,6 +113,17 @@ export async function serve(
       health: config.health,
       maxRequestBytes: config.maxRequestBytes,
       tracing,
+      // The engine reports up through these; it imports neither events/ nor webhooks/.
+      reports: {
+        deliveriesFailing: async (tx, tenantId, events, now, tracing) => {
+          await publishIn(tx, tenantId, events, now, { tracing });
+        },
+        disableUnhealthy: async (tx, webhookId, now, probeAfterSeconds) => {
+          const [current] = await findWebhooksByIds(tx, [webhookId]);
+          if (current) await disableUnhealthy(tx, current, now, probeAfterSeconds);
+          return current !== undefined;
+        },
+      },
     });
 
     if (role !== 'api') {

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { defaultLabelLimits, type LabelLimits } from './config.js';
 import type { DeliveryReport } from './dispatcher/deliver.js';
 import { encodeGlobalId } from './ids.js';
 
@@ -18,15 +19,6 @@ export interface OperationRecord {
   outcome: 'ok' | 'error' | 'rejected';
   seconds: number;
 }
-
-export interface LabelLimits {
-  /** Distinct operation names given a series of their own; later ones are `(other)`. */
-  operationNames: number;
-  /** Distinct webhooks given a series of their own; later ones are `(other)`. */
-  webhooks: number;
-}
-
-export const defaultLabelLimits: LabelLimits = { operationNames: 100, webhooks: 100 };
 
 /**
  * The first `max` distinct values seen by this process keep their own label value; any later

@@ -1,3 +1,5 @@
+import type { HooklineEvent } from '../events/model.js';
+
 export const deliveryStatuses = [
   'PENDING',
   'IN_FLIGHT',
@@ -36,6 +38,12 @@ export interface Delivery {
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
+}
+
+/** A delivery with the event its request is built from, as the dispatcher sends it. */
+export interface DeliveryJob {
+  delivery: Delivery;
+  event: HooklineEvent;
 }
 
 export interface DeliveryAttempt {

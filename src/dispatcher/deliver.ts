@@ -1,7 +1,7 @@
 import type { Database } from '../db/client.js';
 import { notifyDispatchers } from '../deliveries/repository.js';
 import { compactBody } from '../deliveries/body.js';
-import type { Delivery, DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
+import type { Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus } from '../deliveries/model.js';
 import { type HooklineEvent, TEST_EVENT_TYPE } from '../events/model.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import type { Logger } from '../logger.js';
@@ -16,14 +16,9 @@ import { type AttemptResult, decideOutcome, type Outcome, parseRetryAfter } from
 import type { Sender, SendResult } from './send.js';
 import { buildRequest, type PreparedRequest } from './request.js';
 import { SecretUnavailable } from './signing.js';
-import { createRecorder } from './recorder.js';
+import { createRecorder, type EngineReports } from './recorder.js';
 import { releaseClaims } from './sql/claim.js';
 import { finishDeliveries } from './sql/complete.js';
-
-export interface DeliveryJob {
-  delivery: Delivery;
-  event: HooklineEvent;
-}
 
 export interface DeliveryReport {
   webhookId: string;
@@ -53,6 +48,8 @@ export interface DelivererDeps {
   health?: HealthPolicy;
   /** A span per attempt, continuing the publish's trace into the request (null: off). */
   tracing?: Tracing | null;
+  /** Where failing deliveries and webhooks disabled by the health rule are reported. */
+  reports: EngineReports;
 }
 
 function toAttemptResult(sent: SendResult, now: Date): AttemptResult {
@@ -82,6 +79,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     workerId,
     logger,
     health: deps.health ?? defaultHealthPolicy,
+    reports: deps.reports,
     tracing,
   });
 

@@ -3,15 +3,13 @@ import { createStatisticsKeeper } from '../db/statistics.js';
 import type { DeliveryAttempt } from '../deliveries/model.js';
 import { insertAttempts } from '../deliveries/repository.js';
 import { isOperational, type NewEvent } from '../events/model.js';
-import { publishIn } from '../events/publish.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { traced, type Tracing } from '../tracing/tracing.js';
 import { type LiveMessage, livePayloads, notifyLive } from '../pubsub/live.js';
 import type { WebhookStatus } from '../webhooks/model.js';
-import { findWebhooksByIds, type StoredWebhook } from '../webhooks/repository.js';
-import { disableUnhealthy } from '../webhooks/service.js';
-import type { DeliveryJob } from './deliver.js';
+import type { StoredWebhook } from '../webhooks/repository.js';
+import type { DeliveryJob } from '../deliveries/model.js';
 import { deliveryFailingEvent, type HealthPolicy, reportsFailing } from './health.js';
 import type { AttemptResult, Outcome } from './outcome.js';
 import {
@@ -99,14 +97,35 @@ interface Pending {
  * per webhook). An idle dispatcher writes each request at once; a busy one saves most of its
  * round trips to the database, which are what bound its throughput.
  */
+/**
+ * What the recorder reports to the rest of Hookline, inside the transaction that records it:
+ * the engine does not reach up into events or webhooks itself; `main` wires these to them.
+ */
+export interface EngineReports {
+  /** Publishes `delivery.failing` events of a tenant (deliveries failing past the health rule). */
+  deliveriesFailing(
+    tx: Db,
+    tenantId: string,
+    events: NewEvent[],
+    now: Date,
+    tracing: Tracing | null,
+  ): Promise<void>;
+  /**
+   * Turns a webhook off by the health rule and announces it DISABLED, reading it again under
+   * the recorder's lock (a user may have changed it since the claim); false when it is gone.
+   */
+  disableUnhealthy(tx: Db, webhookId: string, now: Date, probeAfterSeconds: number): Promise<boolean>;
+}
+
 export function createRecorder(deps: {
   database: Database;
   workerId: string;
   logger: Logger;
   health: HealthPolicy;
+  reports: EngineReports;
   tracing?: Tracing | null;
 }): Recorder {
-  const { database, workerId, logger, health } = deps;
+  const { database, workerId, logger, health, reports } = deps;
   const tracing = deps.tracing ?? null;
   // Every delivery is recorded here, so this is where the delivery tables' growth is seen.
   // Only the columns the claim's plans hang on: every column (the text and timestamps the
@@ -280,7 +299,7 @@ export function createRecorder(deps: {
       }
     }
     for (const [tenant, events] of failing) {
-      await publishIn(tx, tenant, events, (recordings[0] as Recording).now, { tracing });
+      await reports.deliveriesFailing(tx, tenant, events, (recordings[0] as Recording).now, tracing);
     }
     await notifyLive(tx, live);
     return statuses;
@@ -343,11 +362,9 @@ export function createRecorder(deps: {
       if (JSON.stringify(state) !== JSON.stringify(before)) await saveHealth(tx, id, state);
       const webhook = (recordings[i] as Recording).webhook.webhook;
       if (disable.has(id)) {
-        // Read again under the lock: a user may have changed it since the claim.
-        const [current] = await findWebhooksByIds(tx, [id]);
-        if (current) {
-          // disableUnhealthy announces DISABLED itself.
-          await disableUnhealthy(tx, current, (recordings[i] as Recording).now, health.probeAfterSeconds);
+        if (
+          await reports.disableUnhealthy(tx, id, (recordings[i] as Recording).now, health.probeAfterSeconds)
+        ) {
           statuses[i] = 'DISABLED';
           logger.warn(
             { webhookId: encodeGlobalId('Webhook', id), failingSince: state.failureDetails?.failingSince },

@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.js';
 import type { Delivery } from '../deliveries/model.js';
 import { insertedDelivery, type NewDelivery } from '../deliveries/repository.js';
-import type { Handoff } from '../dispatcher/dispatcher.js';
+import type { Handoff } from './handoff.js';
 import { newId } from '../ids.js';
 import { type Span, traced, type Tracing } from '../tracing/tracing.js';
 import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';

@@ -1,7 +1,7 @@
 import { allows, demand, webhookScope } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
-import type { Handoff } from '../dispatcher/dispatcher.js';
+import type { Handoff } from './handoff.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import type { WebhookSource } from '../webhooks/cache.js';
 import type { Tracing } from '../tracing/tracing.js';

@@ -24,7 +24,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from '../logger.js';
 import { version } from '../version.js';
-import type { StartOptions, Tracing, TracingConfig } from './tracing.js';
+import type { TracingConfig } from '../config.js';
+import type { StartOptions, Tracing } from './types.js';
 
 const kinds = {
   internal: SpanKind.INTERNAL,
