@@ -44,7 +44,8 @@ export async function hooklineLiveLogs(
 ): Promise<LiveLogs> {
   const { webhooks, perWebhook, perSecond, seconds } = options;
   const database = await freshDatabase(adminUrl);
-  const hookline = await startHookline(database.url);
+  // 500 subscriptions of one token: past the default cap of 100 a token.
+  const hookline = await startHookline(database.url, { HOOKLINE_MAX_SUBSCRIPTIONS_PER_TOKEN: '1000' });
   const subscribers = await forkBenchProcess<{ ready: true }>('./subscribers-process.ts');
   try {
     const ids = await createWebhooksInBatches(hookline.url, webhooks, (i) => ({
