@@ -294,11 +294,10 @@ export async function releaseClaims(
   ids?: { tenantId: string; id: string }[],
 ): Promise<number> {
   const named = ids
-    ? sql`and tenant_id = any (${jsonArray([...new Set(ids.map((d) => d.tenantId))], 'text')})
-          and id = any (${jsonArray(
-            ids.map((d) => d.id),
-            'uuid',
-          )})`
+    ? sql`and id = any (${jsonArray(
+        ids.map((d) => d.id),
+        'uuid',
+      )})`
     : sql``;
   const rows = await database.rows<{ id: string }>(sql`
     update delivery_queue

@@ -33,9 +33,8 @@ export function moveFinished(
        using jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
              as r(tenant_id text, id uuid, status text, attempted boolean, status_code int, error text, at timestamptz)
        where d.tenant_id = r.tenant_id and d.id = r.id
-         -- Spelled out for the primary key: a prepared statement's generic plan otherwise read
-         -- the whole queue for the few rows of the recordset.
-         and d.tenant_id = any (${jsonArray([...new Set(rows.map((r) => r.tenant_id))], 'text')})
+         -- Spelled out for the primary key (id first): a prepared statement's generic plan
+         -- otherwise read the whole queue for the few rows of the recordset.
          and d.id = any (${jsonArray(
            rows.map((r) => r.id),
            'uuid',
@@ -106,7 +105,6 @@ export async function finishDeliveries(
     })
     .where(
       and(
-        sql`${q.tenantId} = any (${jsonArray([...new Set(args.deliveries.map((d) => d.tenantId))], 'text')})`,
         sql`${q.id} = any (${jsonArray(
           args.deliveries.map((d) => d.id),
           'uuid',
