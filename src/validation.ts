@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { z as zod } from 'zod';
 import { badInput } from './errors.js';
+import { rememberJsonText } from './json-text.js';
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -69,12 +70,52 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, index?: numb
   });
 }
 
-/** A JSON value of at most `maxBytes` once serialised (event data, templates). */
+/**
+ * What a walk of a JSON value finds that its text cannot say: whether it nests deeper than
+ * `maxDepth`, and whether any object lacks a prototype (the JSON scalar builds those from
+ * inline literals, which drizzle cannot bind).
+ */
+function jsonShape(value: unknown, maxDepth: number, depth = 0): 'deep' | 'bare' | 'plain' {
+  if (depth > maxDepth) return 'deep';
+  if (value === null || typeof value !== 'object') return 'plain';
+  let shape: 'bare' | 'plain' = Object.getPrototypeOf(value) === null ? 'bare' : 'plain';
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    const inner = jsonShape(item, maxDepth, depth + 1);
+    if (inner === 'deep') return inner;
+    if (inner === 'bare') shape = inner;
+  }
+  return shape;
+}
+
+/**
+ * A NUL or an unpaired surrogate in serialised JSON: JSON.stringify writes both as \u escapes
+ * (and nothing else as these), so an escape not itself escaped (an odd run of backslashes) is one.
+ */
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/;
+
+/**
+ * A JSON value of at most `maxBytes` once serialised (event data, templates), checked on its
+ * text: one serialisation, which is remembered (`jsonText`) for storing it.
+ */
 export const jsonOfAtMost = (maxBytes: number, maxDepth = 32) =>
-  jsonValue(maxDepth).refine(
-    (value) => value === undefined || Buffer.byteLength(JSON.stringify(value), 'utf8') <= maxBytes,
-    { message: `must be at most ${maxBytes / 1024} KiB as JSON` },
-  );
+  zod.unknown().transform((value, ctx) => {
+    if (value === undefined) return value;
+    const shape = jsonShape(value, maxDepth);
+    if (shape === 'deep') {
+      ctx.addIssue({ code: 'custom', message: `must not nest deeper than ${maxDepth} levels` });
+      return zod.NEVER;
+    }
+    const serialised = JSON.stringify(value);
+    if (UNSTORABLE_ESCAPE.test(serialised)) {
+      ctx.addIssue({ code: 'custom', message: UNSTORABLE });
+      return zod.NEVER;
+    }
+    if (Buffer.byteLength(serialised, 'utf8') > maxBytes) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${maxBytes / 1024} KiB as JSON` });
+      return zod.NEVER;
+    }
+    return rememberJsonText(shape === 'bare' ? JSON.parse(serialised) : value, serialised);
+  });
 
 /** PostgreSQL has no year 0 and JavaScript dates reach far past what anyone means: years 1 to 9999. */
 export const inDateRange = (d: Date) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;

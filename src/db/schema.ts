@@ -3,6 +3,7 @@ import {
   boolean,
   index,
   integer,
+  json,
   jsonb,
   pgTable,
   pgView,
@@ -162,10 +163,12 @@ export const events = pgTable(
     entityFqn: text('entity_fqn'),
     cluster: text('cluster'),
     namespace: text('namespace'),
-    actor: jsonb('actor').$type<EventActor>(),
+    // json, not jsonb: kept as the text published (its key order is the one every request of
+    // the event carries), stored without being parsed into a tree, and returned as it is.
+    actor: json('actor').$type<EventActor>(),
     level: text('level').notNull(),
-    changedFields: jsonb('changed_fields').$type<ChangedField[]>().notNull(),
-    data: jsonb('data'),
+    changedFields: json('changed_fields').$type<ChangedField[]>().notNull(),
+    data: json('data'),
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     idempotencyKey: text('idempotency_key'),

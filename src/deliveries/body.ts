@@ -1,16 +1,19 @@
+import { jsonText } from '../json-text.js';
+
 /**
  * A request body as stored: most formats (GENERIC, CUSTOM templates, audit records) carry the
  * event's `data` verbatim, and the event is stored already, so the body is kept with that part
  * left out, marked by U+0001 (which JSON text never holds raw): `\u0001<before>\u0001<after>`.
  * A body without the data, or with the mark in it, is kept as it is. The data is put back from
- * the stored event when the body is read; both sides serialize the event as stored (jsonb,
- * read back), so the bytes are the ones that were sent.
+ * the stored event when the body is read: the event is stored as the JSON text it was
+ * published as, and serialising it read back gives that text again, so the bytes are the ones
+ * that were sent.
  */
 const MARK = '\u0001';
 /** Below this, leaving the data out saves less than the mark and the read cost. */
 const MIN_DATA_CHARS = 64;
 
-const dataText = (data: unknown) => (data === undefined || data === null ? null : JSON.stringify(data));
+const dataText = (data: unknown) => (data === undefined || data === null ? null : jsonText(data));
 
 export function compactBody(body: string, data: unknown): string {
   const text = dataText(data);

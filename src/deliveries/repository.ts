@@ -80,7 +80,7 @@ export function deliveriesInsert(rows: NewDelivery[]): SQL {
       leased_by, created_at, updated_at)
     select id, tenant_id, event_id, webhook_id, status, next_attempt_at, lease_until, leased_by,
       created_at, updated_at
-      from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r(id uuid, tenant_id text,
+      from json_to_recordset(${JSON.stringify(records)}::json) as r(id uuid, tenant_id text,
         event_id uuid, webhook_id uuid, status text, next_attempt_at timestamptz,
         lease_until timestamptz, leased_by text, created_at timestamptz, updated_at timestamptz)`;
 }
@@ -316,7 +316,9 @@ export function attemptsInsert(rows: DeliveryAttempt[]): SQL {
     select id, tenant_id, delivery_id, webhook_id, attempt_number, status, started_at, duration_ms,
       request_url, request_headers, request_body, response_status, response_headers, response_body,
       error_kind, error_message
-      from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r(id uuid, tenant_id text,
+      -- json, not jsonb: PostgreSQL only checks the text, where jsonb would first build a tree
+      -- of every attempt (bodies included) to take each one apart again.
+      from json_to_recordset(${JSON.stringify(records)}::json) as r(id uuid, tenant_id text,
         delivery_id uuid, webhook_id uuid, attempt_number int, status text, started_at timestamptz,
         duration_ms int, request_url text, request_headers jsonb, request_body text,
         response_status int, response_headers jsonb, response_body text, error_kind text,

@@ -9,7 +9,7 @@ import type { StoredWebhook } from '../webhooks/repository.js';
 import { webhookMatches } from './matching.js';
 import { type HooklineEvent, isAudit, type NewEvent } from './model.js';
 import { type Match, notifiedMatches } from './recipients.js';
-import { eventsByIdempotencyKey, type StoredBody, storeEvents } from './repository.js';
+import { eventsByIdempotencyKey, storeEvents } from './repository.js';
 
 export interface Published {
   event: HooklineEvent;
@@ -106,10 +106,9 @@ async function publishTraced(
     updatedAt: now,
   }));
   const handedOff = handoff ? reserveRequests(handoff, candidates, newDeliveries) : [];
-  let insertedIds: Map<string, StoredBody>;
+  let insertedIds: Set<string>;
   try {
-    const readBack = new Set(handedOff.flatMap((h) => h.deliveries.map((d) => d.eventId)));
-    insertedIds = await storeEvents(db, rows, newDeliveries, [...readBack]);
+    insertedIds = await storeEvents(db, rows, newDeliveries);
   } catch (error) {
     for (const { stored } of handedOff) handoff?.release(stored);
     throw error;
@@ -176,20 +175,17 @@ function reserveRequests(handoff: Handoff, candidates: StoredWebhook[], newDeliv
 }
 
 /**
- * Sends the reserved requests whose deliveries were stored, built from the events as stored;
- * gives back the others' slots.
+ * Sends the reserved requests whose deliveries were stored, built from the events as published
+ * (stored as that very JSON text, so a retry read from the table sends the same bytes); gives
+ * back the others' slots.
  */
 function launchRequests(
   handoff: Handoff,
   handedOff: HandedOff[],
   rows: HooklineEvent[],
-  inserted: Map<string, StoredBody>,
+  inserted: Set<string>,
 ) {
-  const stored = new Map<string, HooklineEvent>();
-  for (const event of rows) {
-    const body = inserted.get(event.id);
-    if (body) stored.set(event.id, { ...event, ...body });
-  }
+  const stored = new Map(rows.filter((event) => inserted.has(event.id)).map((event) => [event.id, event]));
   for (const { stored: webhook, deliveries } of handedOff) {
     const jobs = deliveries
       .filter((d) => stored.has(d.eventId))

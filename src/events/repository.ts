@@ -6,6 +6,7 @@ import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
 import { deliveriesInsert, type NewDelivery } from '../deliveries/repository.js';
 import { webhookInScope } from '../webhooks/repository.js';
 import type { EventLevel } from '../webhooks/model.js';
+import { jsonText } from '../json-text.js';
 import type { HooklineEvent } from './model.js';
 
 type Row = typeof events.$inferSelect;
@@ -13,52 +14,44 @@ type Row = typeof events.$inferSelect;
 export const eventFromRow = (row: Row): HooklineEvent => ({ ...row, level: row.level as EventLevel });
 
 /**
- * An event's JSON as stored (jsonb orders keys its own way): what its requests are built from,
- * so that the first request of a delivery and every retry carry the same bytes.
- */
-export type StoredBody = Pick<HooklineEvent, 'actor' | 'changedFields' | 'data'> | null;
-
-/**
  * The outbox write of a publish, as one statement: the events (one whose idempotency key is
  * taken is skipped), the deliveries of those inserted, the event types seen, and a NOTIFY to
  * the dispatchers when there are deliveries to claim (sent on commit). A statement is atomic on its
  * own, so a publish needs no transaction: one round trip where BEGIN, two pipelined writes and
  * COMMIT took four, and a round trip costs more here than the writes. Returns the ids of the
- * events inserted (callers look up the others by key), with the stored JSON of those in
- * `readBack`.
+ * events inserted (callers look up the others by key).
+ *
+ * The events go as one JSON text (`json`, which PostgreSQL checks but does not parse into a
+ * tree), with each event's JSON fields spliced in as the text validation already made, so
+ * that what is stored is the text published and no event is serialised twice.
  */
 export async function storeEvents(
   db: Db,
   rows: HooklineEvent[],
   newDeliveries: NewDelivery[],
-  readBack: string[] = [],
-): Promise<Map<string, StoredBody>> {
-  if (!rows.length) return new Map();
-  const records = rows.map((e) => ({
-    id: e.id,
-    tenant_id: e.tenantId,
-    event_type: e.eventType,
-    entity_type: e.entityType,
-    entity_id: e.entityId,
-    entity_fqn: e.entityFqn,
-    cluster: e.cluster,
-    namespace: e.namespace,
-    actor: e.actor,
-    level: e.level,
-    changed_fields: e.changedFields,
-    data: e.data ?? null,
-    occurred_at: e.occurredAt.toISOString(),
-    created_at: e.createdAt.toISOString(),
-    idempotency_key: e.idempotencyKey,
-    traceparent: e.traceparent,
-  }));
-  const inserted = await preparedRows<{
-    id: string;
-    echoed: boolean;
-    actor: HooklineEvent['actor'];
-    changed_fields: HooklineEvent['changedFields'];
-    data: HooklineEvent['data'];
-  }>(
+): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const records = rows.map((e) => {
+    const scalars = JSON.stringify({
+      id: e.id,
+      tenant_id: e.tenantId,
+      event_type: e.eventType,
+      entity_type: e.entityType,
+      entity_id: e.entityId,
+      entity_fqn: e.entityFqn,
+      cluster: e.cluster,
+      namespace: e.namespace,
+      level: e.level,
+      occurred_at: e.occurredAt.toISOString(),
+      created_at: e.createdAt.toISOString(),
+      idempotency_key: e.idempotencyKey,
+      traceparent: e.traceparent,
+    });
+    return `${scalars.slice(0, -1)},"actor":${jsonText(e.actor)},"changed_fields":${jsonText(
+      e.changedFields,
+    )},"data":${jsonText(e.data)}}`;
+  });
+  const inserted = await preparedRows<{ id: string }>(
     db,
     sql`
     with ev as (
@@ -67,9 +60,9 @@ export async function storeEvents(
         traceparent)
       select id, tenant_id, event_type, entity_type, entity_id, entity_fqn, cluster, namespace,
         actor, level, changed_fields, data, occurred_at, created_at, idempotency_key, traceparent
-        from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r(id uuid, tenant_id text,
+        from json_to_recordset(${`[${records.join(',')}]`}::json) as r(id uuid, tenant_id text,
           event_type text, entity_type text, entity_id text, entity_fqn text, cluster text,
-          namespace text, actor jsonb, level text, changed_fields jsonb, data jsonb,
+          namespace text, actor json, level text, changed_fields json, data json,
           occurred_at timestamptz, created_at timestamptz, idempotency_key text, traceparent text)
          -- An idempotency key is unique within a day by each partition's index (the conflict
          -- below); an earlier day's event with the key is looked for here.
@@ -77,7 +70,7 @@ export async function storeEvents(
             or not exists (select 1 from events e
                             where e.tenant_id = r.tenant_id and e.idempotency_key = r.idempotency_key)
       on conflict do nothing
-      returning id, tenant_id, event_type, actor, changed_fields, data
+      returning id, tenant_id, event_type
     ),
     delivered as (
       ${deliveriesInsert(newDeliveries)}
@@ -90,25 +83,14 @@ export async function storeEvents(
       on conflict do nothing
     )
     select ev.id,
-           echo.id is not null as echoed,
-           case when echo.id is not null then ev.actor end as actor,
-           case when echo.id is not null then ev.changed_fields end as changed_fields,
-           case when echo.id is not null then ev.data end as data,
            -- Read here so that it runs: a CTE that only reads runs when it is referenced.
            -- Not for deliveries handed to this process's dispatcher (stored IN_FLIGHT).
            (select pg_notify(${DELIVERIES_CHANNEL}, '')
              where exists (select 1 from delivered where status <> 'IN_FLIGHT')) as notified
       from ev
-      left join (select jsonb_array_elements_text(${JSON.stringify(readBack)}::jsonb)::uuid as id) echo
-        on echo.id = ev.id
   `,
   );
-  return new Map(
-    inserted.map((r) => [
-      r.id,
-      r.echoed ? { actor: r.actor, changedFields: r.changed_fields, data: r.data } : null,
-    ]),
-  );
+  return new Set(inserted.map((r) => r.id));
 }
 
 export async function eventsByIdempotencyKey(db: Db, tenantId: string, keys: string[]) {
@@ -170,8 +152,8 @@ export async function eraseEventPayload(db: Db, tenantId: string, id: string): P
     .update(events)
     .set({
       data: null,
-      changedFields: sql`coalesce((select jsonb_agg(jsonb_build_object('name', f ->> 'name'))
-                                     from jsonb_array_elements(${events.changedFields}) f), '[]'::jsonb)`,
+      changedFields: sql`coalesce((select json_agg(json_build_object('name', f ->> 'name'))
+                                     from json_array_elements(${events.changedFields}) f), '[]'::json)`,
     })
     .where(and(eq(events.tenantId, tenantId), eq(events.id, id)))
     .returning();

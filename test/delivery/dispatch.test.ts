@@ -249,10 +249,10 @@ for (const backend of backends()) {
         .map((e) => e.node.status)
         .sort();
     };
-    const publishThree = async (eventType: string) => {
+    const publish = async (eventType: string, count: number) => {
       const res = await server.gql(
         `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`,
-        { inputs: Array.from({ length: 3 }, (_, i) => ({ eventType, entityId: `${eventType}-${i}` })) },
+        { inputs: Array.from({ length: count }, (_, i) => ({ eventType, entityId: `${eventType}-${i}` })) },
       );
       assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     };
@@ -267,11 +267,14 @@ for (const backend of backends()) {
         config: { endpoint: `${r.url}/held`, timeoutMs: 30_000 },
         eventFilters: [{ eventTypes: ['held.ahead'] }],
       });
-      await publishThree('held.ahead');
+      await publish('held.ahead', 5);
       await r.waitForCount(1);
-      // One sent, one claimed ahead of the slot, one still queued.
+      // One sent, three claimed ahead of the slot (the prefetch, three times the webhook's
+      // concurrency), one still queued.
       await eventually(async () =>
-        (await statuses(webhookId)).join() === 'IN_FLIGHT,IN_FLIGHT,PENDING' ? true : undefined,
+        (await statuses(webhookId)).join() === 'IN_FLIGHT,IN_FLIGHT,IN_FLIGHT,IN_FLIGHT,PENDING'
+          ? true
+          : undefined,
       );
       const res = await server.gql(
         `mutation($id: ID!) { updateWebhook(id: $id, input: { enabled: false }) { id } }`,
@@ -279,12 +282,12 @@ for (const backend of backends()) {
       );
       assert.equal(res.errors, undefined, JSON.stringify(res.errors));
       await eventually(async () =>
-        (await statuses(webhookId)).join() === 'IN_FLIGHT,PENDING,PENDING' ? true : undefined,
+        (await statuses(webhookId)).join() === 'IN_FLIGHT,PENDING,PENDING,PENDING,PENDING' ? true : undefined,
       );
       for (const res of held) res.end('ok');
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal(r.received.length, 1, 'nothing more is sent to the disabled webhook');
-      assert.deepEqual(await statuses(webhookId), ['PENDING', 'PENDING', 'SUCCEEDED']);
+      assert.deepEqual(await statuses(webhookId), ['PENDING', 'PENDING', 'PENDING', 'PENDING', 'SUCCEEDED']);
 
       r.respond((_req, res) => {
         res.end('ok');
@@ -294,8 +297,8 @@ for (const backend of backends()) {
         { id: webhookId },
       );
       assert.equal(enabled.errors, undefined, JSON.stringify(enabled.errors));
-      await r.waitForCount(3);
-      assert.equal(new Set(r.received.map((x) => x.json.eventId)).size, 3);
+      await r.waitForCount(5);
+      assert.equal(new Set(r.received.map((x) => x.json.eventId)).size, 5);
     });
 
     it('a request that waited for its slot longer than its lease allows is claimed again, never sent twice', async () => {
@@ -310,7 +313,7 @@ for (const backend of backends()) {
         config: { endpoint: `${r.url}/slow`, timeoutMs: 5000 },
         eventFilters: [{ eventTypes: ['lease.short'] }],
       });
-      await publishThree('lease.short');
+      await publish('lease.short', 3);
       await eventually(async () =>
         (await statuses(webhookId)).join() === 'SUCCEEDED,SUCCEEDED,SUCCEEDED' ? true : undefined,
       );

@@ -30,7 +30,7 @@ export function moveFinished(
   return sql`
     done as (
       delete from delivery_queue d
-       using jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+       using json_to_recordset(${JSON.stringify(rows)}::json)
              as r(tenant_id text, id uuid, status text, attempted boolean, status_code int, error text, at timestamptz)
        where d.tenant_id = r.tenant_id and d.id = r.id
          -- Spelled out for the primary key (id first): a prepared statement's generic plan
