@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { DATABASE_POOL_SIZE, openDatabase } from '../../src/db/client.js';
 import { startEmbedded } from '../../src/db/embedded.js';
 import { migrate, migrationsApplied } from '../../src/db/migrate.js';
@@ -17,7 +18,6 @@ import { runHookline, tempDir } from '../helpers/process.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { type StatementCounter, startStatementCounter } from '../helpers/statements.js';
-import { sql } from 'drizzle-orm';
 
 /**
  * A PostgreSQL server to run against: TEST_DATABASE_URL's, or else the embedded one Hookline
