@@ -62,13 +62,14 @@ export function compiledOnce(query: SQL): SQL {
  * stays prepared on every connection. PGlite runs it as `rowsOf` does.
  */
 export async function preparedRows<T>(executor: Db, query: SQL): Promise<T[]> {
-  // `session` is drizzle's own (marked internal): the pool's or the transaction's connection.
-  const session = (executor as unknown as { session: unknown }).session;
+  // drizzle cannot prepare a hand-written statement. `_.session`, unlike the `session` beside
+  // it, is in drizzle's declared types, as is a postgres.js session's `client` (the pool's or
+  // the transaction's connection): a rename fails the typecheck. A change that left them typed
+  // but made this fall back to `rowsOf` would only make the statements unprepared, which
+  // test/server/library-internals.test.ts sees on the wire.
+  const session = executor._.session;
   if (!is(session, PostgresJsSession)) return rowsOf<T>(executor, query);
-  const { client, logger } = session as unknown as {
-    client: postgres.Sql;
-    logger: { logQuery(query: string, params: unknown[]): void };
-  };
+  const { client, logger } = session;
   const { sql: text, params } = dialect.sqlToQuery(query);
   // Told to drizzle's logger as its own queries are (the statement count of /metrics).
   logger.logQuery(text, params);

@@ -8,7 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
-import { migrationsFolder } from './migrations.js';
+import { migrations } from './migrations.js';
 
 /**
  * Carries the data of an embedded PGlite (the default before the embedded PostgreSQL server)
@@ -63,8 +63,8 @@ export async function importPgliteData(
     source = new PGlite(backup);
     await source.waitReady;
     // Both at the schema of this version: PGlite's data may be of an older one.
-    await migratePglite(drizzlePglite(source), { migrationsFolder });
-    await migratePostgres(drizzlePostgres(target), { migrationsFolder });
+    await migratePglite(drizzlePglite(source), migrations);
+    await migratePostgres(drizzlePostgres(target), migrations);
     const pglite = source;
     const tables = (
       await pglite.query<{ name: string; pages: number }>(

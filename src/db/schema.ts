@@ -148,7 +148,7 @@ export const apiTokens = pgTable(
 
 /**
  * Partitioned by day of `id` (UUIDv7, so its first 48 bits are the creation time): retention
- * drops whole days (see src/history/partitions.sql.ts). The key holds tenant_id so the table
+ * drops whole days (see src/db/retention.ts). The key holds tenant_id so the table
  * could be distributed by tenant. An idempotency key is unique per day partition by an index
  * each partition gets; the publish checks the older days itself.
  */

@@ -15,7 +15,7 @@ const pglite: Backend = {
 };
 
 /** One database per test file, as graphile-worker's tests do, so files can run in parallel. */
-const postgresBackend = (url: string): Backend => ({
+export const postgresBackend = (url: string): Backend => ({
   name: 'postgres',
   async create() {
     const name = `hookline_test_${randomBytes(6).toString('hex')}`;
