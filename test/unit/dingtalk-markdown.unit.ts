@@ -52,6 +52,12 @@ describe('DINGTALK: markdown robot messages', () => {
     );
   });
 
+  it('escapes the entity type in the link label, so it cannot add a link of its own', () => {
+    const event = makeEvent({ entityType: 'x](https://evil.example.com) [y' });
+    const text = JSON.parse(render('DINGTALK', [event]).body).markdown.text as string;
+    assert.ok(text.includes(`[Open x\\]\\(https://evil.example.com\\) \\[y](${TABLE_URL})`), text);
+  });
+
   it('signs the URL as DingTalk documents, keeping the endpoint’s own parameters', () => {
     const { url, body } = render('DINGTALK', [makeEvent()], {
       webhook: dingTalk('https://oapi.dingtalk.com/robot/send?access_token=abc'),

@@ -47,6 +47,12 @@ describe('WECOM: markdown robot messages', () => {
     assert.ok(content.includes('>By: <font color="comment"><\u200b@all\\></font>'));
   });
 
+  it('escapes the entity type in the link label, so it cannot add a link of its own', () => {
+    const event = makeEvent({ entityType: 'x](https://evil.example.com) [y' });
+    const text = JSON.parse(render('WECOM', [event]).body).markdown.content as string;
+    assert.ok(text.includes(`[Open x\\]\\(https://evil.example.com\\) \\[y](${TABLE_URL})`), text);
+  });
+
   it('keeps an oversized event within 4096 bytes, counting multi-byte characters', () => {
     const changedFields = Array.from({ length: 200 }, (_, i) => ({
       name: `列_${i}`,
