@@ -101,7 +101,7 @@ describe('SLACK: Block Kit messages', () => {
       t.startsWith('Customer data &lt;&amp;&gt;.'),
     );
     assert.ok(description?.endsWith(CUT_MARKER), 'the description is cut with the marker');
-    assert.doesNotMatch(description, /&[a-z]{0,3}… \[truncated\]$/, 'no entity is split by the cut');
+    assert.doesNotMatch(description ?? '', /&[a-z]{0,3}… \[truncated\]$/, 'no entity is split by the cut');
 
     const changes = slackSectionFields(json.blocks).filter((t) => t.startsWith('*column_'));
     assert.ok(changes.length > 0 && changes.length < 200);
