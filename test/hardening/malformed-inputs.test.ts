@@ -143,7 +143,7 @@ const ALLOWED = new Set([
 ]);
 
 for (const backend of backends()) {
-  describe(`hostile inputs to every mutation (${backend.name})`, () => {
+  describe(`every mutation refuses malformed and oversized input with a coded error (${backend.name})`, () => {
     let server: TestServer;
     let receiver: Receiver;
     let webhookId: string;
@@ -161,7 +161,7 @@ for (const backend of backends()) {
     });
     after(async (t) => {
       const total = Object.values(tried).reduce((a, b) => a + b, 0);
-      console.log(`# hostile inputs tried on ${backend.name}: ${total} (${JSON.stringify(tried)})`);
+      console.log(`# malformed inputs tried on ${backend.name}: ${total} (${JSON.stringify(tried)})`);
       await receiver?.close();
       await server?.stop();
     });

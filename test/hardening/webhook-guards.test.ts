@@ -10,7 +10,7 @@ import { ADMIN_TOKEN, startServer, type TestServer } from '../helpers/server.js'
 const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }`;
 
 for (const backend of backends()) {
-  describe(`rules found by review (${backend.name})`, () => {
+  describe(`who may give a webhook secrets, scope, credentials and an endpoint (${backend.name})`, () => {
     let server: TestServer;
     let receiver: Receiver;
     let tokens: { admin: string; user: string };
