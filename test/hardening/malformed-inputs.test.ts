@@ -381,5 +381,26 @@ for (const backend of backends()) {
       const body = (await res.json()) as any;
       assert.equal(body.errors[0].extensions.requestId, 'trace-me-42');
     });
+
+    it('answers impossible dates and absurdly nested documents with coded errors', async () => {
+      const old = await server.gql(
+        `mutation { publishEvent(input: { eventType: "old", occurredAt: "0000-01-01T00:00:00Z" }) { id } }`,
+      );
+      assert.equal(old.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      const id = await createWebhook(server, {
+        config: { endpoint: `${receiver.url}/d` },
+        eventFilters: [{ eventTypes: ['never'] }],
+      });
+      const replay = await server.gql(
+        `mutation($w: ID!) { replayDeliveries(webhookId: $w, since: "0000-01-01T00:00:00Z") }`,
+        { w: id },
+      );
+      assert.equal(replay.errors?.[0]?.extensions?.field, 'since');
+      const nested = await server.gql(
+        `mutation { publishEvent(input: { eventType: "x", data: ${'['.repeat(2400)}${']'.repeat(2400)} }) { id } }`,
+      );
+      assert.ok(nested.status < 500, `HTTP ${nested.status}`);
+      assert.ok(nested.errors?.[0]?.extensions?.code, JSON.stringify(nested.errors));
+    });
   });
 }
