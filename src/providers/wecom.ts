@@ -51,7 +51,7 @@ function changesOf(s: EventSummary, l: Limits): string[] {
 
 function single(s: EventSummary, l: Limits): string[] {
   const blocks = [`### ${cut(s.headline, l.line)}`, factLines(s, l), ...changesOf(s, l)];
-  if (s.entity.url) blocks.push(`[Open ${s.entity.type ?? 'entity'}](${linkTarget(s.entity.url)})`);
+  if (s.entity.url) blocks.push(`[Open ${md(s.entity.type ?? 'entity')}](${linkTarget(s.entity.url)})`);
   if (s.text) blocks.push(cut(s.text, l.text));
   return blocks;
 }

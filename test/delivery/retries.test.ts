@@ -167,6 +167,22 @@ for (const backend of backends()) {
       assert.equal(r.received.length, 1);
     });
 
+    it('starts the discard window again when a delivery is retried by hand', async () => {
+      const r = await receiver(statuses(400, 200));
+      const { deliveryId } = await setUp({ discardAfterSeconds: 1 }, {}, r);
+      await deliveryWhen(server, deliveryId, (d) => d.status === 'FAILED');
+      // Past the window since creation: a hand retry still gets its own second.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      await server.gql(`mutation($id: ID!) { retryDelivery(id: $id) { id } }`, { id: deliveryId });
+      const done = await deliveryWhen(
+        server,
+        deliveryId,
+        (d) => d.status === 'SUCCEEDED' || d.status === 'DISCARDED',
+      );
+      assert.equal(done.status, 'SUCCEEDED');
+      assert.equal(done.attemptCount, 2);
+    });
+
     it('drops a delivery at the first failure when the webhook is lossy', async () => {
       const r = await receiver(statuses(503));
       const { deliveryId } = await setUp({ scheduleSeconds: [1, 1], lossy: true }, {}, r);

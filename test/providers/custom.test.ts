@@ -56,9 +56,7 @@ for (const backend of backends()) {
     it('fills placeholders: a whole-string placeholder keeps its JSON type, others become text', async () => {
       const { got } = await deliver({ note: 'hello', count: 3 });
       assert.deepEqual(JSON.parse(got!.body), {
-        text: `table db.sales.orders custom.${n}`.replace(`custom.${n}`, '')
-          ? JSON.parse(got!.body).text
-          : '',
+        text: `custom.${n}: table db.sales.orders by ada`,
         entity: { id: 't-1', type: 'table', fullyQualifiedName: 'db.sales.orders' },
         who: 'ada',
         note: 'Note: hello (WARN)',

@@ -143,7 +143,7 @@ const ALLOWED = new Set([
 ]);
 
 for (const backend of backends()) {
-  describe(`hostile inputs to every mutation (${backend.name})`, () => {
+  describe(`every mutation refuses malformed and oversized input with a coded error (${backend.name})`, () => {
     let server: TestServer;
     let receiver: Receiver;
     let webhookId: string;
@@ -161,7 +161,7 @@ for (const backend of backends()) {
     });
     after(async (t) => {
       const total = Object.values(tried).reduce((a, b) => a + b, 0);
-      console.log(`# hostile inputs tried on ${backend.name}: ${total} (${JSON.stringify(tried)})`);
+      console.log(`# malformed inputs tried on ${backend.name}: ${total} (${JSON.stringify(tried)})`);
       await receiver?.close();
       await server?.stop();
     });
@@ -380,6 +380,27 @@ for (const backend of backends()) {
       assert.equal(res.headers.get('x-request-id'), 'trace-me-42');
       const body = (await res.json()) as any;
       assert.equal(body.errors[0].extensions.requestId, 'trace-me-42');
+    });
+
+    it('answers impossible dates and absurdly nested documents with coded errors', async () => {
+      const old = await server.gql(
+        `mutation { publishEvent(input: { eventType: "old", occurredAt: "0000-01-01T00:00:00Z" }) { id } }`,
+      );
+      assert.equal(old.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      const id = await createWebhook(server, {
+        config: { endpoint: `${receiver.url}/d` },
+        eventFilters: [{ eventTypes: ['never'] }],
+      });
+      const replay = await server.gql(
+        `mutation($w: ID!) { replayDeliveries(webhookId: $w, since: "0000-01-01T00:00:00Z") }`,
+        { w: id },
+      );
+      assert.equal(replay.errors?.[0]?.extensions?.field, 'since');
+      const nested = await server.gql(
+        `mutation { publishEvent(input: { eventType: "x", data: ${'['.repeat(2400)}${']'.repeat(2400)} }) { id } }`,
+      );
+      assert.ok(nested.status < 500, `HTTP ${nested.status}`);
+      assert.ok(nested.errors?.[0]?.extensions?.code, JSON.stringify(nested.errors));
     });
   });
 }
