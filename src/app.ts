@@ -4,7 +4,7 @@ import { GraphQLError, type execute as graphqlExecute, type subscribe as graphql
 import { createYoga, maskError, type YogaLogger } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { Principal } from './auth/principal.js';
+import type { Principal } from './core/principal.js';
 import type { Authenticator } from './auth/tokens.js';
 import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';

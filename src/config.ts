@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
-import { validateAllowList } from './dispatcher/targets.js';
-import { type Role, roles } from './auth/principal.js';
+import { defaultHealthPolicy, type HealthPolicy } from './core/health.js';
+import { validateAllowList } from './core/targets.js';
+import { type Role, roles } from './core/principal.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
 import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
 
@@ -35,7 +35,7 @@ export interface Config {
     url: string;
     verbosity: 'MUTATIONS' | 'QUERIES' | 'ALL';
   } | null;
-  /** Private addresses that endpoints may use anyway (see dispatcher/targets.ts). */
+  /** Private addresses that endpoints may use anyway (see core/targets.ts). */
   allowPrivateTargets: string | undefined;
   /** `cluster_id` of the Kpow audit records this installation publishes. */
   clusterId: string;

@@ -12,7 +12,7 @@ import { createDispatcher, type Dispatcher } from './dispatcher/dispatcher.js';
 import { createProber, type Prober } from './dispatcher/probe.js';
 import { queueStats } from './dispatcher/sql/claim.js';
 import { createSender } from './dispatcher/send.js';
-import { createTargetPolicy } from './dispatcher/targets.js';
+import { createTargetPolicy } from './core/targets.js';
 import { createAuditLog } from './events/audit.js';
 import { createEventService } from './events/service.js';
 import { newId } from './ids.js';

@@ -1,9 +1,9 @@
 import { and, asc, count, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import type { WebhookScope } from '../auth/policy.js';
+import type { WebhookScope } from '../core/policy.js';
 import { type Db, preparedPer, rowsOf } from '../db/client.js';
 import { webhookInScope } from '../webhooks/repository.js';
 import { deliveries, deliveryAttempts, deliveryHistory, deliveryQueue, events } from '../db/schema.js';
-import { TEST_EVENT_TYPE } from '../events/model.js';
+import { TEST_EVENT_TYPE } from '../core/event.js';
 import { expandBody } from './body.js';
 import {
   DELIVERIES_CHANNEL,
@@ -11,7 +11,7 @@ import {
   type DeliveryAttempt,
   type DeliveryStatus,
   type ErrorKind,
-} from './model.js';
+} from '../core/delivery.js';
 
 type Row = typeof deliveries.$inferSelect;
 

@@ -1,10 +1,10 @@
 import { type Database, reconnectDelay } from '../db/client.js';
-import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
+import { DELIVERIES_CHANNEL } from '../core/delivery.js';
 import type { Logger } from '../logger.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { WEBHOOKS_CHANNEL } from '../webhooks/cache.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
-import type { DeliveryJob } from '../deliveries/model.js';
+import type { DeliveryJob } from '../core/delivery.js';
 import type { Handoff } from '../events/handoff.js';
 import type { Deliverer, DeliveryReport } from './deliver.js';
 import { claimDue, nextDueAt, releaseClaims } from './sql/claim.js';

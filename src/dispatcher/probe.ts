@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { findWebhooksByIds } from '../webhooks/repository.js';
 import { recoverWebhook } from '../webhooks/service.js';
 import type { Deliverer } from './deliver.js';
-import type { HealthPolicy } from './health.js';
+import type { HealthPolicy } from '../core/health.js';
 import { lockHealth } from './sql/complete.js';
 import { claimProbes } from './sql/probe.js';
 

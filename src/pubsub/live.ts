@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.js';
-import type { DeliveryStatus } from '../deliveries/model.js';
+import type { DeliveryStatus } from '../core/delivery.js';
 import type { Logger } from '../logger.js';
-import type { WebhookStatus } from '../webhooks/model.js';
+import type { WebhookStatus } from '../core/webhook.js';
 
 /**
  * What happened, as the live feed carries it: ids and the few fields subscriptions filter on.

@@ -1,4 +1,4 @@
-import type { HooklineEvent } from '../events/model.js';
+import type { HooklineEvent } from './event.js';
 
 export const deliveryStatuses = [
   'PENDING',
