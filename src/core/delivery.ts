@@ -1,4 +1,5 @@
 import type { HooklineEvent } from './event.js';
+import type { WebhookStatus } from './webhook.js';
 
 export const deliveryStatuses = [
   'PENDING',
@@ -65,6 +66,14 @@ export interface DeliveryAttempt {
   responseBody: string | null;
   errorKind: ErrorKind | null;
   errorMessage: string | null;
+}
+
+/** What one request to a webhook came to: its attempts, and the webhook's new status. */
+export interface DeliveryReport {
+  webhookId: string;
+  attempts: DeliveryAttempt[];
+  /** The webhook's new status, when this request changed it. */
+  webhookStatus: WebhookStatus | null;
 }
 
 /** The channel a dispatcher LISTENs on; any NOTIFY means "there may be due deliveries". */

@@ -6,7 +6,8 @@ import { WEBHOOKS_CHANNEL } from '../webhooks/cache.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import type { DeliveryJob } from '../core/delivery.js';
 import type { Handoff } from '../events/handoff.js';
-import type { Deliverer, DeliveryReport } from './deliver.js';
+import type { DeliveryReport } from '../core/delivery.js';
+import type { Deliverer } from './deliver.js';
 import { claimDue, nextDueAt, releaseClaims } from './sql/claim.js';
 
 export interface DispatcherOptions {
