@@ -27,7 +27,7 @@ import { startTracing } from './tracing/tracing.js';
 import { createWebhookCache, type WebhookCache } from './webhooks/cache.js';
 import { analyzeWebhooks, findWebhooksByIds } from './webhooks/repository.js';
 import { applyEnvWebhook } from './webhooks/env.js';
-import { createWebhookService, disableUnhealthy } from './webhooks/service.js';
+import { createWebhookService, disableUnhealthy, recoverWebhook } from './webhooks/service.js';
 import { publishIn } from './events/publish.js';
 
 export const roles = ['all', 'api', 'worker'] as const;
@@ -144,6 +144,7 @@ export async function serve(
         logger: logger.child({ component: 'probe' }),
         health: config.health,
         leaseMarginMs: config.dispatcher.leaseMarginMs,
+        recover: recoverWebhook,
       });
     }
 
