@@ -75,6 +75,3 @@ export interface DeliveryReport {
   /** The webhook's new status, when this request changed it. */
   webhookStatus: WebhookStatus | null;
 }
-
-/** The channel a dispatcher LISTENs on; any NOTIFY means "there may be due deliveries". */
-export const DELIVERIES_CHANNEL = 'hookline_deliveries';

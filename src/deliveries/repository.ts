@@ -6,7 +6,6 @@ import { deliveries, deliveryAttempts, deliveryHistory, deliveryQueue, events } 
 import { TEST_EVENT_TYPE } from '../core/event.js';
 import { expandBody } from './body.js';
 import {
-  DELIVERIES_CHANNEL,
   type Delivery,
   type DeliveryAttempt,
   type DeliveryStatus,
@@ -97,11 +96,6 @@ export const insertedDelivery = (d: NewDelivery): Delivery => ({
   leasedBy: null,
   ...d,
 });
-
-/** Wakes every dispatcher; inside a transaction it is sent only if the transaction commits. */
-export async function notifyDispatchers(db: Db): Promise<void> {
-  await db.execute(sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`);
-}
 
 export interface DeliveryFilter {
   webhookId?: string;

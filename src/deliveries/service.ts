@@ -6,6 +6,7 @@ import {
 } from '../core/policy.js';
 import type { Principal } from '../core/principal.js';
 import type { Database } from '../db/client.js';
+import { notifyDispatchers } from '../db/notify.js';
 import type { Deliverer } from '../dispatcher/deliver.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import type { HooklineEvent } from '../core/event.js';
@@ -35,7 +36,6 @@ import {
   insertedDelivery,
   listDeliveries,
   listDeliveriesOfWebhooks,
-  notifyDispatchers,
   requeue,
   testInFlight,
 } from './repository.js';

@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.js';
-import { notifyDispatchers } from '../deliveries/repository.js';
+import { notifyDispatchers } from '../db/notify.js';
 import { compactBody } from '../deliveries/body.js';
 import type {
   Delivery,

@@ -1,8 +1,7 @@
 import { type Database, reconnectDelay } from '../db/client.js';
-import { DELIVERIES_CHANNEL } from '../core/delivery.js';
+import { listenDeliveries, listenWebhooks } from '../db/notify.js';
 import type { Logger } from '../logger.js';
 import type { Tracing } from '../tracing/tracing.js';
-import { WEBHOOKS_CHANNEL } from '../webhooks/cache.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import type { DeliveryJob } from '../core/delivery.js';
 import type { Handoff } from '../events/handoff.js';
@@ -469,8 +468,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     release: giveBack,
     async start() {
       running = true;
-      unlisten.push(await database.listen(DELIVERIES_CHANNEL, wake));
-      unlisten.push(await database.listen(WEBHOOKS_CHANNEL, dropWaiting));
+      unlisten.push(await listenDeliveries(database, wake));
+      unlisten.push(await listenWebhooks(database, dropWaiting));
       wake();
     },
     wake,

@@ -1,5 +1,5 @@
 import type { Database, Db } from '../db/client.js';
-import { notifyDispatchers } from '../deliveries/repository.js';
+import { notifyDispatchers } from '../db/notify.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { findWebhooksByIds, type StoredWebhook } from '../webhooks/repository.js';

@@ -6,7 +6,7 @@ import { isOperational, type NewEvent } from '../core/event.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { traced, type Tracing } from '../tracing/tracing.js';
-import { type LiveMessage, livePayloads, notifyLive } from '../pubsub/live.js';
+import { type LiveMessage, livePayloads, notifyLive } from '../db/notify.js';
 import type { WebhookStatus } from '../core/webhook.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import type { DeliveryJob } from '../core/delivery.js';

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { WebhookScope } from '../core/policy.js';
 import { type Db, preparedRows } from '../db/client.js';
 import { deliveries, events, eventTypesSeen } from '../db/schema.js';
-import { DELIVERIES_CHANNEL } from '../core/delivery.js';
+import { DELIVERIES_CHANNEL } from '../db/notify.js';
 import { deliveriesInsert, type NewDelivery } from '../deliveries/repository.js';
 import { webhookInScope } from '../webhooks/repository.js';
 import type { EventLevel } from '../core/webhook.js';

@@ -6,7 +6,8 @@ import { DomainError } from '../errors.js';
 import { memo } from '../memo.js';
 import type { Webhook } from '../core/webhook.js';
 import type { WebhookService } from '../webhooks/service.js';
-import type { LiveFeed, LiveMessage } from './live.js';
+import type { LiveMessage } from '../db/notify.js';
+import type { LiveFeed } from './live.js';
 import { createSubscriptionQuota, type SubscriptionLimits } from './quota.js';
 import { boundedStream } from './stream.js';
 

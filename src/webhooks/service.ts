@@ -17,7 +17,7 @@ import { currentSecret } from '../core/signing.js';
 import { assertTargetAllowed, type TargetPolicy } from '../core/targets.js';
 import { type NewEvent, WEBHOOK_DISABLED, WEBHOOK_RECOVERED } from '../core/event.js';
 import { publishIn } from '../events/publish.js';
-import { notifyLive } from '../pubsub/live.js';
+import { notifyLive } from '../db/notify.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import { applyUpdate, buildWebhook } from './build.js';
 import { describeChange } from './changes.js';

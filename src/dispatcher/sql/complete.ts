@@ -4,7 +4,7 @@ import { jsonArray } from '../../db/columns.js';
 import { deliveryQueue, webhooks } from '../../db/schema.js';
 import type { DeliveryAttempt, DeliveryStatus } from '../../core/delivery.js';
 import { attemptsInsert, failedShareSince } from '../../deliveries/repository.js';
-import { LIVE_CHANNEL } from '../../pubsub/live.js';
+import { LIVE_CHANNEL } from '../../db/notify.js';
 import { failedLongEnough, type HealthPolicy, windowStart } from '../../core/health.js';
 import type { FailureDetails, WebhookStatus } from '../../core/webhook.js';
 
