@@ -4,14 +4,15 @@ import { GraphQLError, type execute as graphqlExecute, type subscribe as graphql
 import { createYoga, maskError, type YogaLogger } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { Principal } from './auth/principal.js';
+import type { Principal } from './core/principal.js';
 import type { Authenticator } from './auth/tokens.js';
+import type { CorsOrigins } from './config.js';
 import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/context.js';
 import { type AccessRecord, startAccessLog } from './http/access-log.js';
 import { CONSOLE_DIR, createConsoleFiles } from './http/console.js';
-import { type CorsOrigins, createCors } from './http/cors.js';
+import { createCors } from './http/cors.js';
 import { handleOps, json } from './http/ops.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { useAuditLog } from './graphql/audit-plugin.js';

@@ -1,10 +1,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { defaultHealthPolicy, type HealthPolicy } from './dispatcher/health.js';
-import { validateAllowList } from './dispatcher/targets.js';
-import { type Role, roles } from './auth/principal.js';
-import { DEFAULT_MAX_REQUEST_BYTES } from './providers/budget.js';
-import { type CorsOrigins, parseCorsOrigins } from './http/cors.js';
+import { defaultHealthPolicy, type HealthPolicy } from './core/health.js';
+import { validateAllowList } from './core/targets.js';
+import { type Role, roles } from './core/principal.js';
 
 /**
  * `embedded`: the default, a PostgreSQL server that Hookline runs itself in its data directory
@@ -35,7 +33,7 @@ export interface Config {
     url: string;
     verbosity: 'MUTATIONS' | 'QUERIES' | 'ALL';
   } | null;
-  /** Private addresses that endpoints may use anyway (see dispatcher/targets.ts). */
+  /** Private addresses that endpoints may use anyway (see core/targets.ts). */
   allowPrivateTargets: string | undefined;
   /** `cluster_id` of the Kpow audit records this installation publishes. */
   clusterId: string;
@@ -78,6 +76,33 @@ export interface LabelLimits {
 }
 
 export const defaultLabelLimits: LabelLimits = { operationNames: 100, webhooks: 100 };
+
+/** HOOKLINE_MAX_REQUEST_BYTES when it is not set. */
+export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+
+/**
+ * The browser origins whose pages may call the API: a list of exact origins, or `*` for any
+ * page. None by default: a foreign page's request still reaches the server (CORS does not stop
+ * that; the token does), but its script can read nothing of the answer.
+ */
+export type CorsOrigins = readonly string[] | '*';
+
+/** HOOKLINE_CORS_ORIGINS as origins, or null when an item is not one exact origin. */
+export function parseCorsOrigins(value: string): CorsOrigins | null {
+  if (value.trim() === '*') return '*';
+  const origins = value.split(',').map((item) => item.trim());
+  // Compared byte for byte with the Origin header a browser sends, so only its own spelling
+  // can ever match: lower case, no default port, no path, no trailing slash.
+  const exact = (item: string) => {
+    try {
+      const url = new URL(item);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item;
+    } catch {
+      return false;
+    }
+  };
+  return origins.every(exact) ? origins : null;
+}
 
 /** OpenTelemetry as the standard OTEL_* variables set it (tracing/ starts it). */
 export interface TracingConfig {

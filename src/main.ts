@@ -12,7 +12,7 @@ import { createDispatcher, type Dispatcher } from './dispatcher/dispatcher.js';
 import { createProber, type Prober } from './dispatcher/probe.js';
 import { queueStats } from './dispatcher/sql/claim.js';
 import { createSender } from './dispatcher/send.js';
-import { createTargetPolicy } from './dispatcher/targets.js';
+import { createTargetPolicy } from './core/targets.js';
 import { createAuditLog } from './events/audit.js';
 import { createEventService } from './events/service.js';
 import { newId } from './ids.js';
@@ -27,7 +27,7 @@ import { startTracing } from './tracing/tracing.js';
 import { createWebhookCache, type WebhookCache } from './webhooks/cache.js';
 import { analyzeWebhooks, findWebhooksByIds } from './webhooks/repository.js';
 import { applyEnvWebhook } from './webhooks/env.js';
-import { createWebhookService, disableUnhealthy } from './webhooks/service.js';
+import { createWebhookService, disableUnhealthy, recoverWebhook } from './webhooks/service.js';
 import { publishIn } from './events/publish.js';
 
 export const roles = ['all', 'api', 'worker'] as const;
@@ -144,6 +144,7 @@ export async function serve(
         logger: logger.child({ component: 'probe' }),
         health: config.health,
         leaseMarginMs: config.dispatcher.leaseMarginMs,
+        recover: recoverWebhook,
       });
     }
 

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { defaultLabelLimits, type LabelLimits } from './config.js';
-import type { DeliveryReport } from './dispatcher/deliver.js';
+import type { DeliveryReport } from './core/delivery.js';
 import { encodeGlobalId } from './ids.js';
 
 export interface Metrics {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import { DomainError, notFound } from '../errors.js';
-import { notifyLive } from '../pubsub/live.js';
+import { notifyLive } from '../db/notify.js';
 import { nonEmptyText, parseInput } from '../validation.js';
-import { allows, demand, demandMayRevoke } from './policy.js';
-import { type Principal, roles } from './principal.js';
+import { allows, demand, demandMayRevoke } from '../core/policy.js';
+import { type Principal, roles } from '../core/principal.js';
 import { type ApiToken, findToken, insertToken, listTokens, revokeToken } from './tokens.js';
 
 const createTokenInput = z.object({

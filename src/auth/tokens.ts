@@ -4,8 +4,8 @@ import type { Database, Db } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { apiTokens } from '../db/schema.js';
 import { newId } from '../ids.js';
-import { notifyLive } from '../pubsub/live.js';
-import { DEFAULT_TENANT, type Principal, type Role } from './principal.js';
+import { notifyLive } from '../db/notify.js';
+import { DEFAULT_TENANT, type Principal, type Role } from '../core/principal.js';
 
 /** 256 random bits; the prefix lets secret scanners recognise a leaked token. */
 export const generateToken = () => `hk_${randomBytes(32).toString('base64url')}`;

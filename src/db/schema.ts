@@ -13,7 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { ChangedField, EventActor } from '../events/model.js';
+import type { ChangedField, EventActor } from '../core/event.js';
 import type {
   ChangeDescription,
   EventFilter,
@@ -22,7 +22,7 @@ import type {
   RetryPolicy,
   StoredConfig,
   WebhookSecrets,
-} from '../webhooks/model.js';
+} from '../core/webhook.js';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),

@@ -1,17 +1,16 @@
 import { and, asc, count, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import type { WebhookScope } from '../auth/policy.js';
+import type { WebhookScope } from '../core/policy.js';
 import { type Db, preparedPer, rowsOf } from '../db/client.js';
 import { webhookInScope } from '../webhooks/repository.js';
 import { deliveries, deliveryAttempts, deliveryHistory, deliveryQueue, events } from '../db/schema.js';
-import { TEST_EVENT_TYPE } from '../events/model.js';
+import { TEST_EVENT_TYPE } from '../core/event.js';
 import { expandBody } from './body.js';
 import {
-  DELIVERIES_CHANNEL,
   type Delivery,
   type DeliveryAttempt,
   type DeliveryStatus,
   type ErrorKind,
-} from './model.js';
+} from '../core/delivery.js';
 
 type Row = typeof deliveries.$inferSelect;
 
@@ -97,11 +96,6 @@ export const insertedDelivery = (d: NewDelivery): Delivery => ({
   leasedBy: null,
   ...d,
 });
-
-/** Wakes every dispatcher; inside a transaction it is sent only if the transaction commits. */
-export async function notifyDispatchers(db: Db): Promise<void> {
-  await db.execute(sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`);
-}
 
 export interface DeliveryFilter {
   webhookId?: string;

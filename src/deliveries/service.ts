@@ -3,24 +3,26 @@ import {
   demandManageWebhooks,
   type PolicySettings,
   webhookScope,
-} from '../auth/policy.js';
-import type { Principal } from '../auth/principal.js';
+} from '../core/policy.js';
+import type { Principal } from '../core/principal.js';
 import type { Database } from '../db/client.js';
+import { notifyDispatchers } from '../db/notify.js';
 import type { Deliverer } from '../dispatcher/deliver.js';
 import { badInput, DomainError, notFound } from '../errors.js';
-import type { HooklineEvent } from '../events/model.js';
-import { TEST_EVENT_TYPE } from '../events/model.js';
+import type { HooklineEvent } from '../core/event.js';
+import { TEST_EVENT_TYPE } from '../core/event.js';
 import { storeEvents, visibleEvent } from '../events/repository.js';
 import { newEventFrom } from '../events/service.js';
 import { parsePublishEvent } from '../events/validation.js';
 import { buildRequest } from '../dispatcher/request.js';
-import { SecretUnavailable } from '../dispatcher/signing.js';
-import { BodyTooLarge, DEFAULT_MAX_REQUEST_BYTES } from '../providers/budget.js';
+import { SecretUnavailable } from '../core/signing.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../config.js';
+import { BodyTooLarge } from '../providers/budget.js';
 import { renderers } from '../providers/index.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import { findWebhook, type StoredWebhook } from '../webhooks/repository.js';
 import { batched } from '../batch.js';
-import type { Delivery, DeliveryStatus } from './model.js';
+import type { Delivery, DeliveryStatus } from '../core/delivery.js';
 import {
   attemptsOf,
   countDeliveries,
@@ -34,7 +36,6 @@ import {
   insertedDelivery,
   listDeliveries,
   listDeliveriesOfWebhooks,
-  notifyDispatchers,
   requeue,
   testInFlight,
 } from './repository.js';

@@ -1,31 +1,30 @@
 import type { Database } from '../db/client.js';
-import { notifyDispatchers } from '../deliveries/repository.js';
+import { notifyDispatchers } from '../db/notify.js';
 import { compactBody } from '../deliveries/body.js';
-import type { Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus } from '../deliveries/model.js';
-import { type HooklineEvent, TEST_EVENT_TYPE } from '../events/model.js';
+import type {
+  Delivery,
+  DeliveryAttempt,
+  DeliveryJob,
+  DeliveryReport,
+  DeliveryStatus,
+} from '../core/delivery.js';
+import { type HooklineEvent, TEST_EVENT_TYPE } from '../core/event.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import type { Logger } from '../logger.js';
-import { BodyTooLarge, DEFAULT_MAX_REQUEST_BYTES } from '../providers/budget.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../config.js';
+import { BodyTooLarge } from '../providers/budget.js';
 import { renderers as allRenderers } from '../providers/index.js';
 import type { RendererRegistry } from '../providers/renderer.js';
-import type { WebhookStatus } from '../webhooks/model.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import { type Span, traced, type Tracing } from '../tracing/tracing.js';
-import { defaultHealthPolicy, type HealthPolicy } from './health.js';
-import { type AttemptResult, decideOutcome, type Outcome, parseRetryAfter } from './outcome.js';
+import { defaultHealthPolicy, type HealthPolicy } from '../core/health.js';
+import { type AttemptResult, decideOutcome, type Outcome, parseRetryAfter } from '../core/outcome.js';
 import type { Sender, SendResult } from './send.js';
 import { buildRequest, type PreparedRequest } from './request.js';
-import { SecretUnavailable } from './signing.js';
+import { SecretUnavailable } from '../core/signing.js';
 import { createRecorder, type EngineReports } from './recorder.js';
 import { releaseClaims } from './sql/claim.js';
 import { finishDeliveries } from './sql/complete.js';
-
-export interface DeliveryReport {
-  webhookId: string;
-  attempts: DeliveryAttempt[];
-  /** The webhook's new status, when this request changed it. */
-  webhookStatus: WebhookStatus | null;
-}
 
 export interface Deliverer {
   /**

@@ -1,12 +1,12 @@
 import { type Database, reconnectDelay } from '../db/client.js';
-import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
+import { listenDeliveries, listenWebhooks } from '../db/notify.js';
 import type { Logger } from '../logger.js';
 import type { Tracing } from '../tracing/tracing.js';
-import { WEBHOOKS_CHANNEL } from '../webhooks/cache.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
-import type { DeliveryJob } from '../deliveries/model.js';
+import type { DeliveryJob } from '../core/delivery.js';
 import type { Handoff } from '../events/handoff.js';
-import type { Deliverer, DeliveryReport } from './deliver.js';
+import type { DeliveryReport } from '../core/delivery.js';
+import type { Deliverer } from './deliver.js';
 import { claimDue, nextDueAt, releaseClaims } from './sql/claim.js';
 
 export interface DispatcherOptions {
@@ -469,8 +469,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     release: giveBack,
     async start() {
       running = true;
-      unlisten.push(await database.listen(DELIVERIES_CHANNEL, wake));
-      unlisten.push(await database.listen(WEBHOOKS_CHANNEL, dropWaiting));
+      unlisten.push(await listenDeliveries(database, wake));
+      unlisten.push(await listenWebhooks(database, dropWaiting));
       wake();
     },
     wake,

@@ -1,11 +1,10 @@
-import type { Database } from '../db/client.js';
-import { notifyDispatchers } from '../deliveries/repository.js';
+import type { Database, Db } from '../db/client.js';
+import { notifyDispatchers } from '../db/notify.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Logger } from '../logger.js';
-import { findWebhooksByIds } from '../webhooks/repository.js';
-import { recoverWebhook } from '../webhooks/service.js';
+import { findWebhooksByIds, type StoredWebhook } from '../webhooks/repository.js';
 import type { Deliverer } from './deliver.js';
-import type { HealthPolicy } from './health.js';
+import type { HealthPolicy } from '../core/health.js';
 import { lockHealth } from './sql/complete.js';
 import { claimProbes } from './sql/probe.js';
 
@@ -17,7 +16,7 @@ export interface Prober {
 /**
  * The circuit breaker of auto-disabled webhooks (open: disabled by the health rule). When a
  * webhook's probe time comes, one of its queued deliveries is sent (half-open), recorded as
- * any attempt is; a success closes the circuit (recoverWebhook: ACTIVE, `webhook.recovered`),
+ * any attempt is; a success closes the circuit (`recover`: ACTIVE, `webhook.recovered`),
  * a failure leaves it open until the next, later probe (claimProbes pushed it on already).
  */
 export function createProber(deps: {
@@ -27,6 +26,11 @@ export function createProber(deps: {
   logger: Logger;
   health: HealthPolicy;
   leaseMarginMs: number;
+  /**
+   * Turns the webhook on again and announces it, in the transaction that holds its health
+   * lock. The engine does not reach up into webhooks/service.ts: `main` wires it there.
+   */
+  recover: (tx: Db, current: StoredWebhook, now: Date) => Promise<unknown>;
 }): Prober {
   const { database, deliverer, workerId, logger, health } = deps;
   // Often enough for the first wait to be kept to within half of it; at most every 10 s.
@@ -44,7 +48,7 @@ export function createProber(deps: {
       if (!current || !w || w.enabled || w.deleted || w.status !== 'DISABLED' || !w.failureDetails?.probe) {
         return false;
       }
-      await recoverWebhook(tx, current, new Date());
+      await deps.recover(tx, current, new Date());
       return true;
     });
     if (recovered) {

@@ -1,17 +1,17 @@
 import { type Database, type Db, isConnectionError, reconnectDelay } from '../db/client.js';
 import { createStatisticsKeeper } from '../db/statistics.js';
-import type { DeliveryAttempt } from '../deliveries/model.js';
+import type { DeliveryAttempt } from '../core/delivery.js';
 import { insertAttempts } from '../deliveries/repository.js';
-import { isOperational, type NewEvent } from '../events/model.js';
+import { isOperational, type NewEvent } from '../core/event.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { traced, type Tracing } from '../tracing/tracing.js';
-import { type LiveMessage, livePayloads, notifyLive } from '../pubsub/live.js';
-import type { WebhookStatus } from '../webhooks/model.js';
+import { type LiveMessage, livePayloads, notifyLive } from '../db/notify.js';
+import type { WebhookStatus } from '../core/webhook.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
-import type { DeliveryJob } from '../deliveries/model.js';
-import { deliveryFailingEvent, type HealthPolicy, reportsFailing } from './health.js';
-import type { AttemptResult, Outcome } from './outcome.js';
+import type { DeliveryJob } from '../core/delivery.js';
+import { deliveryFailingEvent, type HealthPolicy, reportsFailing } from '../core/health.js';
+import type { AttemptResult, Outcome } from '../core/outcome.js';
 import {
   applyHealth,
   finishDeliveries,

@@ -1,13 +1,19 @@
-import type { HooklineEvent } from '../events/model.js';
+import type { HooklineEvent } from '../core/event.js';
 import { renderGeneric } from '../providers/generic.js';
 import { assertFits, BodyTooLarge } from '../providers/budget.js';
 import type { Rendered, Renderer, RendererRegistry, RenderInput } from '../providers/renderer.js';
 import { version } from '../version.js';
 import { MASK } from '../webhooks/changes.js';
-import { type SecretReference, signatureHeaderOf } from '../webhooks/model.js';
+import { type SecretReference, signatureHeaderOf } from '../core/webhook.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import type { OutboundRequest } from './send.js';
-import { currentSecret, readReference, SecretUnavailable, signatureHeaders, signingKeys } from './signing.js';
+import {
+  currentSecret,
+  readReference,
+  SecretUnavailable,
+  signatureHeaders,
+  signingKeys,
+} from '../core/signing.js';
 
 const USER_AGENT = `Hookline/${version}`;
 

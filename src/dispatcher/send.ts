@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { Agent, errors, request } from 'undici';
-import type { ErrorKind } from '../deliveries/model.js';
-import type { TargetPolicy } from './targets.js';
+import type { ErrorKind } from '../core/delivery.js';
+import type { TargetPolicy } from '../core/targets.js';
 
 export const RESPONSE_BODY_LIMIT = 4096;
 

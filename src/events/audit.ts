@@ -1,10 +1,10 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../core/principal.js';
 import type { Tracing } from '../tracing/tracing.js';
 import type { Database } from '../db/client.js';
 import { newId } from '../ids.js';
 import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';
-import { auditTypesFor } from './matching.js';
-import { AUDIT_MUTATION, AUDIT_QUERY } from './model.js';
+import { auditTypesFor } from '../core/matching.js';
+import { AUDIT_MUTATION, AUDIT_QUERY } from '../core/event.js';
 import { publishIn } from './publish.js';
 import { requiredAction } from './remedy.js';
 

@@ -1,4 +1,4 @@
-import type { DeliveryJob } from '../deliveries/model.js';
+import type { DeliveryJob } from '../core/delivery.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 
 /**

@@ -1,13 +1,13 @@
 import type { Db } from '../db/client.js';
-import type { Delivery } from '../deliveries/model.js';
+import type { Delivery } from '../core/delivery.js';
 import { insertedDelivery, type NewDelivery } from '../deliveries/repository.js';
 import type { Handoff } from './handoff.js';
 import { newId } from '../ids.js';
 import { type Span, traced, type Tracing } from '../tracing/tracing.js';
 import { readWebhooks, type WebhookSource } from '../webhooks/cache.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
-import { webhookMatches } from './matching.js';
-import { type HooklineEvent, isAudit, type NewEvent } from './model.js';
+import { webhookMatches } from '../core/matching.js';
+import { type HooklineEvent, isAudit, type NewEvent } from '../core/event.js';
 import { type Match, notifiedMatches } from './recipients.js';
 import { eventsByIdempotencyKey, storeEvents } from './repository.js';
 

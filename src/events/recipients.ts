@@ -1,8 +1,8 @@
 import type { Db } from '../db/client.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
 import { webhooksOwnedBy } from '../webhooks/repository.js';
-import { eventPeople } from './matching.js';
-import type { HooklineEvent } from './model.js';
+import { eventPeople } from '../core/matching.js';
+import type { HooklineEvent } from '../core/event.js';
 
 /** An event and a webhook it is to be delivered to. */
 export interface Match {

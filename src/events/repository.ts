@@ -1,13 +1,13 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { WebhookScope } from '../auth/policy.js';
+import type { WebhookScope } from '../core/policy.js';
 import { type Db, preparedRows } from '../db/client.js';
 import { deliveries, events, eventTypesSeen } from '../db/schema.js';
-import { DELIVERIES_CHANNEL } from '../deliveries/model.js';
+import { DELIVERIES_CHANNEL } from '../db/notify.js';
 import { deliveriesInsert, type NewDelivery } from '../deliveries/repository.js';
 import { webhookInScope } from '../webhooks/repository.js';
-import type { EventLevel } from '../webhooks/model.js';
+import type { EventLevel } from '../core/webhook.js';
 import { jsonText } from '../json-text.js';
-import type { HooklineEvent } from './model.js';
+import type { HooklineEvent } from '../core/event.js';
 
 type Row = typeof events.$inferSelect;
 

@@ -1,12 +1,12 @@
-import { allows, demand, webhookScope } from '../auth/policy.js';
-import type { Principal } from '../auth/principal.js';
+import { allows, demand, webhookScope } from '../core/policy.js';
+import type { Principal } from '../core/principal.js';
 import type { Database } from '../db/client.js';
 import type { Handoff } from './handoff.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import type { WebhookSource } from '../webhooks/cache.js';
 import type { Tracing } from '../tracing/tracing.js';
-import type { EventLevel } from '../webhooks/model.js';
-import { builtInEventTypes, type NewEvent } from './model.js';
+import type { EventLevel } from '../core/webhook.js';
+import { builtInEventTypes, type NewEvent } from '../core/event.js';
 import { type Published, publishIn } from './publish.js';
 import { eraseEventPayload, seenEventTypes, visibleEvent } from './repository.js';
 import { type PublishEventInput, parsePublishEvent } from './validation.js';

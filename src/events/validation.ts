@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jsonOfAtMost, nonEmptyText, parseInput, storableDate } from '../validation.js';
-import { eventLevels } from '../webhooks/model.js';
+import { eventLevels } from '../core/webhook.js';
 
 const text = nonEmptyText;
 

@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../core/principal.js';
 import type { TokenService } from '../auth/service.js';
 import type { DeliveryService, WebhookDeliveries } from '../deliveries/service.js';
 import type { EventService } from '../events/service.js';

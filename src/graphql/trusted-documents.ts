@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import type { Principal, Role } from '../auth/principal.js';
+import type { Principal, Role } from '../core/principal.js';
 
 /**
  * Trusted documents: operations registered ahead of time and sent by their id instead of their

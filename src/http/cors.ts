@@ -1,28 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-
-/**
- * The browser origins whose pages may call the API: a list of exact origins, or `*` for any
- * page. None by default: a foreign page's request still reaches the server (CORS does not stop
- * that; the token does), but its script can read nothing of the answer.
- */
-export type CorsOrigins = readonly string[] | '*';
-
-/** HOOKLINE_CORS_ORIGINS as origins, or null when an item is not one exact origin. */
-export function parseCorsOrigins(value: string): CorsOrigins | null {
-  if (value.trim() === '*') return '*';
-  const origins = value.split(',').map((item) => item.trim());
-  // Compared byte for byte with the Origin header a browser sends, so only its own spelling
-  // can ever match: lower case, no default port, no path, no trailing slash.
-  const exact = (item: string) => {
-    try {
-      const url = new URL(item);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item;
-    } catch {
-      return false;
-    }
-  };
-  return origins.every(exact) ? origins : null;
-}
+import type { CorsOrigins } from '../config.js';
 
 // The token travels in Authorization, set by the page's script, never in a cookie: so no
 // Access-Control-Allow-Credentials. Without it a browser attaches no cookie or HTTP auth of

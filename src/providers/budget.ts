@@ -1,8 +1,5 @@
 import { utf8Length } from './text.js';
 
-/** HOOKLINE_MAX_REQUEST_BYTES when it is not set. */
-export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
-
 /** A request body would pass HOOKLINE_MAX_REQUEST_BYTES; it is neither sent nor shown. */
 export class BodyTooLarge extends Error {
   constructor(readonly maxBytes: number) {

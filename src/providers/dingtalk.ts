@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { cutEscaped, factsOf, linkTarget } from './markdown.js';
-import { type Renderer, SIGNATURE_PLACEHOLDER } from './renderer.js';
+import { SIGNATURE_PLACEHOLDER } from '../core/signing.js';
+import type { Renderer } from './renderer.js';
 import { firstThatFits, type Limits } from './tiers.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
 import { escapeMarkdown, truncate } from './text.js';

@@ -1,4 +1,4 @@
-import type { HooklineEvent } from '../events/model.js';
+import type { HooklineEvent } from '../core/event.js';
 
 /**
  * The envelope's `entity`, as OpenMetadata's payload has it: id, type and FQN from the event,

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
-import type { EventLevel } from '../webhooks/model.js';
+import type { EventLevel } from '../core/webhook.js';
 import { cutEscaped, factsOf, linkTarget } from './markdown.js';
-import { type Renderer, SIGNATURE_PLACEHOLDER } from './renderer.js';
+import { SIGNATURE_PLACEHOLDER } from '../core/signing.js';
+import type { Renderer } from './renderer.js';
 import { firstThatFits, type Limits } from './tiers.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
 import { escapeMarkdown, truncate, utf8Length } from './text.js';

@@ -1,6 +1,6 @@
-import { type ChangedField, type HooklineEvent, isAudit } from '../events/model.js';
+import { type ChangedField, type HooklineEvent, isAudit } from '../core/event.js';
 import { encodeGlobalId } from '../ids.js';
-import type { Webhook } from '../webhooks/model.js';
+import type { Webhook } from '../core/webhook.js';
 import { documentsBody } from './budget.js';
 import { entityOf } from './entity.js';
 import type { Renderer } from './renderer.js';

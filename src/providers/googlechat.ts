@@ -1,4 +1,4 @@
-import type { Webhook } from '../webhooks/model.js';
+import type { Webhook } from '../core/webhook.js';
 import type { Renderer } from './renderer.js';
 import { andMore, type EventSummary, summarize } from './summary.js';
 import { CUT_MARKER, truncate, utf8Length } from './text.js';

@@ -1,4 +1,4 @@
-import type { EventLevel } from '../webhooks/model.js';
+import type { EventLevel } from '../core/webhook.js';
 import { factsOf, linkTarget } from './markdown.js';
 import type { Renderer } from './renderer.js';
 import { firstThatFits, type Limits } from './tiers.js';

@@ -1,5 +1,5 @@
-import type { HooklineEvent } from '../events/model.js';
-import type { Webhook, WebhookType } from '../webhooks/model.js';
+import type { HooklineEvent } from '../core/event.js';
+import type { Webhook, WebhookType } from '../core/webhook.js';
 
 export interface RenderInput {
   webhook: Webhook;
@@ -25,9 +25,6 @@ export interface RenderInput {
    */
   preview: boolean;
 }
-
-/** Stands in a preview for every value computed from the webhook's secret. */
-export const SIGNATURE_PLACEHOLDER = '<signature computed at send time>';
 
 export interface Rendered {
   /** The JSON document to POST. */

@@ -1,7 +1,7 @@
-import type { HooklineEvent } from '../events/model.js';
-import { TEST_EVENT_TYPE } from '../events/model.js';
+import type { HooklineEvent } from '../core/event.js';
+import { TEST_EVENT_TYPE } from '../core/event.js';
 import { encodeGlobalId } from '../ids.js';
-import type { EventLevel } from '../webhooks/model.js';
+import type { EventLevel } from '../core/webhook.js';
 import { show } from './text.js';
 
 /**

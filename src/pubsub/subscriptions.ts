@@ -1,12 +1,13 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../core/principal.js';
 import type { Database } from '../db/client.js';
-import type { DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
+import type { DeliveryAttempt, DeliveryStatus } from '../core/delivery.js';
 import { findAttemptsByIds } from '../deliveries/repository.js';
 import { DomainError } from '../errors.js';
 import { memo } from '../memo.js';
-import type { Webhook } from '../webhooks/model.js';
+import type { Webhook } from '../core/webhook.js';
 import type { WebhookService } from '../webhooks/service.js';
-import type { LiveFeed, LiveMessage } from './live.js';
+import type { LiveMessage } from '../db/notify.js';
+import type { LiveFeed } from './live.js';
 import { createSubscriptionQuota, type SubscriptionLimits } from './quota.js';
 import { boundedStream } from './stream.js';
 

@@ -11,7 +11,7 @@ import {
   type StoredConfig,
   type Webhook,
   type WebhookSecrets,
-} from './model.js';
+} from '../core/webhook.js';
 import type { StoredWebhook } from './repository.js';
 import type { CreateWebhookInput, UpdateWebhookInput } from './validation.js';
 

@@ -1,9 +1,7 @@
 import type { Database, Db } from '../db/client.js';
+import { listenWebhooks, type Unlisten } from '../db/notify.js';
 import { memo } from '../memo.js';
 import { auditWebhooks, candidateWebhooks, type StoredWebhook } from './repository.js';
-
-/** NOTIFYed by a trigger on every change to a webhook a publish could see (drizzle/0007). */
-export const WEBHOOKS_CHANNEL = 'hookline_webhooks';
 
 /** Lists kept: one per tenant and set of event and entity types published. */
 const KEPT = 1000;
@@ -42,7 +40,7 @@ export function createWebhookCache(database: Database): WebhookCache {
   const read = readWebhooks(database.db);
   const lists = memo<StoredWebhook[]>({ maxAgeMs: MAX_AGE_MS, max: KEPT });
   let listening = false;
-  let unlisten: (() => Promise<void>) | undefined;
+  let unlisten: Unlisten | undefined;
   const invalidate = () => lists.clear();
   const remember = (key: string, read: () => Promise<StoredWebhook[]>) =>
     listening ? lists.get(key, read) : read();
@@ -56,7 +54,7 @@ export function createWebhookCache(database: Database): WebhookCache {
     auditors: (tenantId) => remember(JSON.stringify(['auditors', tenantId]), () => read.auditors(tenantId)),
     invalidate,
     async start() {
-      unlisten = await database.listen(WEBHOOKS_CHANNEL, invalidate, invalidate);
+      unlisten = await listenWebhooks(database, invalidate, invalidate);
       listening = true;
     },
     async stop() {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChangeDescription, FieldChange, Webhook, WebhookSecrets } from './model.js';
+import type { ChangeDescription, FieldChange, Webhook, WebhookSecrets } from '../core/webhook.js';
 
 export const MASK = '********';
 

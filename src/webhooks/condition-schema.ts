@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { storable } from '../validation.js';
-import { conditionFields, type FieldCondition, type FilterOp, filterOps } from './model.js';
+import { conditionFields, type FieldCondition, type FilterOp, filterOps } from '../core/webhook.js';
 
 export const MAX_CONDITIONS = 20;
 export const MAX_IN_VALUES = 100;

@@ -1,6 +1,6 @@
-import { DEFAULT_TENANT, type Principal } from '../auth/principal.js';
+import { DEFAULT_TENANT, type Principal } from '../core/principal.js';
 import type { Config } from '../config.js';
-import type { WebhookType } from './model.js';
+import type { WebhookType } from '../core/webhook.js';
 import { ENV_WEBHOOK_NAME, type WebhookService } from './service.js';
 
 const types: Record<'slack' | 'teams' | 'generic', WebhookType> = {

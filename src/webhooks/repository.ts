@@ -1,10 +1,10 @@
 import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Placeholder } from 'drizzle-orm/sql';
-import type { WebhookScope } from '../auth/policy.js';
+import type { WebhookScope } from '../core/policy.js';
 import { type Database, type Db, preparedPer } from '../db/client.js';
 import { adminNames } from '../auth/tokens.js';
-import { matchKeys } from '../events/matching.js';
+import { matchKeys } from '../core/matching.js';
 import { webhooks, webhookVersions } from '../db/schema.js';
 import {
   type EventLevel,
@@ -16,7 +16,7 @@ import {
   type WebhookStatus,
   type WebhookType,
   type WebhookVersion,
-} from './model.js';
+} from '../core/webhook.js';
 
 type Row = typeof webhooks.$inferSelect;
 

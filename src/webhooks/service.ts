@@ -6,23 +6,23 @@ import {
   demandManageWebhooks,
   type PolicySettings,
   webhookScope,
-} from '../auth/policy.js';
-import type { Principal } from '../auth/principal.js';
+} from '../core/policy.js';
+import type { Principal } from '../core/principal.js';
 import type { Database, Db } from '../db/client.js';
 import { sqlState } from '../db/client.js';
 import { deleteHistoryOfWebhook } from '../deliveries/repository.js';
 import { createStatisticsKeeper } from '../db/statistics.js';
 import { badInput, DomainError, notFound } from '../errors.js';
-import { currentSecret } from '../dispatcher/signing.js';
-import { assertTargetAllowed, type TargetPolicy } from '../dispatcher/targets.js';
-import { type NewEvent, WEBHOOK_DISABLED, WEBHOOK_RECOVERED } from '../events/model.js';
+import { currentSecret } from '../core/signing.js';
+import { assertTargetAllowed, type TargetPolicy } from '../core/targets.js';
+import { type NewEvent, WEBHOOK_DISABLED, WEBHOOK_RECOVERED } from '../core/event.js';
 import { publishIn } from '../events/publish.js';
-import { notifyLive } from '../pubsub/live.js';
+import { notifyLive } from '../db/notify.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import { applyUpdate, buildWebhook } from './build.js';
 import { describeChange } from './changes.js';
-import type { ChangeDescription, Webhook, WebhookVersion } from './model.js';
-import { fullyQualifiedName, versionFromSeq } from './model.js';
+import type { ChangeDescription, Webhook, WebhookVersion } from '../core/webhook.js';
+import { fullyQualifiedName, versionFromSeq } from '../core/webhook.js';
 import {
   countWebhooks,
   deleteWebhookRow,
@@ -230,7 +230,7 @@ const systemActor = (tenantId: string): Principal => ({
 });
 
 /**
- * The endpoint-health rule turned the webhook off (see dispatcher/health.ts): a versioned change
+ * The endpoint-health rule turned the webhook off (see core/health.ts): a versioned change
  * by `hookline`, announced as a `webhook.disabled` event in the same transaction. Its
  * deliveries wait, as for any disabled webhook, until a user enables it again or a probe
  * `probeAfterSeconds` from now (see dispatcher/probe.ts) finds it answering. The probe state in

@@ -9,7 +9,7 @@ import {
   httpAuthTypes,
   ownerTypes,
   webhookTypes,
-} from './model.js';
+} from '../core/webhook.js';
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 // RFC 9110 section 5.6.2: a field name is a token.

@@ -1,5 +1,5 @@
 import { encodeGlobalId } from '../ids.js';
-import { fullyQualifiedName, versionFromSeq, type Webhook } from './model.js';
+import { fullyQualifiedName, versionFromSeq, type Webhook } from '../core/webhook.js';
 
 /** Headers as a client may see them: a secret header shows its name, never its value. */
 export const publicHeaders = (w: Webhook) =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { conditionHolds, conditionsHold, conditionValue } from '../../src/events/conditions.js';
-import type { FieldCondition } from '../../src/webhooks/model.js';
+import { conditionHolds, conditionsHold, conditionValue } from '../../src/core/conditions.js';
+import type { FieldCondition } from '../../src/core/webhook.js';
 import { makeEvent } from './fixtures.js';
 
 const event = makeEvent({

@@ -1,7 +1,7 @@
-import type { HooklineEvent } from '../../src/events/model.js';
+import type { HooklineEvent } from '../../src/core/event.js';
 import { renderers } from '../../src/providers/index.js';
 import type { RenderInput } from '../../src/providers/renderer.js';
-import { defaults, type Webhook, type WebhookType } from '../../src/webhooks/model.js';
+import { defaults, type Webhook, type WebhookType } from '../../src/core/webhook.js';
 
 /** Fixed ids and times, so that rendered bodies can be compared whole. */
 export const EVENT_ID = '01900000-0000-7000-8000-000000000001';

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DeliveryAttempt } from '../../src/deliveries/model.js';
+import type { DeliveryAttempt } from '../../src/core/delivery.js';
 import {
   defaultHealthPolicy,
   deliveryFailingEvent,
   failedLongEnough,
   reportsFailing,
   windowStart,
-} from '../../src/dispatcher/health.js';
+} from '../../src/core/health.js';
 import { EVENT_ID, makeEvent, makeWebhook } from './fixtures.js';
 
 const policy = { ...defaultHealthPolicy, disableAfterSeconds: 3600 };

@@ -6,8 +6,8 @@ import {
   filterMatches,
   matchKeys,
   webhookMatches,
-} from '../../src/events/matching.js';
-import type { EventFilter } from '../../src/webhooks/model.js';
+} from '../../src/core/matching.js';
+import type { EventFilter } from '../../src/core/webhook.js';
 import { makeEvent, makeWebhook } from './fixtures.js';
 
 const event = makeEvent({

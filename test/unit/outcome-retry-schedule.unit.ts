@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  type AttemptResult,
-  decideOutcome,
-  isRetryable,
-  parseRetryAfter,
-} from '../../src/dispatcher/outcome.js';
-import { defaultRetrySchedule, defaults, type RetryPolicy } from '../../src/webhooks/model.js';
+import { type AttemptResult, decideOutcome, isRetryable, parseRetryAfter } from '../../src/core/outcome.js';
+import { defaultRetrySchedule, defaults, type RetryPolicy } from '../../src/core/webhook.js';
 
 const createdAt = new Date('2026-03-05T10:00:00.000Z');
 const policy: RetryPolicy = { ...defaults.retryPolicy };

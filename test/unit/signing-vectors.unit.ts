@@ -7,7 +7,7 @@ import {
   secretBytes,
   signatureHeaders,
   signingKeys,
-} from '../../src/dispatcher/signing.js';
+} from '../../src/core/signing.js';
 import { makeWebhook } from './fixtures.js';
 
 // The example of the Standard Webhooks specification (spec/standard-webhooks.md, "Signature scheme").

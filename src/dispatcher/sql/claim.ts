@@ -2,9 +2,9 @@ import { sql } from 'drizzle-orm';
 import { type Database } from '../../db/client.js';
 import { decodeColumns, jsonArray, selectColumns } from '../../db/columns.js';
 import { deliveryQueue, events, webhooks } from '../../db/schema.js';
-import type { Delivery } from '../../deliveries/model.js';
+import type { Delivery } from '../../core/delivery.js';
 import { deliveryFromRow } from '../../deliveries/repository.js';
-import type { HooklineEvent } from '../../events/model.js';
+import type { HooklineEvent } from '../../core/event.js';
 import { eventFromRow } from '../../events/repository.js';
 import { fromRow as webhookFromRow, type StoredWebhook } from '../../webhooks/repository.js';
 

@@ -2,11 +2,11 @@ import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Db, preparedRows, rowsOf } from '../../db/client.js';
 import { jsonArray } from '../../db/columns.js';
 import { deliveryQueue, webhooks } from '../../db/schema.js';
-import type { DeliveryAttempt, DeliveryStatus } from '../../deliveries/model.js';
+import type { DeliveryAttempt, DeliveryStatus } from '../../core/delivery.js';
 import { attemptsInsert, failedShareSince } from '../../deliveries/repository.js';
-import { LIVE_CHANNEL } from '../../pubsub/live.js';
-import { failedLongEnough, type HealthPolicy, windowStart } from '../health.js';
-import type { FailureDetails, WebhookStatus } from '../../webhooks/model.js';
+import { LIVE_CHANNEL } from '../../db/notify.js';
+import { failedLongEnough, type HealthPolicy, windowStart } from '../../core/health.js';
+import type { FailureDetails, WebhookStatus } from '../../core/webhook.js';
 
 const finishedStatuses: DeliveryStatus[] = ['SUCCEEDED', 'FAILED', 'DISCARDED'];
 

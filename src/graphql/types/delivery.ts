@@ -3,7 +3,7 @@ import {
   type DeliveryAttempt,
   type DeliveryStatus,
   type ErrorKind,
-} from '../../deliveries/model.js';
+} from '../../core/delivery.js';
 import type { WebhookHealth } from '../../deliveries/service.js';
 import { badInput } from '../../errors.js';
 import { inDateRange } from '../../validation.js';

@@ -1,4 +1,4 @@
-import type { ChangedField, EventActor, HooklineEvent } from '../../events/model.js';
+import type { ChangedField, EventActor, HooklineEvent } from '../../core/event.js';
 import type { Published } from '../../events/publish.js';
 import { idOf } from '../../ids.js';
 import { builder } from '../builder.js';

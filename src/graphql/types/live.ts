@@ -1,4 +1,4 @@
-import type { DeliveryStatus } from '../../deliveries/model.js';
+import type { DeliveryStatus } from '../../core/delivery.js';
 import { idOf } from '../../ids.js';
 import { builder } from '../builder.js';
 import { DeliveryAttemptRef, DeliveryStatusEnum } from './delivery.js';

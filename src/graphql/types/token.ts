@@ -1,4 +1,4 @@
-import { roles } from '../../auth/principal.js';
+import { roles } from '../../core/principal.js';
 import type { ApiToken } from '../../auth/tokens.js';
 import { idOf } from '../../ids.js';
 import { builder } from '../builder.js';

@@ -23,7 +23,7 @@ import {
   versionFromSeq,
   type Webhook,
   type WebhookVersion,
-} from '../../webhooks/model.js';
+} from '../../core/webhook.js';
 import type { WebhookFilter } from '../../webhooks/repository.js';
 import { publicHeaders } from '../../webhooks/view.js';
 import { builder } from '../builder.js';

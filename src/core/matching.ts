@@ -1,4 +1,4 @@
-import { type EventFilter, type EventLevel, eventLevels, type Webhook } from '../webhooks/model.js';
+import { type EventFilter, type EventLevel, eventLevels, type Webhook } from './webhook.js';
 import { conditionsHold } from './conditions.js';
 import {
   ANY_EVENT_TYPE,
@@ -7,7 +7,7 @@ import {
   type HooklineEvent,
   isAudit,
   isOperational,
-} from './model.js';
+} from './event.js';
 
 const ANY = '*';
 

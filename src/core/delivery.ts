@@ -1,4 +1,5 @@
-import type { HooklineEvent } from '../events/model.js';
+import type { HooklineEvent } from './event.js';
+import type { WebhookStatus } from './webhook.js';
 
 export const deliveryStatuses = [
   'PENDING',
@@ -67,5 +68,10 @@ export interface DeliveryAttempt {
   errorMessage: string | null;
 }
 
-/** The channel a dispatcher LISTENs on; any NOTIFY means "there may be due deliveries". */
-export const DELIVERIES_CHANNEL = 'hookline_deliveries';
+/** What one request to a webhook came to: its attempts, and the webhook's new status. */
+export interface DeliveryReport {
+  webhookId: string;
+  attempts: DeliveryAttempt[];
+  /** The webhook's new status, when this request changed it. */
+  webhookStatus: WebhookStatus | null;
+}

@@ -1,5 +1,5 @@
 import { DomainError } from '../errors.js';
-import type { Webhook } from '../webhooks/model.js';
+import type { Webhook } from './webhook.js';
 import type { Principal, Role } from './principal.js';
 
 /**

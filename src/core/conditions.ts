@@ -1,5 +1,5 @@
-import type { ConditionScalar, FieldCondition } from '../webhooks/model.js';
-import type { HooklineEvent } from './model.js';
+import type { ConditionScalar, FieldCondition } from './webhook.js';
+import type { HooklineEvent } from './event.js';
 
 /**
  * The value a condition's path names: one of the event's own fields, or a dotted path into its

@@ -1,7 +1,7 @@
-import type { DeliveryAttempt, DeliveryStatus } from '../deliveries/model.js';
-import { DELIVERY_FAILING, type HooklineEvent, type NewEvent } from '../events/model.js';
+import type { DeliveryAttempt, DeliveryStatus } from './delivery.js';
+import { DELIVERY_FAILING, type HooklineEvent, type NewEvent } from './event.js';
 import { encodeGlobalId } from '../ids.js';
-import { fullyQualifiedName, type Webhook } from '../webhooks/model.js';
+import { fullyQualifiedName, type Webhook } from './webhook.js';
 
 /**
  * Endpoint health, after Svix: a webhook whose attempts keep failing for a whole window is

@@ -1,5 +1,5 @@
-import type { DeliveryStatus, ErrorKind } from '../deliveries/model.js';
-import type { RetryPolicy, WebhookStatus } from '../webhooks/model.js';
+import type { DeliveryStatus, ErrorKind } from './delivery.js';
+import type { RetryPolicy, WebhookStatus } from './webhook.js';
 
 /** What one HTTP attempt came to. */
 export type AttemptResult =

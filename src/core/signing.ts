@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { SIGNATURE_PLACEHOLDER } from '../providers/renderer.js';
-import type { SecretReference, StoredConfig, WebhookSecrets } from '../webhooks/model.js';
+import type { SecretReference, StoredConfig, WebhookSecrets } from './webhook.js';
 
 export class SecretUnavailable extends Error {}
+
+/** Stands in a preview for every value computed from the webhook's secret. */
+export const SIGNATURE_PLACEHOLDER = '<signature computed at send time>';
 
 /** Standard Webhooks: a `whsec_` secret is base64 after the prefix; any other string is its UTF-8 bytes. */
 export const secretBytes = (secret: string) =>

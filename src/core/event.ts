@@ -1,4 +1,4 @@
-import type { EventLevel } from '../webhooks/model.js';
+import type { EventLevel } from './webhook.js';
 
 export interface EventActor {
   name: string;
