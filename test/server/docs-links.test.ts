@@ -28,13 +28,6 @@ const directories = new Set(
   ),
 );
 
-/**
- * Files that other work in flight adds, linked before they land: checked like any other as
- * soon as they exist. docs/architecture.md is being written alongside the README's list of
- * documents that links it.
- */
-const landing = new Set(['docs/architecture.md']);
-
 const binary = /\.(png|jpe?g|gif|ico|woff2?|wasm|gz|tgz|zip)$/;
 const text = (file: string) => readFileSync(`${root}${file}`, 'utf8');
 
@@ -96,7 +89,7 @@ function problem(file: string, target: string): string | null {
   if (resolved === '..' || resolved.startsWith('../')) return 'a path that leaves the repository';
   const clean = resolved.replace(/\/$/, '');
   if (!files.has(clean) && !directories.has(clean)) {
-    return landing.has(clean) ? null : `${clean} is not in the repository`;
+    return `${clean} is not in the repository`;
   }
   if (fragment && clean.endsWith('.md') && !anchors(clean).has(fragment)) {
     return `${clean} has no heading #${fragment}`;
@@ -161,7 +154,7 @@ describe('links of the repository', () => {
           // Imports and comments name the compiled .js of a .ts source.
           return [full, full.replace(/\.js$/, '.ts'), full.replace(/\.js$/, '.tsx')];
         });
-        if (!candidates.some((candidate) => files.has(candidate) || landing.has(candidate))) {
+        if (!candidates.some((candidate) => files.has(candidate))) {
           missing.push(`${file}: ${path}`);
         }
       }
