@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Agent, errors, request } from 'undici';
+import { Agent, type Dispatcher, errors } from 'undici';
 import type { ErrorKind } from '../core/delivery.js';
 import type { TargetPolicy } from '../core/targets.js';
 
@@ -61,9 +61,15 @@ function flatten(headers: Record<string, string | string[] | undefined>): Record
 /**
  * POSTs with undici. One Agent keeps a keep-alive pool per origin; a second one, used only by
  * webhooks that allow invalid certificates, skips verification. Redirects are never followed
- * (undici's `request` does not follow them). The whole attempt, connect to last byte read, is
+ * (undici's dispatch does not follow them). The whole attempt, connect to last byte read, is
  * bounded by the webhook's timeout, and at most 4 KiB of the response is read before the
  * socket is let go, so a receiver that trickles or floods cannot hold a worker.
+ *
+ * The request goes through the Agent's `dispatch` with a handler of callbacks, not `request`:
+ * the answer is a few callbacks instead of a stream and an async iterator, and the deadline is
+ * a plain timer calling the dispatch's own abort instead of an AbortSignal, whose listeners
+ * cost as much as the rest of the client's work (measured: 35-45 µs a request with
+ * `request`, a signal and the stream read; about half without).
  */
 export function createSender(targets: TargetPolicy): Sender {
   // Every connection resolves its host through the target policy and connects to the address
@@ -75,14 +81,26 @@ export function createSender(targets: TargetPolicy): Sender {
   };
   const strict = new Agent(options);
   const insecure = new Agent({ ...options, connect: { ...options.connect, rejectUnauthorized: false } });
+  /** What a literal address was found to be, by host: the answer never changes. */
+  const literalChecks = new Map<string, Promise<string | null>>();
+
+  function checkLiteral(host: string): Promise<string | null> {
+    let checked = literalChecks.get(host);
+    if (!checked) {
+      checked = targets.checkHost(host);
+      if (literalChecks.size < 1000) literalChecks.set(host, checked);
+    }
+    return checked;
+  }
 
   return {
     async send(req) {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
+      const url = new URL(req.url);
       // An IP literal is never looked up, so it is checked here (http://2130706433/ arrives as 127.0.0.1).
-      const host = new URL(req.url).hostname.replace(/^\[|\]$/g, '');
-      const refused = isIP(host) ? await targets.checkHost(host) : null;
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const refused = isIP(host) ? await checkLiteral(host) : null;
       if (refused) {
         return {
           statusCode: null,
@@ -92,53 +110,84 @@ export function createSender(targets: TargetPolicy): Sender {
           error: { kind: 'TARGET_NOT_ALLOWED', message: `${ENDPOINT_HOST} ${refused}` },
         };
       }
-      // A plain timer, cleared when done: AbortSignal.timeout keeps weak references for the
-      // collector to clear, a measurable cost at thousands of requests a second.
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
-      const signal = deadline.signal;
-      try {
-        const res = await request(req.url, {
-          method: 'POST',
-          headers: req.headers,
-          body: req.body,
-          dispatcher: req.allowInvalidCerts ? insecure : strict,
-          headersTimeout: req.timeoutMs,
-          bodyTimeout: req.timeoutMs,
-          signal,
-        });
+      return new Promise<SendResult>((resolve) => {
+        let controller: Dispatcher.DispatchController | null = null;
+        let timedOut = false;
+        let settled = false;
+        let statusCode = 0;
+        let headers: Record<string, string> = {};
         const chunks: Buffer[] = [];
         let size = 0;
-        for await (const chunk of res.body) {
-          chunks.push(chunk as Buffer);
-          size += (chunk as Buffer).length;
-          if (size >= RESPONSE_BODY_LIMIT) break;
-        }
-        res.body.destroy();
-        // PostgreSQL text cannot hold NUL, so a receiver answering with one must not make the
-        // attempt unrecordable (it would be sent again and again).
-        const body = Buffer.concat(chunks)
-          .subarray(0, RESPONSE_BODY_LIMIT)
-          .toString('utf8')
-          .replaceAll('\u0000', '\uFFFD');
-        return {
-          statusCode: res.statusCode,
-          headers: flatten(res.headers),
-          body,
-          durationMs: elapsed(),
-          error: null,
+        const settle = (result: SendResult) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(result);
         };
-      } catch (error) {
-        return {
-          statusCode: null,
-          headers: null,
-          body: null,
-          durationMs: elapsed(),
-          error: classify(error, signal.aborted),
-        };
-      } finally {
-        clearTimeout(timer);
-      }
+        const answered = () =>
+          settle({
+            statusCode,
+            headers,
+            // PostgreSQL text cannot hold NUL, so a receiver answering with one must not make
+            // the attempt unrecordable (it would be sent again and again).
+            body: Buffer.concat(chunks)
+              .subarray(0, RESPONSE_BODY_LIMIT)
+              .toString('utf8')
+              .replaceAll('\u0000', '\uFFFD'),
+            durationMs: elapsed(),
+            error: null,
+          });
+        const failed = (error: unknown) =>
+          settle({
+            statusCode: null,
+            headers: null,
+            body: null,
+            durationMs: elapsed(),
+            error: classify(error, timedOut),
+          });
+        const timer = setTimeout(() => {
+          timedOut = true;
+          const error = new errors.RequestAbortedError('no complete response within the timeout');
+          if (controller) controller.abort(error);
+          failed(error);
+        }, req.timeoutMs);
+        (req.allowInvalidCerts ? insecure : strict).dispatch(
+          {
+            origin: url.origin,
+            path: `${url.pathname}${url.search}`,
+            method: 'POST',
+            headers: req.headers,
+            body: req.body,
+            headersTimeout: req.timeoutMs,
+            bodyTimeout: req.timeoutMs,
+          },
+          {
+            onRequestStart(c) {
+              controller = c;
+              if (settled) c.abort(new errors.RequestAbortedError('no complete response within the timeout'));
+            },
+            onResponseStart(_c, code, answer) {
+              statusCode = code;
+              headers = flatten(answer);
+            },
+            onResponseData(c, chunk) {
+              chunks.push(chunk);
+              size += chunk.length;
+              // Enough of the answer is read: the rest is not waited for (the socket is let go).
+              if (size >= RESPONSE_BODY_LIMIT) {
+                answered();
+                c.abort(new errors.RequestAbortedError('response body limit reached'));
+              }
+            },
+            onResponseEnd() {
+              answered();
+            },
+            onResponseError(_c, error) {
+              failed(error);
+            },
+          },
+        );
+      });
     },
     async close() {
       await Promise.all([strict.close(), insecure.close()]);
