@@ -269,12 +269,17 @@ describe('Slots: when a freed slot wakes the claim loop', () => {
     assert.equal(slots.mayHandOff('t'), true);
   });
 
-  it('a publish that found the process full wakes it as a full round does', () => {
-    const slots = slotsWith({ maxInFlight: 4, tenantReserve: 0 });
-    for (let i = 0; i < 4; i++) slots.reserve(`w${i}`, 't');
+  it('a publish that found the process full wakes it as a full round does, at 15 of 20', () => {
+    const slots = slotsWith({ maxInFlight: 20, tenantReserve: 0 });
+    for (let i = 0; i < 20; i++) slots.reserve(`w${i}`, 't');
     assert.equal(slots.mayHandOff('t'), false);
-    free(slots, 'w0', 't');
-    assert.equal(slots.processFreedWakes(), true, '3 of 4 in flight');
+    const wakes: boolean[] = [];
+    for (let i = 0; i < 6; i++) {
+      free(slots, `w${i}`, 't');
+      wakes.push(slots.processFreedWakes());
+    }
+    // In flight after each: 19, 18, 17, 16, 15, 14.
+    assert.deepEqual(wakes, [false, false, false, false, true, true]);
     slots.claimed(slots.ask() as ClaimAsk, []);
     assert.equal(slots.processFreedWakes(), false, 'an empty round found nothing more');
   });
