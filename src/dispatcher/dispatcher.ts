@@ -1,4 +1,4 @@
-import { type Database, reconnectDelay } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import { listenDeliveries, listenWebhooks } from '../db/notify.js';
 import type { Logger } from '../logger.js';
 import type { Tracing } from '../tracing/tracing.js';
@@ -7,7 +7,9 @@ import type { DeliveryJob } from '../core/delivery.js';
 import type { Handoff } from '../events/handoff.js';
 import type { DeliveryReport } from '../core/delivery.js';
 import type { Deliverer } from './deliver.js';
-import { claimDue, nextDueAt, releaseClaims } from './sql/claim.js';
+import { createClaimLoop } from './claim-loop.js';
+import { type ClaimAsk, type ClaimedFor, Slots, type Startable } from './slots.js';
+import { type ClaimedDelivery, claimDue, nextDueAt, releaseClaims } from './sql/claim.js';
 
 export interface DispatcherOptions {
   database: Database;
@@ -39,12 +41,10 @@ export interface DispatcherOptions {
   tracing?: Tracing | null;
 }
 
-/** A request claimed ahead, waiting here for a free slot. */
-interface Waiting {
+/** One request: deliveries of one webhook sent together (up to its batch size). */
+interface Request {
   stored: StoredWebhook;
   jobs: DeliveryJob[];
-  /** When the claim answered, by this process's clock. */
-  claimedAt: number;
 }
 
 export interface Dispatcher extends Handoff {
@@ -63,180 +63,70 @@ export interface Dispatcher extends Handoff {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Wires the engine's parts: the slots (what is in flight and held here, and who may start),
+ * the claim loop (when to claim), the claim's SQL and the deliverer (sending and recording).
+ */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { database, deliverer, logger, workerId } = options;
-  const maxInFlight = options.maxInFlight ?? 256;
   const perWebhook = options.perWebhook ?? 4;
-  const prefetch = options.prefetch ?? 3 * perWebhook;
-  /** What one webhook may have claimed here at once: in flight, and waiting for a slot. */
-  const perWebhookHeld = perWebhook + prefetch;
-  const pollMs = options.pollMs ?? 2000;
   const leaseMarginMs = options.leaseMarginMs ?? 15_000;
-  const reserve = Math.min(maxInFlight - 1, options.tenantReserve ?? Math.floor(maxInFlight / 8));
-  /** What one tenant may hold here at once (in flight and waiting), so others can always be claimed. */
-  const tenantHoldCap = 2 * (maxInFlight - reserve);
+  const slots = new Slots<Request>({
+    maxInFlight: options.maxInFlight ?? 256,
+    perWebhook,
+    prefetch: options.prefetch ?? 3 * perWebhook,
+    tenantReserve: options.tenantReserve,
+    leaseMarginMs,
+  });
   const tracing = options.tracing ?? null;
-
-  let running = false;
-  let pumping = false;
-  let again = false;
-  let timer: NodeJS.Timeout | undefined;
+  const loop = createClaimLoop<ClaimAsk, ClaimedDelivery>({
+    ask: () => slots.ask(),
+    claim,
+    onClaimed: hold,
+    nextDueAt: () => nextDueAt(database),
+    pollMs: options.pollMs ?? 2000,
+    logger,
+  });
+  const wake = loop.wake;
   const unlisten: (() => Promise<void>)[] = [];
-  let inFlight = 0;
-  /** Failed rounds in a row (the database is unreachable): the wait before the next one grows. */
-  let failures = 0;
-  const perWebhookInFlight = new Map<string, number>();
-  /** Requests in flight, and held here (in flight and waiting), per tenant. */
-  const tenantInFlight = new Map<string, number>();
-  const tenantHeld = new Map<string, number>();
-  /** Tenants the last claim round held to their cap: one of their requests finishing wakes the loop. */
-  const tenantLimited = new Set<string>();
-  const bump = (counts: Map<string, number>, key: string, by: number) => {
-    const n = (counts.get(key) ?? 0) + by;
-    if (n > 0) counts.set(key, n);
-    else counts.delete(key);
-  };
-  /** The last claim round used every free slot of the process, so more may have been due. */
-  let processLimited = false;
-  /**
-   * Webhooks that may have deliveries due that no slot was free for (a claim round used all
-   * theirs, or a publish found none): a request of theirs that finishes wakes the loop. For
-   * any other webhook nothing is waiting, so a finished request needs no claim round.
-   */
-  const backlogged = new Set<string>();
-  /** Requests claimed ahead, per webhook, oldest first (in flight and waiting: 2 × maxInFlight at most). */
-  const waiting = new Map<string, Waiting[]>();
-  let waitingCount = 0;
-  /**
-   * A held request found its webhook's slot free but none of the process's: a freed process
-   * slot then looks through what waits. Otherwise a webhook's own freed slot starts its requests.
-   */
-  let heldForProcess = false;
-  const requests = new Set<Promise<void>>();
   let idle: (() => void) | undefined;
 
-  const wake = () => {
-    if (!running) return;
-    if (pumping) {
-      again = true;
-      return;
-    }
-    void pump();
-  };
-
-  async function pump() {
-    pumping = true;
-    let failed = false;
-    let full = false;
-    try {
-      do {
-        again = false;
-        full = !(await claimRound());
-      } while (again && running);
-    } catch (error) {
-      failed = true;
-      failures++;
-      const retryInMs = reconnectDelay(failures);
-      // Once per outage at error level, then quietly: a down database would flood the log.
-      if (failures === 1) logger.error({ err: error, retryInMs }, 'cannot claim deliveries; backing off');
-      else logger.debug({ err: error, retryInMs, failures }, 'still cannot claim deliveries');
-    } finally {
-      pumping = false;
-    }
-    if (!failed && failures > 0) {
-      logger.info({ failures }, 'claiming deliveries again');
-      failures = 0;
-    }
-    if (failed) schedule(reconnectDelay(failures));
-    // Every slot busy: the next request to finish wakes the loop, so there is nothing to read.
-    else if (full) schedule(pollMs);
-    else await arm();
-  }
-
-  function schedule(delay: number) {
-    clearTimeout(timer);
-    if (running) timer = setTimeout(wake, delay);
-  }
-
-  /** Sleeps until the earliest known due time, but never longer than the poll interval. */
-  async function arm() {
-    if (!running) return;
-    let delay = pollMs;
-    try {
-      const next = await nextDueAt(database);
-      if (next) delay = Math.max(0, Math.min(pollMs, next.getTime() - Date.now() + 5));
-    } catch (error) {
-      logger.warn({ err: error }, 'could not read the next due time');
-    }
-    schedule(delay);
-  }
-
-  /** Returns false when there was no room to claim for. */
-  async function claimRound(): Promise<boolean> {
-    // Free slots, and room to hold as many requests again ahead of them.
-    const room = 2 * maxInFlight - inFlight - waitingCount;
-    if (room <= 0) return false;
-    const busy: Record<string, number> = {};
-    for (const [id, n] of perWebhookInFlight) busy[id] = perWebhookHeld - n;
-    for (const [id, held] of waiting) busy[id] = (busy[id] ?? perWebhookHeld) - held.length;
-    const tenantRoom: Record<string, number> = {};
-    for (const [tenant, held] of tenantHeld) tenantRoom[tenant] = Math.max(0, tenantHoldCap - held);
+  async function claim(ask: ClaimAsk): Promise<ClaimedDelivery[]> {
     const startedAt = performance.now();
-    let claimed: Awaited<ReturnType<typeof claimDue>>;
+    let claimed: ClaimedDelivery[];
     try {
-      claimed = await claimDue(database, {
-        workerId,
-        requests: room,
-        perWebhook: perWebhookHeld,
-        busy,
-        leaseMarginMs,
-        tenantRoom,
-      });
+      claimed = await claimDue(database, { workerId, leaseMarginMs, ...ask });
     } catch (error) {
-      if (tracing) traceClaim(tracing, startedAt, room, [], error as Error);
+      if (tracing) traceClaim(tracing, startedAt, ask.requests, [], error as Error);
       throw error;
     }
-    if (tracing && claimed.length) traceClaim(tracing, startedAt, room, claimed, null);
-    for (const [id, left] of Object.entries(busy)) if (left <= 0) backlogged.add(id);
-    for (const [tenant, left] of Object.entries(tenantRoom)) if (left <= 0) tenantLimited.add(tenant);
-    if (!claimed.length) {
-      processLimited = false;
-      return true;
-    }
-    const byWebhook = new Map<string, { stored: StoredWebhook; jobs: DeliveryJob[] }>();
+    if (tracing && claimed.length) traceClaim(tracing, startedAt, ask.requests, claimed, null);
+    return claimed;
+  }
+
+  /** Holds what a round claimed, cut into requests per webhook, and starts what may start. */
+  function hold(ask: ClaimAsk, claimed: ClaimedDelivery[]) {
+    const byWebhook = new Map<string, Request>();
     for (const { delivery, event, webhook } of claimed) {
       const group = byWebhook.get(webhook.webhook.id) ?? { stored: webhook, jobs: [] };
       group.jobs.push({ delivery, event });
       byWebhook.set(webhook.webhook.id, group);
     }
-    let claimedRequests = 0;
-    const claimedAt = Date.now();
+    const held: ClaimedFor<Request>[] = [];
     for (const { stored, jobs } of byWebhook.values()) {
-      const { id, batchSize, fifo } = stored.webhook;
+      const { id, tenantId, batchSize, fifo } = stored.webhook;
       // Due time, then id: UUIDv7 ids are creation order, so a batch keeps publish order.
       jobs.sort(
         ({ delivery: a }, { delivery: b }) =>
           (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1),
       );
-      const held = waiting.get(id) ?? [];
-      let requests = 0;
-      for (let i = 0; i < jobs.length; i += batchSize) {
-        held.push({ stored, jobs: jobs.slice(i, i + batchSize), claimedAt });
-        waitingCount++;
-        requests++;
-        bump(tenantHeld, stored.webhook.tenantId, 1);
-      }
-      waiting.set(id, held);
-      if (requests >= (fifo ? 1 : (busy[id] ?? perWebhookHeld))) backlogged.add(id);
-      const tenant = stored.webhook.tenantId;
-      if ((tenantHeld.get(tenant) ?? 0) >= tenantHoldCap) tenantLimited.add(tenant);
-      claimedRequests += requests;
-      startWaiting(id);
+      const requests: Request[] = [];
+      for (let i = 0; i < jobs.length; i += batchSize)
+        requests.push({ stored, jobs: jobs.slice(i, i + batchSize) });
+      held.push({ webhookId: id, tenantId, fifo, requests });
     }
-    processLimited = claimedRequests >= room;
-    // Something was due, so more may be: claim again until a round finds nothing.
-    again = true;
-    return true;
+    slots.claimed(ask, held);
+    for (const { webhookId } of held) startWaiting(webhookId);
   }
 
   /**
@@ -248,7 +138,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     tracing: Tracing,
     startTime: number,
     room: number,
-    claimed: Awaited<ReturnType<typeof claimDue>>,
+    claimed: ClaimedDelivery[],
     error: Error | null,
   ) {
     const links = [
@@ -269,48 +159,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     span.end();
   }
 
-  /**
-   * Starts what waits for `webhookId` while it and the process have free slots. The lease is the
-   * webhook's timeout plus the margin, counted from the claim: a request that waited here for
-   * half the margin is given back instead of sent, so that it is never still in flight when its
-   * lease runs out (another dispatcher would claim it again). What a claim round starts at once
-   * has not waited, so a round always makes progress.
-   */
+  /** Sends what waits for `webhookId` and may go now (see `Slots.startable`). */
   function startWaiting(webhookId: string) {
-    const held = waiting.get(webhookId);
-    if (!held) return;
-    const expiring: { tenantId: string; id: string }[] = [];
-    while (
-      held.length &&
-      running &&
-      tenantMayStart((held[0] as Waiting).stored.webhook.tenantId) &&
-      (perWebhookInFlight.get(webhookId) ?? 0) < perWebhook
-    ) {
-      const next = held.shift() as Waiting;
-      waitingCount--;
-      if (Date.now() - next.claimedAt > leaseMarginMs / 2) {
-        bump(tenantHeld, next.stored.webhook.tenantId, -1);
-        for (const job of next.jobs) expiring.push(job.delivery);
-        continue;
-      }
-      take(next.stored);
-      send(next.stored, next.jobs);
-    }
-    if (!held.length && waiting.get(webhookId) === held) waiting.delete(webhookId);
-    else if (held.length && !tenantMayStart((held[0] as Waiting).stored.webhook.tenantId))
-      heldForProcess = true;
-    if (expiring.length) giveBackClaimed(expiring);
+    if (loop.running) go(slots.startable(webhookId));
+  }
+
+  function go({ start, expired }: Startable<Request>) {
+    for (const { stored, jobs } of start) send(stored, jobs);
+    if (expired.length) giveBackClaimed(expired.flatMap(deliveriesOf));
+  }
+
+  function deliveriesOf(request: Request) {
+    return request.jobs.map((job) => job.delivery);
   }
 
   /** Drops every waiting request and returns its deliveries to the queue. */
   function dropWaiting() {
-    const ids = [...waiting.values()].flatMap((held) =>
-      held.flatMap((request) => request.jobs.map((job) => job.delivery)),
-    );
-    for (const held of waiting.values())
-      for (const request of held) bump(tenantHeld, request.stored.webhook.tenantId, -1);
-    waiting.clear();
-    waitingCount = 0;
+    const ids = slots.dropWaiting().flatMap(deliveriesOf);
     if (ids.length) giveBackClaimed(ids);
   }
 
@@ -326,59 +191,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       .finally(wake);
   }
 
-  /**
-   * A finished request wakes the loop only once half of what its webhook may hold here is
-   * free, or, when the last round was cut short by the process's own limit, a quarter of the
-   * process's slots: under a backlog one claim round then fills many slots, instead of a round
-   * (and an empty one after it) for every request. Requests waiting here keep the slots busy
-   * meanwhile. The last request of a webhook always wakes it.
-   */
-  function endpointFreed(webhookId: string) {
-    startWaiting(webhookId);
-    const held = (perWebhookInFlight.get(webhookId) ?? 0) + (waiting.get(webhookId)?.length ?? 0);
-    if (!backlogged.has(webhookId) || held > perWebhookHeld / 2) return;
-    backlogged.delete(webhookId);
-    wake();
-  }
-  function slotFreed() {
-    if (heldForProcess) {
-      heldForProcess = false;
-      for (const id of waiting.keys()) {
-        if (inFlight >= maxInFlight) break;
-        startWaiting(id);
-      }
-      // Full again before every webhook was looked at: the next freed slot goes on.
-      if (inFlight >= maxInFlight && waiting.size) heldForProcess = true;
-    }
-    if (processLimited && inFlight <= maxInFlight * 0.75) wake();
-  }
-
-  /**
-   * Whether a tenant may start one more request now. Slots are shared fairly: anyone may take
-   * a free slot while more than `reserve` are free; the last ones go only to a tenant below its
-   * share (the slots divided among the tenants with requests in flight and one more). So a
-   * tenant whose endpoints never answer holds at most maxInFlight - reserve slots, and another
-   * tenant's request starts at once.
-   */
-  function tenantMayStart(tenantId: string): boolean {
-    const free = maxInFlight - inFlight;
-    if (free <= 0) return false;
-    if (free > reserve) return true;
-    const mine = tenantInFlight.get(tenantId) ?? 0;
-    const active = tenantInFlight.size + (mine === 0 ? 1 : 0);
-    return mine < Math.floor(maxInFlight / (active + 1));
-  }
-
-  function take(stored: StoredWebhook) {
-    const { id, tenantId } = stored.webhook;
-    inFlight++;
-    perWebhookInFlight.set(id, (perWebhookInFlight.get(id) ?? 0) + 1);
-    bump(tenantInFlight, tenantId, 1);
-  }
-
-  /** Sends a request whose slots `take` counted. */
+  /** Sends a request whose slots are taken. */
   function send(stored: StoredWebhook, jobs: DeliveryJob[]) {
-    const id = stored.webhook.id;
+    const { id, tenantId } = stored.webhook;
     // The webhook's slot is the request to its endpoint: free once the endpoint has answered,
     // while the attempt is still being written (the process-wide slot waits for that).
     let endpointFree = false;
@@ -387,7 +202,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       endpointFree = true;
       freeWebhookSlot(id);
     };
-    const request = deliverer
+    deliverer
       .deliver(stored, jobs, freeEndpoint)
       .then((report) => {
         options.onReport?.(report);
@@ -399,41 +214,28 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       .catch((error) => logger.error({ err: error, webhookId: id }, 'recording a delivery attempt failed'))
       .finally(() => {
         // The process's slot first: a wake for the endpoint's claims for the free slots.
-        inFlight--;
-        bump(tenantInFlight, stored.webhook.tenantId, -1);
-        bump(tenantHeld, stored.webhook.tenantId, -1);
-        tenantFreed(stored.webhook.tenantId);
+        slots.freeProcessSlot(tenantId);
+        if (slots.tenantFreedWakes(tenantId)) wake();
         freeEndpoint();
-        requests.delete(request);
         processSlotFreed();
       });
-    requests.add(request);
   }
 
   function freeWebhookSlot(webhookId: string) {
-    const left = (perWebhookInFlight.get(webhookId) ?? 1) - 1;
-    if (left > 0) perWebhookInFlight.set(webhookId, left);
-    else perWebhookInFlight.delete(webhookId);
-    endpointFreed(webhookId);
-  }
-
-  /** A tenant held to its cap has a quarter of it free again: its waiting rows can be claimed. */
-  function tenantFreed(tenantId: string) {
-    if (!tenantLimited.has(tenantId) || (tenantHeld.get(tenantId) ?? 0) > tenantHoldCap * 0.75) return;
-    tenantLimited.delete(tenantId);
-    wake();
+    slots.freeWebhookSlot(webhookId);
+    startWaiting(webhookId);
+    if (slots.endpointFreedWakes(webhookId)) wake();
   }
 
   function processSlotFreed() {
-    if (inFlight === 0) idle?.();
-    slotFreed();
+    if (slots.inFlight === 0) idle?.();
+    if (loop.running) go(slots.startableForProcess());
+    if (slots.processFreedWakes()) wake();
   }
 
-  /** Frees the slots `take` counted for a request that is not sent. */
+  /** Frees the slots taken for a request that is not sent. */
   function giveBack(stored: StoredWebhook) {
-    inFlight--;
-    bump(tenantInFlight, stored.webhook.tenantId, -1);
-    bump(tenantHeld, stored.webhook.tenantId, -1);
+    slots.freeProcessSlot(stored.webhook.tenantId);
     freeWebhookSlot(stored.webhook.id);
     processSlotFreed();
   }
@@ -441,34 +243,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   return {
     reserve(stored) {
       const webhook = stored.webhook;
-      if (!running) return null;
-      if (!tenantMayStart(webhook.tenantId)) {
-        // As after a claim round cut short by the process's limit: freed slots wake the loop.
-        processLimited = true;
-        return null;
-      }
+      if (!loop.running || !slots.mayHandOff(webhook.tenantId)) return null;
       // What the claim would order, pace, hold back or refuse is left to it.
       if (webhook.fifo || webhook.rateLimit !== null || webhook.retryPolicy.throttleMs > 0) return null;
       if (!webhook.enabled || webhook.deleted || webhook.status === 'FAILED') return null;
       // Older deliveries claimed ahead go first.
-      if ((perWebhookInFlight.get(webhook.id) ?? 0) >= perWebhook || waiting.has(webhook.id)) {
-        backlogged.add(webhook.id);
-        return null;
-      }
-      take(stored);
-      bump(tenantHeld, webhook.tenantId, 1);
+      if (!slots.reserve(webhook.id, webhook.tenantId)) return null;
       return { leasedBy: workerId, leaseMs: webhook.config.timeoutMs + leaseMarginMs };
     },
     launch(stored, jobs) {
       // Stopping: not sent. The stop gives the rows back with the rest this process holds (it
       // waits for this slot), or if it has already, their lease runs out and any dispatcher
       // claims them.
-      if (!running) giveBack(stored);
+      if (!loop.running) giveBack(stored);
       else send(stored, jobs);
     },
     release: giveBack,
     async start() {
-      running = true;
+      loop.start();
       unlisten.push(await listenDeliveries(database, wake));
       unlisten.push(await listenWebhooks(database, dropWaiting));
       wake();
@@ -476,16 +268,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     wake,
     webhooksChanged: dropWaiting,
     async stop(graceMs = 10_000) {
-      running = false;
-      clearTimeout(timer);
+      const roundsOver = loop.stop();
       await Promise.all(unlisten.splice(0).map((stop) => stop().catch(() => {})));
-      while (pumping) await new Promise((r) => setTimeout(r, 10));
+      await roundsOver;
       // What waits here is given back below with the rest this process holds.
-      for (const held of waiting.values())
-        for (const request of held) bump(tenantHeld, request.stored.webhook.tenantId, -1);
-      waiting.clear();
-      waitingCount = 0;
-      if (inFlight > 0) {
+      slots.dropWaiting();
+      if (slots.inFlight > 0) {
         const drained = new Promise<void>((resolve) => {
           idle = resolve;
         });

@@ -6,6 +6,7 @@ import { isOperational, type NewEvent } from '../core/event.js';
 import { encodeGlobalId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { traced, type Tracing } from '../tracing/tracing.js';
+import { createBatcher } from './batcher.js';
 import { type LiveMessage, livePayloads, notifyLive } from '../db/notify.js';
 import type { WebhookStatus } from '../core/webhook.js';
 import type { StoredWebhook } from '../webhooks/repository.js';
@@ -84,19 +85,6 @@ const attemptMessages = (recordings: Recording[]): LiveMessage[] =>
     })),
   );
 
-interface Pending {
-  recording: Recording;
-  resolve(status: WebhookStatus | null): void;
-  reject(error: unknown): void;
-}
-
-/**
- * Writes finished requests in batches: whatever finished while the previous batch was being
- * written goes in the next one, as one transaction of a few statements however many requests
- * it holds (the attempts in one insert, the deliveries in one update per outcome, one update
- * per webhook). An idle dispatcher writes each request at once; a busy one saves most of its
- * round trips to the database, which are what bound its throughput.
- */
 /**
  * What the recorder reports to the rest of Hookline, inside the transaction that records it:
  * the engine does not reach up into events or webhooks itself; `main` wires these to them.
@@ -117,6 +105,13 @@ export interface EngineReports {
   disableUnhealthy(tx: Db, webhookId: string, now: Date, probeAfterSeconds: number): Promise<boolean>;
 }
 
+/**
+ * Whether a batch of recordings that failed with `error` is written again one by one: one bad
+ * recording must not cost the others theirs. Not when the database is unreachable: the write
+ * has waited out its retries already, and each recording would wait them out again.
+ */
+export const writtenOneByOne = (error: unknown) => !isConnectionError(error);
+
 export function createRecorder(deps: {
   database: Database;
   workerId: string;
@@ -136,39 +131,27 @@ export function createRecorder(deps: {
     tables: ['delivery_queue'],
     columns: ['webhook_id', 'status', 'next_attempt_at', 'lease_until'],
   });
-  let queue: Pending[] = [];
-  let writing = false;
 
-  /** Writes until the queue is empty; `record` marks the writer busy before it schedules this. */
-  async function drain() {
-    while (queue.length) {
-      const batch = queue;
-      queue = [];
-      try {
-        await writeAll(batch);
-      } catch (error) {
-        if (batch.length === 1 || isConnectionError(error)) {
-          for (const p of batch) p.reject(error);
-          continue;
-        }
-        // One bad recording must not cost the others theirs: each is written on its own.
-        for (const p of batch) await writeAll([p]).catch(p.reject);
-      }
-    }
-    writing = false;
-  }
+  /**
+   * Writes finished requests in batches: whatever finished while the previous batch was being
+   * written goes in the next one, as one transaction of a few statements however many requests
+   * it holds (the attempts in one insert, the deliveries in one update per outcome, one update
+   * per webhook). An idle dispatcher writes each request at once; a busy one saves most of its
+   * round trips to the database, which are what bound its throughput. On embedded PGlite, which
+   * blocks the thread while it writes, every answer that arrived during a write joins the next.
+   */
+  const record = createBatcher({ write: writeAll, oneByOne: writtenOneByOne });
 
   /**
    * The requests went out: losing their record to a database blip would send them again
    * later, so the write is retried for a while before the leases are left to expire.
    */
-  async function writeAll(batch: Pending[]) {
-    const recordings = batch.map((p) => p.recording);
+  async function writeAll(recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
     const succeeded = recordings.every(succeededHealthy);
     const write = () => (succeeded ? writeSucceeded(recordings) : writeTransaction(recordings));
     const statuses = tracing ? await tracedWrite(tracing, recordings, succeeded, write) : await write();
-    batch.forEach((p, i) => p.resolve(statuses[i] ?? null));
-    statistics.changed(batch.reduce((n, p) => n + p.recording.attempts.length, 0));
+    statistics.changed(recordings.reduce((n, r) => n + r.attempts.length, 0));
+    return recordings.map((_, i) => statuses[i] ?? null);
   }
 
   /** One span per write: a child of its first request's attempt span, linked to the others'. */
@@ -381,17 +364,5 @@ export function createRecorder(deps: {
     return statuses;
   }
 
-  return {
-    record(recording) {
-      return new Promise((resolve, reject) => {
-        queue.push({ recording, resolve, reject });
-        if (writing) return;
-        writing = true;
-        // Started after the I/O callbacks already due have run: the other answers that arrived
-        // with this one join its batch instead of waiting for the next (on embedded PGlite,
-        // which blocks the thread while it writes, that is every answer of the write before).
-        setImmediate(() => void drain());
-      });
-    },
-  };
+  return { record };
 }
