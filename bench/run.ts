@@ -13,6 +13,7 @@ import { hooklineApiRead } from './api-read.js';
 import { hooklineBacklog } from './backlog.js';
 import { defaultMemory, queryWhileDraining } from './embedded.js';
 import { type EngineRun, graphileEngine, hooklineEngine } from './engine.js';
+import { senderCost } from './sender.js';
 import { retentionDrop } from './retention.js';
 import { hooklineFanOut } from './fanout.js';
 import { idleMemory } from './idle-memory.js';
@@ -169,6 +170,18 @@ try {
         target: backend === 'embedded' ? 'idle <= 250, first start <= 450' : 'idle <= 120',
       });
     }
+  }
+  if (wanted('sender')) {
+    const result = await senderCost(receiver, n(20_000));
+    line({ scenario: 'sender', ...result });
+    rows.push({
+      scenario: 'one webhook request, 32 at a time',
+      backend: '-',
+      figure: 'CPU us per request of the sending process',
+      hookline: String(result.hooklineSenderCpuUs),
+      limit: String(result.plainUndiciCpuUs),
+      target: '<= plain undici request',
+    });
   }
   if (wanted('fanout') && postgresUrl) {
     const result = await hooklineFanOut(postgresUrl, receiver, 1000);
