@@ -3,7 +3,6 @@ import { resetBootstrapToken } from './auth/tokens.js';
 import { ConfigError, parseConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
-import { printedSchema } from './graphql/schema.js';
 import { createLogger, serializeError } from './logger.js';
 import { type Role, roles, serve, stopOnSignals } from './main.js';
 
@@ -30,6 +29,9 @@ async function main(argv: string[]) {
     return;
   }
   if (command === 'print-schema') {
+    // Loaded for this command only: the schema pulls in all of GraphQL, which `serve --role
+    // worker` never needs (and starts faster without).
+    const { printedSchema } = await import('./graphql/schema.js');
     process.stdout.write(printedSchema());
     return;
   }

@@ -18,7 +18,6 @@ import { createEventService } from './events/service.js';
 import { newId } from './ids.js';
 import { CONSOLE_DIR } from './http/console.js';
 import { startOpsServer } from './http/ops.js';
-import { createTrustedDocuments } from './graphql/trusted-documents.js';
 import { createMetrics } from './metrics.js';
 import { createLiveFeed, type LiveFeed } from './pubsub/live.js';
 import { createLiveService, type LiveService } from './pubsub/subscriptions.js';
@@ -182,7 +181,10 @@ export async function serve(
         limits: config.subscriptionLimits,
       });
       // Loaded only where the API runs: a worker never needs GraphQL, and starts faster without it.
-      const { buildApp } = await import('./app.js');
+      const [{ buildApp }, { createTrustedDocuments }] = await Promise.all([
+        import('./app.js'),
+        import('./graphql/trusted-documents.js'),
+      ]);
       app = buildApp({
         metrics,
         trusted: createTrustedDocuments({ ...config.trustedDocuments, consoleDir: CONSOLE_DIR }),
