@@ -21,9 +21,3 @@ export function rememberJsonText<T>(value: T, text: string): T {
   if (value !== null && typeof value === 'object') texts.set(value, text);
   return value;
 }
-
-/** The JSON text remembered for `value`, serialised now (and not remembered) when there is none. */
-export function jsonTextOnce(value: unknown): string {
-  if (value !== null && typeof value === 'object') return texts.get(value) ?? JSON.stringify(value);
-  return value === undefined ? 'null' : JSON.stringify(value);
-}

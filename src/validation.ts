@@ -16,37 +16,6 @@ export const text = (max: number) =>
     .max(max, { message: `must be at most ${max} characters` })
     .refine(storable, { message: UNSTORABLE });
 
-/** The first problem of a JSON value that jsonb would refuse or that nests too deep, if any. */
-function jsonProblem(value: unknown, maxDepth: number, depth = 0): string | null {
-  if (depth > maxDepth) return `must not nest deeper than ${maxDepth} levels`;
-  if (typeof value === 'string') return storable(value) ? null : UNSTORABLE;
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const problem = jsonProblem(item, maxDepth, depth + 1);
-      if (problem) return problem;
-    }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (!storable(key)) return UNSTORABLE;
-      const problem = jsonProblem(item, maxDepth, depth + 1);
-      if (problem) return problem;
-    }
-  }
-  return null;
-}
-
-/** Any JSON value that PostgreSQL can store as jsonb, nested at most `maxDepth` levels. */
-export const jsonValue = (maxDepth = 32) =>
-  zod
-    .unknown()
-    .superRefine((value, ctx) => {
-      const problem = jsonProblem(value, maxDepth);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    // The JSON scalar builds objects without a prototype from inline literals, which drizzle
-    // cannot bind; a round trip makes them plain.
-    .transform((value) => (value === undefined ? value : JSON.parse(JSON.stringify(value))));
-
 export const nonEmptyText = (max: number) =>
   text(max).refine((s) => s.trim().length > 0, { message: 'must not be empty' });
 

@@ -1,4 +1,4 @@
-import { jsonTextOnce } from '../json-text.js';
+import { jsonText } from '../json-text.js';
 
 /**
  * A request body as stored: most formats (GENERIC, CUSTOM templates, audit records) carry the
@@ -13,8 +13,8 @@ const MARK = '\u0001';
 /** Below this, leaving the data out saves less than the mark and the read cost. */
 const MIN_DATA_CHARS = 64;
 
-// Not remembered: a claimed event's data is left out of one body and then dropped.
-const dataText = (data: unknown) => (data === undefined || data === null ? null : jsonTextOnce(data));
+// The renderer that carried the data verbatim serialised it already (GENERIC, audit records).
+const dataText = (data: unknown) => (data === undefined || data === null ? null : jsonText(data));
 
 export function compactBody(body: string, data: unknown): string {
   const text = dataText(data);

@@ -81,17 +81,6 @@ export function createSender(targets: TargetPolicy): Sender {
   };
   const strict = new Agent(options);
   const insecure = new Agent({ ...options, connect: { ...options.connect, rejectUnauthorized: false } });
-  /** What a literal address was found to be, by host: the answer never changes. */
-  const literalChecks = new Map<string, Promise<string | null>>();
-
-  function checkLiteral(host: string): Promise<string | null> {
-    let checked = literalChecks.get(host);
-    if (!checked) {
-      checked = targets.checkHost(host);
-      if (literalChecks.size < 1000) literalChecks.set(host, checked);
-    }
-    return checked;
-  }
 
   return {
     async send(req) {
@@ -100,7 +89,7 @@ export function createSender(targets: TargetPolicy): Sender {
       const url = new URL(req.url);
       // An IP literal is never looked up, so it is checked here (http://2130706433/ arrives as 127.0.0.1).
       const host = url.hostname.replace(/^\[|\]$/g, '');
-      const refused = isIP(host) ? await checkLiteral(host) : null;
+      const refused = isIP(host) ? await targets.checkHost(host) : null;
       if (refused) {
         return {
           statusCode: null,

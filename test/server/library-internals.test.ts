@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { DATABASE_POOL_SIZE, openDatabase } from '../../src/db/client.js';
+import { DATABASE_POOL_SIZE, type Database, openDatabase } from '../../src/db/client.js';
 import { startEmbedded } from '../../src/db/embedded.js';
 import { migrate, migrationsApplied } from '../../src/db/migrate.js';
 import { migrations } from '../../src/db/migrations.js';
@@ -131,26 +131,33 @@ const recorded = (rows: { hash: string; created_at: string | number }[]) =>
 const readTable = sql`select hash, created_at
   from ${sql.identifier(migrations.migrationsSchema)}.${sql.identifier(migrations.migrationsTable)} order by id`;
 
+/**
+ * Migrates twice with `migrateOnce`: one row per journal entry the first time, none added the
+ * second; and it is that table /readyz counts, as one row fewer reads as pending.
+ */
+async function checkMigrationTable(database: Database, migrateOnce: () => Promise<void>) {
+  await migrateOnce();
+  const first = recorded(await database.rows(readTable));
+  assert.deepEqual(
+    first.map((row) => row.when),
+    journal.entries.map((entry) => entry.when),
+  );
+  await migrateOnce();
+  assert.deepEqual(recorded(await database.rows(readTable)), first);
+  assert.equal(await migrationsApplied(database), true);
+  await database.rows(
+    sql`delete from ${sql.identifier(migrations.migrationsSchema)}.${sql.identifier(
+      migrations.migrationsTable,
+    )} where created_at = ${journal.entries.at(-1)?.when}`,
+  );
+  assert.equal(await migrationsApplied(database), false);
+}
+
 describe('the table drizzle records applied migrations in', () => {
   it('on PGlite: one row per journal entry, a second migration adds none, /readyz reads it', async () => {
     const database = await openDatabase({ kind: 'pglite', dataDir: null });
     try {
-      await migrate(database, { kind: 'pglite', dataDir: null });
-      const first = recorded(await database.rows(readTable));
-      assert.deepEqual(
-        first.map((row) => row.when),
-        journal.entries.map((entry) => entry.when),
-      );
-      await migrate(database, { kind: 'pglite', dataDir: null });
-      assert.deepEqual(recorded(await database.rows(readTable)), first);
-      assert.equal(await migrationsApplied(database), true);
-      // And it is that table /readyz counts: one row fewer reads as pending.
-      await database.rows(
-        sql`delete from ${sql.identifier(migrations.migrationsSchema)}.${sql.identifier(
-          migrations.migrationsTable,
-        )} where created_at = ${journal.entries.at(-1)?.when}`,
-      );
-      assert.equal(await migrationsApplied(database), false);
+      await checkMigrationTable(database, () => migrate(database, { kind: 'pglite', dataDir: null }));
     } finally {
       await database.close();
     }
@@ -166,21 +173,7 @@ describe('the table drizzle records applied migrations in', () => {
       };
       const database = await openDatabase({ kind: 'postgres', url: target.url }, { maxConnections: 1 });
       try {
-        await run();
-        const first = recorded(await database.rows(readTable));
-        assert.deepEqual(
-          first.map((row) => row.when),
-          journal.entries.map((entry) => entry.when),
-        );
-        await run();
-        assert.deepEqual(recorded(await database.rows(readTable)), first);
-        assert.equal(await migrationsApplied(database), true);
-        await database.rows(
-          sql`delete from ${sql.identifier(migrations.migrationsSchema)}.${sql.identifier(
-            migrations.migrationsTable,
-          )} where created_at = ${journal.entries.at(-1)?.when}`,
-        );
-        assert.equal(await migrationsApplied(database), false);
+        await checkMigrationTable(database, run);
       } finally {
         await database.close();
       }
