@@ -3,8 +3,8 @@ import type { WebhookScope } from '../core/policy.js';
 import { type Db, preparedPer, rowsOf } from '../db/client.js';
 import { webhookInScope } from '../webhooks/repository.js';
 import { deliveries, deliveryAttempts, deliveryHistory, deliveryQueue, events } from '../db/schema.js';
-import { TEST_EVENT_TYPE } from '../core/event.js';
-import { expandBody } from './body.js';
+import { type HooklineEvent, TEST_EVENT_TYPE } from '../core/event.js';
+import { expandBody, isEnvelope } from './body.js';
 import {
   type Delivery,
   type DeliveryAttempt,
@@ -18,12 +18,21 @@ export const deliveryFromRow = (row: Row): Delivery => ({ ...row, status: row.st
 
 type AttemptRow = Omit<typeof deliveryAttempts.$inferSelect, 'requestBody'> & {
   requestBody: string;
-  eventData: unknown;
+  event: StoredEventJson | null;
 };
 
-const attemptFromRow = ({ eventData, ...row }: AttemptRow): DeliveryAttempt => ({
+/** What a stored body is made from (see body.ts), read as `storedEvent` builds it. */
+interface StoredEventJson extends Omit<HooklineEvent, 'occurredAt' | 'createdAt'> {
+  occurredAt: string;
+  createdAt: string;
+}
+
+const attemptFromRow = ({ event, ...row }: AttemptRow): DeliveryAttempt => ({
   ...row,
-  requestBody: expandBody(row.requestBody, eventData),
+  requestBody: expandBody(
+    row.requestBody,
+    event && { ...event, occurredAt: new Date(event.occurredAt), createdAt: new Date(event.createdAt) },
+  ),
   status: row.status as DeliveryStatus,
   errorKind: row.errorKind as ErrorKind | null,
 });
@@ -36,17 +45,24 @@ const storedBody = sql`coalesce(delivery_attempts.request_body, (
   select f.request_body from delivery_attempts f
    where f.delivery_id = delivery_attempts.delivery_id and f.request_body is not null
    order by f.attempt_number limit 1), '')`;
+// The event a body is made from, with the keys of HooklineEvent (its JSON columns as stored,
+// verbatim, so that serialising them gives the text published again).
+const storedEvent = sql`json_build_object('id', e.id, 'tenantId', e.tenant_id, 'eventType', e.event_type,
+  'entityType', e.entity_type, 'entityId', e.entity_id, 'entityFqn', e.entity_fqn, 'cluster', e.cluster,
+  'namespace', e.namespace, 'actor', e.actor, 'level', e.level, 'changedFields', e.changed_fields,
+  'data', e.data, 'occurredAt', e.occurred_at, 'createdAt', e.created_at,
+  'idempotencyKey', e.idempotency_key, 'traceparent', e.traceparent)`;
 // Written out qualified: drizzle leaves a lone table's columns unqualified, which inside these
 // subqueries would name the subquery's own tables.
 const attemptColumns = {
   ...getTableColumns(deliveryAttempts),
   requestBody: sql<string>`${storedBody}`.as('request_body'),
-  // The event's data, for a body stored without it (see body.ts); read only then.
-  eventData: sql<unknown>`case when starts_with(${storedBody}, chr(1)) then (
-    select e.data from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
-     where d.tenant_id = delivery_attempts.tenant_id and d.id = delivery_attempts.delivery_id) end`
-    .mapWith(events.data)
-    .as('event_data'),
+  // Read only for a body that is made from its event (see body.ts): marked by U+0001 or U+0002.
+  event: sql<StoredEventJson | null>`case when ascii(${storedBody}) in (1, 2) then (
+    select ${storedEvent} from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+     where d.tenant_id = delivery_attempts.tenant_id and d.id = delivery_attempts.delivery_id) end`.as(
+    'stored_event',
+  ),
 };
 
 export type NewDelivery = Pick<
@@ -280,6 +296,16 @@ export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<v
 }
 
 /**
+ * Once per delivery, on its first attempt: a retry sends the same event again (see
+ * `attemptColumns`). An envelope is kept on every attempt, as its stored form is only the
+ * webhook's name at the time (see body.ts), so each attempt shows the name it sent.
+ */
+function storedOnAttempt(a: DeliveryAttempt): string | null {
+  const stored = a.storedBody ?? a.requestBody;
+  return a.attemptNumber === 1 || isEnvelope(stored) ? stored : null;
+}
+
+/**
  * The insert of `insertAttempts` as a statement (or a CTE) a caller may end with a `where` on
  * the recordset `r`.
  */
@@ -295,8 +321,7 @@ export function attemptsInsert(rows: DeliveryAttempt[]): SQL {
     duration_ms: a.durationMs,
     request_url: a.requestUrl,
     request_headers: a.requestHeaders,
-    // Once per delivery: a retry sends the same event again (see `attemptColumns`).
-    request_body: a.attemptNumber === 1 ? (a.storedBody ?? a.requestBody) : null,
+    request_body: storedOnAttempt(a),
     response_status: a.responseStatus,
     response_headers: a.responseHeaders,
     response_body: a.responseBody,

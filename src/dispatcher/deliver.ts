@@ -220,7 +220,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       requestUrl: prepared?.request.url ?? webhook.config.endpoint,
       requestHeaders: prepared?.shownHeaders ?? {},
       requestBody: prepared?.request.body ?? '',
-      storedBody: compactBody(prepared?.request.body ?? '', job.event.data),
+      storedBody: compactBody(prepared?.request.body ?? '', job.event, webhook.name),
       responseStatus: sent.statusCode,
       responseHeaders: sent.headers,
       responseBody: sent.body,

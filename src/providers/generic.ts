@@ -17,7 +17,7 @@ export function changeDescriptionOf(fields: ChangedField[]) {
 }
 
 /** The event envelope of ARCHITECTURE.md, shaped like OpenMetadata's webhook payload. */
-export function envelope(event: HooklineEvent, webhook: Webhook) {
+export function envelope(event: HooklineEvent, webhook: Pick<Webhook, 'name'>) {
   return {
     eventId: encodeGlobalId('Event', event.id),
     eventType: event.eventType,
@@ -38,9 +38,25 @@ export function envelope(event: HooklineEvent, webhook: Webhook) {
  * spliced in as its remembered text, so that the data is serialised once for the body and for
  * leaving it out of the stored body (deliveries/body.ts).
  */
-export function envelopeText(event: HooklineEvent, webhook: Webhook): string {
+export function envelopeText(event: HooklineEvent, webhook: Pick<Webhook, 'name'>): string {
   const { data, ...rest } = envelope(event, webhook);
-  return `${JSON.stringify(rest).slice(0, -1)},"data":${jsonText(data)}}`;
+  const text = `${JSON.stringify(rest).slice(0, -1)},"data":${jsonText(data)}}`;
+  rendered.set(event, { name: webhook.name, text });
+  return text;
+}
+
+// The last envelope made of each event, so that a body can be known for one without rendering
+// it again (see `isEnvelopeOf`).
+const rendered = new WeakMap<HooklineEvent, { name: string; text: string }>();
+
+/**
+ * Whether `body` is the envelope of `event` under the webhook name `name`, as `envelopeText`
+ * made it (this very string: one comparison of references, not of text). The body can then be
+ * made again from the event and the name alone.
+ */
+export function isEnvelopeOf(body: string, event: HooklineEvent, name: string): boolean {
+  const last = rendered.get(event);
+  return last !== undefined && last.name === name && last.text === body;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createWebhook, DELIVERY_FIELDS, deliveryWhen, getDelivery, publish } from '../helpers/api.js';
 import { backends } from '../helpers/db.js';
+import { tableUpdated } from '../helpers/factories.js';
 import { eventually, type Receiver, startReceiver, statuses } from '../helpers/receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -127,6 +128,45 @@ for (const backend of backends()) {
       ]) {
         assert.equal(all.text.includes(secret), false, `history shows ${secret}`);
       }
+    });
+
+    it('shows each attempt the body it sent, byte for byte, after the webhook is renamed between them', async () => {
+      const r = await receiver(statuses(503));
+      const webhookId = await createWebhook(server, {
+        name: 'orders-before',
+        config: { endpoint: `${r.url}/renamed` },
+        retryPolicy: { scheduleSeconds: [1] },
+        eventFilters: [{ eventTypes: ['entityUpdated'], clusters: ['renamed'] }],
+      });
+      // Every envelope field set, a change without an old value, and data the entity reads
+      // (name, owner, tags) with text that escapes.
+      const event = await publish(
+        server,
+        tableUpdated(
+          'renamed',
+          { changedFields: [{ name: 'owner', newValue: { name: 'ada' } }] },
+          {
+            name: 'customers "gold" — ünïcode ✓',
+            owner: { id: 'u-1', type: 'user', name: 'ada' },
+            tags: ['PII.Sensitive', { tagFQN: 'Tier.Tier1' }],
+            rows: Array.from({ length: 20 }, (_, i) => ({ i, note: `line\n${i}\u2028` })),
+          },
+        ),
+      );
+      await r.waitForCount(1);
+      const renamed = await server.gql(
+        `mutation($id: ID!) { updateWebhook(id: $id, input: { name: "orders-after" }) { id } }`,
+        { id: webhookId },
+      );
+      assert.equal(renamed.errors, undefined, JSON.stringify(renamed.errors));
+      const delivery = await deliveryWhen(server, event.deliveries[0]!.id, (d) => d.status === 'SUCCEEDED');
+      assert.equal(r.received.length, 2);
+      assert.match(r.received[0]!.body, /"webhookName":"orders-before"/);
+      assert.match(r.received[1]!.body, /"webhookName":"orders-after"/);
+      assert.deepEqual(
+        delivery.attempts.map((a: { requestBody: string }) => a.requestBody),
+        r.received.map((got) => got.body),
+      );
     });
 
     it('retries any delivery on request, with the same webhook-id, and pages the history by status', async () => {
