@@ -47,7 +47,8 @@ export interface DeliveryJob {
   event: HooklineEvent;
 }
 
-export interface DeliveryAttempt {
+/** An attempt as the history shows it; its request body is read apart, when asked for. */
+export interface RecordedAttempt {
   id: string;
   tenantId: string;
   deliveryId: string;
@@ -58,14 +59,18 @@ export interface DeliveryAttempt {
   durationMs: number;
   requestUrl: string;
   requestHeaders: Record<string, string>;
-  requestBody: string;
-  /** The body as stored, when it differs from `requestBody` (see body.ts); written only. */
-  storedBody?: string;
   responseStatus: number | null;
   responseHeaders: Record<string, string> | null;
   responseBody: string | null;
   errorKind: ErrorKind | null;
   errorMessage: string | null;
+}
+
+/** An attempt as the dispatcher records it. */
+export interface DeliveryAttempt extends RecordedAttempt {
+  requestBody: string;
+  /** The body as stored, when it differs from `requestBody` (see deliveries/body.ts). */
+  storedBody?: string;
 }
 
 /** What one request to a webhook came to: its attempts, and the webhook's new status. */

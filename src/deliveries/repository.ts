@@ -8,6 +8,7 @@ import { expandBody, isEnvelope } from './body.js';
 import {
   type Delivery,
   type DeliveryAttempt,
+  type RecordedAttempt,
   type DeliveryStatus,
   type ErrorKind,
 } from '../core/delivery.js';
@@ -16,10 +17,17 @@ type Row = typeof deliveries.$inferSelect;
 
 export const deliveryFromRow = (row: Row): Delivery => ({ ...row, status: row.status as DeliveryStatus });
 
-type AttemptRow = Omit<typeof deliveryAttempts.$inferSelect, 'requestBody'> & {
-  requestBody: string;
-  event: StoredEventJson | null;
-};
+type AttemptRow = Omit<typeof deliveryAttempts.$inferSelect, 'requestBody'>;
+
+const attemptFromRow = (row: AttemptRow): RecordedAttempt => ({
+  ...row,
+  status: row.status as DeliveryStatus,
+  errorKind: row.errorKind as ErrorKind | null,
+});
+
+// The body is read apart (`requestBodies`), for the clients that ask for it: it may have to be
+// made again from its event, which most reads (the live feed's above all) do not need.
+const { requestBody: _body, ...attemptColumns } = getTableColumns(deliveryAttempts);
 
 /** What a stored body is made from (see body.ts), read as `storedEvent` builds it. */
 interface StoredEventJson extends Omit<HooklineEvent, 'occurredAt' | 'createdAt'> {
@@ -27,24 +35,46 @@ interface StoredEventJson extends Omit<HooklineEvent, 'occurredAt' | 'createdAt'
   createdAt: string;
 }
 
-const attemptFromRow = ({ event, ...row }: AttemptRow): DeliveryAttempt => ({
-  ...row,
-  requestBody: expandBody(
-    row.requestBody,
-    event && { ...event, occurredAt: new Date(event.occurredAt), createdAt: new Date(event.createdAt) },
-  ),
-  status: row.status as DeliveryStatus,
-  errorKind: row.errorKind as ErrorKind | null,
-});
-
 /**
- * An attempt's columns as read: the request body is stored on a delivery's first attempt only
- * (a retry sends the same event again), so a later attempt shows the first one's.
+ * The request bodies of these attempts, in their order ('' for one not found). The body is
+ * stored on a delivery's first attempt only (a retry sends the same event again), so a later
+ * attempt without one shows the first one's; a body made from its event (see body.ts) is read
+ * with the event, in the same statement.
  */
-const storedBody = sql`coalesce(delivery_attempts.request_body, (
-  select f.request_body from delivery_attempts f
-   where f.delivery_id = delivery_attempts.delivery_id and f.request_body is not null
-   order by f.attempt_number limit 1), '')`;
+export async function requestBodies(db: Db, attempts: { tenantId: string; id: string }[]): Promise<string[]> {
+  if (!attempts.length) return [];
+  const rows = await rowsOf<{ id: string; stored: string; event: StoredEventJson | null }>(
+    db,
+    sql`
+    with asked as (
+      select a.id, coalesce(a.request_body, (
+               select f.request_body from delivery_attempts f
+                where f.tenant_id = a.tenant_id and f.delivery_id = a.delivery_id and f.request_body is not null
+                order by f.attempt_number limit 1), '') as stored,
+             a.tenant_id, a.delivery_id
+        from delivery_attempts a
+        join json_to_recordset(${JSON.stringify(attempts.map((a) => ({ tenant_id: a.tenantId, id: a.id })))}::json)
+             as r(tenant_id text, id uuid) on a.tenant_id = r.tenant_id and a.id = r.id
+    )
+    select asked.id, asked.stored,
+           -- Only for a body made from its event: marked by U+0001 or U+0002.
+           case when ascii(asked.stored) in (1, 2) then (
+             select ${storedEvent} from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+              where d.tenant_id = asked.tenant_id and d.id = asked.delivery_id) end as event
+      from asked`,
+  );
+  const byId = new Map(
+    rows.map(({ id, stored, event }) => [
+      id,
+      expandBody(
+        stored,
+        event && { ...event, occurredAt: new Date(event.occurredAt), createdAt: new Date(event.createdAt) },
+      ),
+    ]),
+  );
+  return attempts.map((a) => byId.get(a.id) ?? '');
+}
+
 // The event a body is made from, with the keys of HooklineEvent (its JSON columns as stored,
 // verbatim, so that serialising them gives the text published again).
 const storedEvent = sql`json_build_object('id', e.id, 'tenantId', e.tenant_id, 'eventType', e.event_type,
@@ -52,18 +82,6 @@ const storedEvent = sql`json_build_object('id', e.id, 'tenantId', e.tenant_id, '
   'namespace', e.namespace, 'actor', e.actor, 'level', e.level, 'changedFields', e.changed_fields,
   'data', e.data, 'occurredAt', e.occurred_at, 'createdAt', e.created_at,
   'idempotencyKey', e.idempotency_key, 'traceparent', e.traceparent)`;
-// Written out qualified: drizzle leaves a lone table's columns unqualified, which inside these
-// subqueries would name the subquery's own tables.
-const attemptColumns = {
-  ...getTableColumns(deliveryAttempts),
-  requestBody: sql<string>`${storedBody}`.as('request_body'),
-  // Read only for a body that is made from its event (see body.ts): marked by U+0001 or U+0002.
-  event: sql<StoredEventJson | null>`case when ascii(${storedBody}) in (1, 2) then (
-    select ${storedEvent} from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
-     where d.tenant_id = delivery_attempts.tenant_id and d.id = delivery_attempts.delivery_id) end`.as(
-    'stored_event',
-  ),
-};
 
 export type NewDelivery = Pick<
   Delivery,
@@ -246,7 +264,7 @@ export async function deliveriesOfEvent(db: Db, scope: WebhookScope, eventId: st
   return rows.map(deliveryFromRow);
 }
 
-export async function attemptsOf(db: Db, deliveryId: string): Promise<DeliveryAttempt[]> {
+export async function attemptsOf(db: Db, deliveryId: string): Promise<RecordedAttempt[]> {
   const rows = await db
     .select(attemptColumns)
     .from(deliveryAttempts)
@@ -255,7 +273,7 @@ export async function attemptsOf(db: Db, deliveryId: string): Promise<DeliveryAt
   return rows.map(attemptFromRow);
 }
 
-export async function findAttempt(db: Db, scope: WebhookScope, id: string): Promise<DeliveryAttempt | null> {
+export async function findAttempt(db: Db, scope: WebhookScope, id: string): Promise<RecordedAttempt | null> {
   const c: SQL[] = [eq(deliveryAttempts.tenantId, scope.tenantId), eq(deliveryAttempts.id, id)];
   if (scope.ownerName !== null) c.push(webhookInScope(deliveryAttempts.webhookId, scope));
   const [row] = await db
@@ -266,7 +284,7 @@ export async function findAttempt(db: Db, scope: WebhookScope, id: string): Prom
 }
 
 /** Attempts of a tenant by id, in one read (the live feed asks for many at once). */
-export async function findAttemptsByIds(db: Db, tenantId: string, ids: string[]): Promise<DeliveryAttempt[]> {
+export async function findAttemptsByIds(db: Db, tenantId: string, ids: string[]): Promise<RecordedAttempt[]> {
   if (!ids.length) return [];
   const rows = await attemptsByIdsQuery(db).execute({ tenantId, ids });
   return rows.map(attemptFromRow);

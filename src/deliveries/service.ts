@@ -22,7 +22,7 @@ import { renderers } from '../providers/index.js';
 import { encodeGlobalId, newId } from '../ids.js';
 import { findWebhook, type StoredWebhook } from '../webhooks/repository.js';
 import { batched } from '../batch.js';
-import type { Delivery, DeliveryStatus } from '../core/delivery.js';
+import type { Delivery, DeliveryStatus, RecordedAttempt } from '../core/delivery.js';
 import {
   attemptsOf,
   countDeliveries,
@@ -37,6 +37,7 @@ import {
   listDeliveries,
   listDeliveriesOfWebhooks,
   requeue,
+  requestBodies,
   testInFlight,
 } from './repository.js';
 
@@ -87,6 +88,12 @@ export function createDeliveryService({
     if (!found) throw notFound('webhook');
     return found;
   }
+
+  // The bodies asked for together (a page of attempts) are read in one statement.
+  const readRequestBody = batched(
+    () => '',
+    (attempts: RecordedAttempt[]) => requestBodies(db, attempts),
+  );
 
   return {
     list: (actor: Principal, filter: DeliveryFilter, page: DeliveryPage) =>
@@ -140,6 +147,8 @@ export function createDeliveryService({
     get: (actor: Principal, id: string) => findDelivery(db, webhookScope(actor), id),
     ofEvent: (actor: Principal, eventId: string) => deliveriesOfEvent(db, webhookScope(actor), eventId),
     attempts: (delivery: Delivery) => attemptsOf(db, delivery.id),
+    /** An attempt's request body, read apart (the attempt was read through the caller's scope). */
+    requestBody: (attempt: RecordedAttempt) => readRequestBody(attempt),
     attempt: (actor: Principal, id: string) => findAttempt(db, webhookScope(actor), id),
 
     /** Sends any delivery again (failed or not), with the same id and so the same `webhook-id`. */

@@ -1,6 +1,6 @@
 import type { Principal } from '../core/principal.js';
 import type { Database } from '../db/client.js';
-import type { DeliveryAttempt, DeliveryStatus } from '../core/delivery.js';
+import type { RecordedAttempt, DeliveryStatus } from '../core/delivery.js';
 import { findAttemptsByIds } from '../deliveries/repository.js';
 import { DomainError } from '../errors.js';
 import { memo } from '../memo.js';
@@ -49,9 +49,9 @@ export function createLiveService({ database, feed, webhooks, bufferSize, limits
       owner.disconnect?.('token revoked', 4403);
     }
   });
-  const loaded = new Map<string, Promise<DeliveryAttempt | null>>();
+  const loaded = new Map<string, Promise<RecordedAttempt | null>>();
   // Ids asked for in the same tick, per tenant, read together in one statement.
-  let batch = new Map<string, Map<string, (attempt: DeliveryAttempt | null) => void>>();
+  let batch = new Map<string, Map<string, (attempt: RecordedAttempt | null) => void>>();
 
   function flush() {
     const asked = batch;
@@ -73,7 +73,7 @@ export function createLiveService({ database, feed, webhooks, bufferSize, limits
   }
 
   /** Read once per process whoever asks; who may see it is decided per subscriber after. */
-  function loadAttempt(id: string, tenantId: string): Promise<DeliveryAttempt | null> {
+  function loadAttempt(id: string, tenantId: string): Promise<RecordedAttempt | null> {
     let attempt = loaded.get(id);
     if (!attempt) {
       attempt = new Promise((resolve) => {
@@ -139,7 +139,7 @@ export function createLiveService({ database, feed, webhooks, bufferSize, limits
       principal: Principal,
       filter: { webhookId?: string | null; status?: DeliveryStatus[] | null },
       disconnect?: Disconnect,
-    ): AsyncIterableIterator<DeliveryAttempt> {
+    ): AsyncIterableIterator<RecordedAttempt> {
       const visible = webhookVisibility(principal);
       return stream(
         principal,

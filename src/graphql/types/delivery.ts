@@ -1,6 +1,6 @@
 import {
   type Delivery,
-  type DeliveryAttempt,
+  type RecordedAttempt,
   type DeliveryStatus,
   type ErrorKind,
 } from '../../core/delivery.js';
@@ -44,7 +44,7 @@ const DeliveryErrorKindEnum = builder.enumType('DeliveryErrorKind', {
 });
 
 export const DeliveryRef = builder.objectRef<Delivery>('Delivery');
-export const DeliveryAttemptRef = builder.objectRef<DeliveryAttempt>('DeliveryAttempt');
+export const DeliveryAttemptRef = builder.objectRef<RecordedAttempt>('DeliveryAttempt');
 
 const mustExist = <T>(value: T | null, what: string): T => {
   if (value === null) throw new Error(`${what} disappeared`);
@@ -136,7 +136,10 @@ builder.node(DeliveryAttemptRef, {
         'The headers sent, as an object of name to value; credentials and secret values show as `********`.',
       resolve: (a) => a.requestHeaders,
     }),
-    requestBody: t.exposeString('requestBody', { description: 'The body sent (JSON text).' }),
+    requestBody: t.string({
+      description: 'The body sent (JSON text).',
+      resolve: (a, _args, ctx) => ctx.deliveries.requestBody(a),
+    }),
     responseStatus: t.exposeInt('responseStatus', {
       nullable: true,
       description: 'The HTTP status of the answer; null when none came.',
