@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { WebhookScope } from '../core/policy.js';
 import { type Db, preparedPer, rowsOf } from '../db/client.js';
+import { jsonArray } from '../db/columns.js';
 import { webhookInScope } from '../webhooks/repository.js';
 import { deliveries, deliveryAttempts, deliveryHistory, deliveryQueue, events } from '../db/schema.js';
 import { type HooklineEvent, TEST_EVENT_TYPE } from '../core/event.js';
@@ -55,6 +56,11 @@ export async function requestBodies(db: Db, attempts: { tenantId: string; id: st
         from delivery_attempts a
         join json_to_recordset(${JSON.stringify(attempts.map((a) => ({ tenant_id: a.tenantId, id: a.id })))}::json)
              as r(tenant_id text, id uuid) on a.tenant_id = r.tenant_id and a.id = r.id
+       -- The ids again, as an array: the day partitions that cannot hold them are left out.
+       where a.id = any (${jsonArray(
+         attempts.map((a) => a.id),
+         'uuid',
+       )})
     )
     select asked.id, asked.stored,
            -- Only for a body made from its event: marked by U+0001 or U+0002.
@@ -315,7 +321,7 @@ export async function insertAttempts(db: Db, rows: DeliveryAttempt[]): Promise<v
 
 /**
  * Once per delivery, on its first attempt: a retry sends the same event again (see
- * `attemptColumns`). An envelope is kept on every attempt, as its stored form is only the
+ * `requestBodies`). An envelope is kept on every attempt, as its stored form is only the
  * webhook's name at the time (see body.ts), so each attempt shows the name it sent.
  */
 function storedOnAttempt(a: DeliveryAttempt): string | null {
