@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { deliveryWhen } from '../helpers/api.js';
 import { backends } from '../helpers/db.js';
 import { makeWebhookInput } from '../helpers/factories.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
@@ -47,6 +48,8 @@ for (const backend of backends()) {
       assert.equal(published.errors, undefined, published.text);
       deliveryId = published.data.publishEvent.deliveries[0].id;
       await receiver.waitForCount(1, 15_000);
+      // Recorded, not only received: the refusals compare the webhook's history before and after.
+      await deliveryWhen(server, deliveryId, (d) => d.status === 'SUCCEEDED');
     });
     after(async () => {
       await server?.stop();
