@@ -1,10 +1,11 @@
 import { and, asc, count, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { WebhookScope } from '../core/policy.js';
 import { type Db, preparedPer, rowsOf } from '../db/client.js';
-import { jsonArray } from '../db/columns.js';
+import { decodeColumns, jsonArray, selectColumns } from '../db/columns.js';
 import { webhookInScope } from '../webhooks/repository.js';
 import { deliveries, deliveryAttempts, deliveryHistory, deliveryQueue, events } from '../db/schema.js';
-import { type HooklineEvent, TEST_EVENT_TYPE } from '../core/event.js';
+import { TEST_EVENT_TYPE } from '../core/event.js';
+import type { EventLevel } from '../core/webhook.js';
 import { expandBody, isEnvelope } from './body.js';
 import {
   type Delivery,
@@ -30,12 +31,6 @@ const attemptFromRow = (row: AttemptRow): RecordedAttempt => ({
 // made again from its event, which most reads (the live feed's above all) do not need.
 const { requestBody: _body, ...attemptColumns } = getTableColumns(deliveryAttempts);
 
-/** What a stored body is made from (see body.ts), read as `storedEvent` builds it. */
-interface StoredEventJson extends Omit<HooklineEvent, 'occurredAt' | 'createdAt'> {
-  occurredAt: string;
-  createdAt: string;
-}
-
 /**
  * The request bodies of these attempts, in their order ('' for one not found). The body is
  * stored on a delivery's first attempt only (a retry sends the same event again), so a later
@@ -44,7 +39,7 @@ interface StoredEventJson extends Omit<HooklineEvent, 'occurredAt' | 'createdAt'
  */
 export async function requestBodies(db: Db, attempts: { tenantId: string; id: string }[]): Promise<string[]> {
   if (!attempts.length) return [];
-  const rows = await rowsOf<{ id: string; stored: string; event: StoredEventJson | null }>(
+  const rows = await rowsOf<Record<string, unknown> & { id: string; stored: string }>(
     db,
     sql`
     with asked as (
@@ -62,32 +57,22 @@ export async function requestBodies(db: Db, attempts: { tenantId: string; id: st
          'uuid',
        )})
     )
-    select asked.id, asked.stored,
-           -- Only for a body made from its event: marked by U+0001 or U+0002.
-           case when ascii(asked.stored) in (1, 2) then (
-             select ${storedEvent} from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
-              where d.tenant_id = asked.tenant_id and d.id = asked.delivery_id) end as event
-      from asked`,
+    select asked.id, asked.stored, ${selectColumns(events, 'e', 'e')}
+      from asked
+      -- Only for a body made from its event: marked by U+0001 or U+0002.
+      left join lateral (
+        select e.* from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+         where d.tenant_id = asked.tenant_id and d.id = asked.delivery_id and ascii(asked.stored) in (1, 2)
+      ) e on true`,
   );
   const byId = new Map(
-    rows.map(({ id, stored, event }) => [
-      id,
-      expandBody(
-        stored,
-        event && { ...event, occurredAt: new Date(event.occurredAt), createdAt: new Date(event.createdAt) },
-      ),
-    ]),
+    rows.map((row) => {
+      const event = row['e.id'] == null ? null : decodeColumns(events, row, 'e');
+      return [row.id, expandBody(row.stored, event && { ...event, level: event.level as EventLevel })];
+    }),
   );
   return attempts.map((a) => byId.get(a.id) ?? '');
 }
-
-// The event a body is made from, with the keys of HooklineEvent (its JSON columns as stored,
-// verbatim, so that serialising them gives the text published again).
-const storedEvent = sql`json_build_object('id', e.id, 'tenantId', e.tenant_id, 'eventType', e.event_type,
-  'entityType', e.entity_type, 'entityId', e.entity_id, 'entityFqn', e.entity_fqn, 'cluster', e.cluster,
-  'namespace', e.namespace, 'actor', e.actor, 'level', e.level, 'changedFields', e.changed_fields,
-  'data', e.data, 'occurredAt', e.occurred_at, 'createdAt', e.created_at,
-  'idempotencyKey', e.idempotency_key, 'traceparent', e.traceparent)`;
 
 export type NewDelivery = Pick<
   Delivery,
