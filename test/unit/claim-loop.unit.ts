@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ClaimLoopDeps, createClaimLoop, type LoopTimers } from '../../src/dispatcher/claim-loop.js';
-
-/** A promise settled from outside: a claim or a due-time read the test answers when it likes. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from './deferred.js';
 
 /**
  * Timers that never fire by themselves: each sleep the loop arms is recorded, and `slept()`
@@ -203,20 +193,26 @@ describe('claim loop: one round at a time', () => {
   });
 });
 
+/** Starts and wakes the loop, and returns its next `n` sleeps, firing each one's timer but the last. */
+async function sleepsAfterWake(t: ReturnType<typeof loopWith>, n: number): Promise<number[]> {
+  t.loop.start();
+  const sleeps: number[] = [];
+  let slept = t.time.slept();
+  t.loop.wake();
+  for (let i = 1; i < n; i++) {
+    sleeps.push(await slept);
+    slept = t.time.slept();
+    t.time.fire();
+  }
+  sleeps.push(await slept);
+  return sleeps;
+}
+
 describe('claim loop: an unreachable database', () => {
   it('backs off 250, 500, 1000 ms, logs the outage once as an error, then once when it is over', async () => {
     const down = new Error('connection refused');
     const t = loopWith([down, down, down, [7], []]);
-    t.loop.start();
-    const sleeps: number[] = [];
-    let slept = t.time.slept();
-    t.loop.wake();
-    for (let i = 0; i < 3; i++) {
-      sleeps.push(await slept);
-      slept = t.time.slept();
-      t.time.fire();
-    }
-    sleeps.push(await slept);
+    const sleeps = await sleepsAfterWake(t, 4);
     assert.deepEqual(sleeps, [250, 500, 1000, 2000]);
     assert.equal(t.claims.length, 5);
     assert.deepEqual(t.taken, [[7], []]);
@@ -231,16 +227,7 @@ describe('claim loop: an unreachable database', () => {
   it('starts the next outage at the first wait again', async () => {
     const down = new Error('connection refused');
     const t = loopWith([down, down, [], down]);
-    t.loop.start();
-    const sleeps: number[] = [];
-    let slept = t.time.slept();
-    t.loop.wake();
-    for (let i = 0; i < 3; i++) {
-      sleeps.push(await slept);
-      slept = t.time.slept();
-      t.time.fire();
-    }
-    sleeps.push(await slept);
+    const sleeps = await sleepsAfterWake(t, 4);
     assert.deepEqual(sleeps, [250, 500, 2000, 250]);
     assert.deepEqual(
       t.log.lines.map(([level]) => level),

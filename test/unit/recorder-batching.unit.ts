@@ -2,17 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createBatcher } from '../../src/dispatcher/batcher.js';
 import { writtenOneByOne } from '../../src/dispatcher/recorder.js';
-
-/** A promise settled from outside: a write the test finishes when it likes. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from './deferred.js';
 
 /** A batcher whose first batch starts when the test says (`start()`), and whose writes it answers. */
 function batcherWith(write: (inputs: number[]) => Promise<string[]>) {
