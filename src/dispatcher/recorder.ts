@@ -184,17 +184,11 @@ export function createRecorder(deps: {
    */
   async function writeSucceeded(recordings: Recording[]): Promise<(WebhookStatus | null)[]> {
     const measured = recordings.filter((r) => r.counted.length);
+    const finished = new Map(recordings.flatMap((r) => r.attempts.map((a) => [a, r.now])));
     const states = await retryingConnection(logger, () =>
       recordSucceeded(database.db, {
-        attempts: recordings.flatMap((r) => r.attempts),
-        succeeded: recordings.flatMap((r) =>
-          r.jobs.map((j) => ({
-            tenantId: j.delivery.tenantId,
-            id: j.delivery.id,
-            statusCode: r.statusCode,
-            at: r.now,
-          })),
-        ),
+        attempts: [...finished.keys()],
+        finishedAt: (a) => finished.get(a) as Date,
         workerId,
         livePayloads: livePayloads(attemptMessages(recordings)),
         webhookIds: [...new Set(measured.map((r) => r.webhook.webhook.id))],

@@ -3,7 +3,7 @@ import { type Db, preparedRows, rowsOf } from '../../db/client.js';
 import { jsonArray } from '../../db/columns.js';
 import { deliveryQueue, webhooks } from '../../db/schema.js';
 import type { DeliveryAttempt, DeliveryStatus } from '../../core/delivery.js';
-import { attemptsInsert, failedShareSince } from '../../deliveries/repository.js';
+import { attemptsInsert, attemptsRecordset, failedShareSince } from '../../deliveries/repository.js';
 import { LIVE_CHANNEL } from '../../db/notify.js';
 import { failedLongEnough, type HealthPolicy, windowStart } from '../../core/health.js';
 import type { FailureDetails, WebhookStatus } from '../../core/webhook.js';
@@ -12,43 +12,31 @@ const finishedStatuses: DeliveryStatus[] = ['SUCCEEDED', 'FAILED', 'DISCARDED'];
 
 /**
  * Moves finished deliveries from the queue to the history, as two CTEs (`done`, `moved`) of a
- * statement's WITH list: `rows` names each delivery with its status, counted attempt, status
- * code, error and time. Only the rows still leased by `workerId` move (see `finishDeliveries`).
+ * statement's WITH list. `finished` is a relation naming each delivery (`id`, `tenant_id`) with
+ * its `status`, whether the attempt counts (`attempted`), its `status_code`, `error` and time
+ * (`at`); `ids` the same deliveries' ids, as an array. Only the rows still leased by `workerId`
+ * move (see `finishDeliveries`).
  */
-export function moveFinished(
-  rows: {
-    tenant_id: string;
-    id: string;
-    status: DeliveryStatus;
-    attempted: boolean;
-    status_code: number | null;
-    error: string | null;
-    at: string;
-  }[],
-  workerId: string,
-): SQL {
+export function moveFinished(finished: SQL, ids: SQL, workerId: string): SQL {
+  // The delete names its rows by id alone (the primary key's first column; an array, so that a
+  // prepared statement's generic plan still reads them by the index), not by a join with the
+  // recordset: a DELETE ... USING another relation also builds a whole-row copy of that
+  // relation's row for each row it deletes (for rechecks under concurrent updates), which
+  // was about 5% of PostgreSQL's time in a drain.
   return sql`
     done as (
       delete from delivery_queue d
-       using json_to_recordset(${JSON.stringify(rows)}::json)
-             as r(tenant_id text, id uuid, status text, attempted boolean, status_code int, error text, at timestamptz)
-       where d.tenant_id = r.tenant_id and d.id = r.id
-         -- Spelled out for the primary key (id first): a prepared statement's generic plan
-         -- otherwise read the whole queue for the few rows of the recordset.
-         and d.id = any (${jsonArray(
-           rows.map((r) => r.id),
-           'uuid',
-         )})
-         and d.leased_by = ${workerId} and d.status = 'IN_FLIGHT'
-      returning d.*, r.status as new_status, r.attempted, r.status_code, r.error, r.at
+       where d.id = any (${ids}) and d.leased_by = ${workerId} and d.status = 'IN_FLIGHT'
+      returning d.*
     ),
     moved as (
     insert into delivery_history (id, tenant_id, event_id, webhook_id, status, attempt_count,
       schedule_start, discard_from, last_status_code, last_error, created_at, updated_at, completed_at)
-    select id, tenant_id, event_id, webhook_id, new_status,
-           attempt_count + case when attempted then 1 else 0 end, schedule_start, discard_from,
-           status_code, error, created_at, at, at
-      from done
+    select d.id, d.tenant_id, d.event_id, d.webhook_id, f.status,
+           d.attempt_count + case when f.attempted then 1 else 0 end, d.schedule_start,
+           d.discard_from, f.status_code, f.error, d.created_at, f.at, f.at
+      from done d
+      join ${finished} on f.id = d.id and f.tenant_id = d.tenant_id
     )`;
 }
 
@@ -76,15 +64,16 @@ export async function finishDeliveries(
     await rowsOf(
       tx,
       sql`with ${moveFinished(
-        args.deliveries.map((d) => ({
-          tenant_id: d.tenantId,
-          id: d.id,
-          status: args.status,
-          attempted: args.countsAsAttempt,
-          status_code: args.statusCode,
-          error: args.error,
-          at: args.now.toISOString(),
-        })),
+        sql`(select d.id, d.tenant_id, ${args.status}::text as status,
+                    ${args.countsAsAttempt}::boolean as attempted, ${args.statusCode}::int as status_code,
+                    ${args.error}::text as error, ${args.now.toISOString()}::timestamptz as at
+               from json_to_recordset(${JSON.stringify(
+                 args.deliveries.map((d) => ({ id: d.id, tenant_id: d.tenantId })),
+               )}::json) as d(id uuid, tenant_id text)) f`,
+        jsonArray(
+          args.deliveries.map((d) => d.id),
+          'uuid',
+        ),
         args.workerId,
       )} select 1`,
     );
@@ -210,22 +199,15 @@ export async function saveHealth(tx: Db, webhookId: string, state: HealthState):
 export async function recordSucceeded(
   db: Db,
   args: {
+    /** One attempt per delivery, each answered 2xx (its status code is the delivery's). */
     attempts: DeliveryAttempt[];
-    succeeded: { tenantId: string; id: string; statusCode: number | null; at: Date }[];
+    /** When each attempt's delivery finished. */
+    finishedAt: (attempt: DeliveryAttempt) => Date;
     workerId: string;
     livePayloads: string[];
     webhookIds: string[];
   },
 ): Promise<Map<string, HealthState>> {
-  const succeeded = args.succeeded.map((d) => ({
-    tenant_id: d.tenantId,
-    id: d.id,
-    status: 'SUCCEEDED' as const,
-    attempted: true,
-    status_code: d.statusCode,
-    error: null,
-    at: d.at.toISOString(),
-  }));
   const rows = await preparedRows<{
     id: string | null;
     status: WebhookStatus;
@@ -233,10 +215,18 @@ export async function recordSucceeded(
   }>(
     db,
     sql`
-    with attempted as (
-      ${attemptsInsert(args.attempts)}
+    with r as materialized (
+      select * from ${attemptsRecordset(args.attempts, args.finishedAt)}
     ),
-    ${moveFinished(succeeded, args.workerId)},
+    attempted as (
+      ${attemptsInsert(sql`r`)}
+    ),
+    ${moveFinished(
+      sql`(select delivery_id as id, tenant_id, 'SUCCEEDED' as status, true as attempted,
+                  response_status as status_code, null::text as error, at from r) f`,
+      sql`array(select delivery_id from r)`,
+      args.workerId,
+    )},
     announced as (
       select pg_notify(${LIVE_CHANNEL}, p) from jsonb_array_elements_text(${JSON.stringify(args.livePayloads)}::jsonb) p
     )
