@@ -27,6 +27,12 @@ export function createStatisticsKeeper(
     columns?: string[];
     minChanges?: number;
     fraction?: number;
+    /**
+     * Analyze only once the tables hold `fraction` more rows than when last analyzed, counted
+     * when the changes reach the threshold (for tables whose changes are mostly deletes, such as
+     * the queue as it drains).
+     */
+    growthOnly?: boolean;
     logger?: Logger;
   } = {},
 ): StatisticsKeeper {
@@ -56,10 +62,24 @@ export function createStatisticsKeeper(
     return Math.max(0, Number(row?.rows ?? 0));
   }
 
+  /** Whether a table now holds `fraction` more rows than at the last ANALYZE (counted up to that). */
+  async function grown(): Promise<boolean> {
+    const enough = Math.ceil((size ?? 0) * (1 + fraction)) + 1;
+    const counts = sql.join(
+      tables.map((t) => sql`(select count(*) from (select 1 from ${sql.identifier(t)} limit ${enough}) r)`),
+      sql`, `,
+    );
+    const [row] = await database.rows<{ rows: number | string }>(
+      sql`select greatest(${counts})::float8 as rows`,
+    );
+    return Number(row?.rows ?? 0) >= enough;
+  }
+
   async function analyze() {
     size ??= await largest();
     if (since < threshold()) return;
     since = 0;
+    if (options.growthOnly && !(await grown())) return;
     const started = Date.now();
     await database.rows(sql`analyze ${targets}`);
     size = await largest();

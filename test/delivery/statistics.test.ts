@@ -67,5 +67,57 @@ describe(
       );
       assert.ok(row.last_analyze instanceof Date);
     });
+
+    it('are taken again as a backlog builds up, not over and over as it drains', async () => {
+      const analyses = async () => {
+        const [row] = await sql<{ n: number }[]>`
+          select analyze_count::int as n from pg_stat_user_tables where relname = 'delivery_queue'`;
+        return row?.n ?? 0;
+      };
+      // The receiver holds its answers until the backlog is published: 3,000 deliveries wait.
+      let open: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const held = await startReceiver(async (_req, res) => {
+        await gate;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
+      });
+      try {
+        await createWebhook(server, {
+          config: { endpoint: `${held.url}/backlog`, timeoutMs: 60_000 },
+          eventFilters: [{ eventTypes: ['stats.backlog'] }],
+        });
+        const before = await analyses();
+        for (let i = 0; i < 3000; i += 500) {
+          const res = await server.gql(
+            `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`,
+            {
+              inputs: Array.from({ length: 500 }, (_, j) => ({
+                eventType: 'stats.backlog',
+                entityId: `b-${i + j}`,
+              })),
+            },
+          );
+          assert.equal(res.errors, undefined);
+        }
+        open();
+        await held.waitForCount(3000, 120_000);
+        await eventually(
+          async () => {
+            const [row] = await sql<{ n: number }[]>`select count(*)::int as n from delivery_queue`;
+            return row?.n === 0 ? true : undefined;
+          },
+          30_000,
+          'the backlog recorded',
+        );
+        // One ANALYZE once the first 1,000 are recorded (the queue had grown from about nothing
+        // to 2,000 and more); none for the rest, which only shrank it. Each would also have
+        // sent the dispatcher's statements to be planned again.
+        assert.equal((await analyses()) - before, 1);
+      } finally {
+        open();
+        await held.close();
+      }
+    });
   },
 );
