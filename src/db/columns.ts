@@ -1,18 +1,20 @@
 import { type Column, getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
 import { compiledOnce } from './client.js';
+import { lazyJson } from '../json-text.js';
 
 /**
  * A table's columns for a hand-written statement: `alias.column as "prefix.key"`, one per
- * drizzle column, so that one statement can return several tables' rows side by side (the
+ * drizzle column (the JSON columns named in `asText` as their text, see `decodeColumns`), so that one statement can return several tables' rows side by side (the
  * dispatcher's claim) without restating their column lists here. Compiled to text at once: as
  * 40-odd fragments, drizzle walked them every time the claim was compiled, once a round.
  */
-export function selectColumns(table: Table, alias: string, prefix: string): SQL {
+export function selectColumns(table: Table, alias: string, prefix: string, asText: string[] = []): SQL {
   return compiledOnce(
     sql.join(
-      columnsOf(table).map(
-        ([key, column]) =>
-          sql`${sql.identifier(alias)}.${sql.identifier(column.name)} as ${sql.identifier(`${prefix}.${key}`)}`,
+      columnsOf(table).map(([key, column]) =>
+        asText.includes(key)
+          ? sql`${sql.identifier(alias)}.${sql.identifier(column.name)}::text as ${sql.identifier(`${prefix}.${key}`)}`
+          : sql`${sql.identifier(alias)}.${sql.identifier(column.name)} as ${sql.identifier(`${prefix}.${key}`)}`,
       ),
       sql`, `,
     ),
@@ -32,17 +34,20 @@ function columnsOf(table: Table): [string, Column][] {
 
 /**
  * The row `selectColumns(table, _, prefix)` selected, as drizzle's query builder would give
- * it: each value through its column's own decoding (timestamps, JSON), the same on both drivers.
+ * it: each value through its column's own decoding (timestamps, JSON), the same on both drivers;
+ * a JSON column selected `asText` is parsed only when read (`lazyJson`).
  */
 export function decodeColumns<T extends Table>(
   table: T,
   row: Record<string, unknown>,
   prefix: string,
+  asText: string[] = [],
 ): T['$inferSelect'] {
   const out: Record<string, unknown> = {};
   for (const [key, column] of columnsOf(table)) {
     const value = row[`${prefix}.${key}`];
-    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    if (asText.includes(key)) lazyJson(out, key, (value as string | null | undefined) ?? null);
+    else out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
   }
   return out as T['$inferSelect'];
 }

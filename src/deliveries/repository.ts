@@ -57,7 +57,7 @@ export async function requestBodies(db: Db, attempts: { tenantId: string; id: st
          'uuid',
        )})
     )
-    select asked.id, asked.stored, ${selectColumns(events, 'e', 'e')}
+    select asked.id, asked.stored, ${selectColumns(events, 'e', 'e', ['data'])}
       from asked
       -- Only for a body made from its event: marked by U+0001 or U+0002.
       left join lateral (
@@ -67,8 +67,9 @@ export async function requestBodies(db: Db, attempts: { tenantId: string; id: st
   );
   const byId = new Map(
     rows.map((row) => {
-      const event = row['e.id'] == null ? null : decodeColumns(events, row, 'e');
-      return [row.id, expandBody(row.stored, event && { ...event, level: event.level as EventLevel })];
+      // The data as its text, as the claim read it to send the body (see `lazyJson`).
+      const event = row['e.id'] == null ? null : decodeColumns(events, row, 'e', ['data']);
+      return [row.id, expandBody(row.stored, event as (typeof event & { level: EventLevel }) | null)];
     }),
   );
   return attempts.map((a) => byId.get(a.id) ?? '');

@@ -37,7 +37,9 @@ const fifoTurn = (d: string) =>
 const claimedColumns = sql.join(
   [
     selectColumns(deliveryQueue, 'c', 'd'),
-    selectColumns(events, 'e', 'e'),
+    // The data as its text: most requests carry it as it is, so it is not serialised again
+    // (see `lazyJson`).
+    selectColumns(events, 'e', 'e', ['data']),
     selectColumns(webhooks, 'h', 'w'),
   ],
   sql`, `,
@@ -257,7 +259,7 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
   }
   return rows.map((row) => ({
     delivery: deliveryFromRow(decodeColumns(deliveryQueue, row, 'd')),
-    event: eventFromRow(decodeColumns(events, row, 'e')),
+    event: eventFromRow(decodeColumns(events, row, 'e', ['data'])),
     webhook: hooks.get(row['d.webhookId'] as string) as StoredWebhook,
   }));
 }
