@@ -151,11 +151,14 @@ export async function hooklineEngine(
     const running = await Promise.all(
       Array.from({ length: workers }, () => startHookline(database.url, env, 'worker')),
     );
+    // Counted from when each worker serves: its start (Node, loading modules, the migration
+    // check) is not delivering, and graphile-worker's figure leaves out its imports and migration too.
+    const started = running.reduce((sum, w) => sum + processCpuUs(w.pid), 0);
     try {
       await receiver.waitFor(events, 600_000);
       const { last } = await receiver.stats();
       await waitRecorded(database.url, 60_000);
-      const cpu = running.reduce((sum, w) => sum + processCpuUs(w.pid), 0);
+      const cpu = running.reduce((sum, w) => sum + processCpuUs(w.pid), 0) - started;
       const postgresUs = postgresCpuUs() - pgCpu;
       const drainSeconds = (last - spawned) / 1000;
       const after = await databaseBytes(database.url);
