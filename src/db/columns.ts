@@ -1,21 +1,21 @@
 import { type Column, getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
 import { compiledOnce } from './client.js';
-import { lazyJson } from '../json-text.js';
+import { rememberJsonText } from '../json-text.js';
 
 /**
  * A table's columns for a hand-written statement: `alias.column as "prefix.key"`, one per
- * drizzle column (the JSON columns named in `asText` as their text, see `decodeColumns`), so that one statement can return several tables' rows side by side (the
- * dispatcher's claim) without restating their column lists here. Compiled to text at once: as
- * 40-odd fragments, drizzle walked them every time the claim was compiled, once a round.
+ * drizzle column (the JSON columns named in `asText` as their text, see `decodeColumns`), so
+ * that one statement can return several tables' rows side by side (the dispatcher's claim)
+ * without restating their column lists here. Compiled to text at once: as 40-odd fragments,
+ * drizzle walked them every time the claim was compiled, once a round.
  */
 export function selectColumns(table: Table, alias: string, prefix: string, asText: string[] = []): SQL {
   return compiledOnce(
     sql.join(
-      columnsOf(table).map(([key, column]) =>
-        asText.includes(key)
-          ? sql`${sql.identifier(alias)}.${sql.identifier(column.name)}::text as ${sql.identifier(`${prefix}.${key}`)}`
-          : sql`${sql.identifier(alias)}.${sql.identifier(column.name)} as ${sql.identifier(`${prefix}.${key}`)}`,
-      ),
+      columnsOf(table).map(([key, column]) => {
+        const cast = asText.includes(key) ? sql.raw('::text') : sql``;
+        return sql`${sql.identifier(alias)}.${sql.identifier(column.name)}${cast} as ${sql.identifier(`${prefix}.${key}`)}`;
+      }),
       sql`, `,
     ),
   );
@@ -34,8 +34,9 @@ function columnsOf(table: Table): [string, Column][] {
 
 /**
  * The row `selectColumns(table, _, prefix)` selected, as drizzle's query builder would give
- * it: each value through its column's own decoding (timestamps, JSON), the same on both drivers;
- * a JSON column selected `asText` is parsed only when read (`lazyJson`).
+ * it: each value through its column's own decoding (timestamps, JSON), the same on both drivers.
+ * A JSON column selected `asText` is parsed here with its text remembered (`rememberJsonText`),
+ * so that serialising it gives the stored text without serialising it again.
  */
 export function decodeColumns<T extends Table>(
   table: T,
@@ -46,8 +47,10 @@ export function decodeColumns<T extends Table>(
   const out: Record<string, unknown> = {};
   for (const [key, column] of columnsOf(table)) {
     const value = row[`${prefix}.${key}`];
-    if (asText.includes(key)) lazyJson(out, key, (value as string | null | undefined) ?? null);
-    else out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    if (value === null || value === undefined) out[key] = null;
+    else if (asText.includes(key))
+      out[key] = rememberJsonText(JSON.parse(value as string) as unknown, value as string);
+    else out[key] = column.mapFromDriverValue(value);
   }
   return out as T['$inferSelect'];
 }

@@ -1,5 +1,5 @@
 import type { HooklineEvent } from '../core/event.js';
-import { jsonTextOf } from '../json-text.js';
+import { jsonText } from '../json-text.js';
 import { envelopeText, isEnvelopeOf } from '../providers/generic.js';
 
 /**
@@ -19,13 +19,13 @@ const ENVELOPE = '\u0002';
 /** Below this, leaving the data out saves less than the mark and the read cost. */
 const MIN_DATA_CHARS = 64;
 
-// The renderer that carried the data verbatim serialised it already (GENERIC, audit records),
-// or it was read as its text.
-const dataText = (event: HooklineEvent) => jsonTextOf(event, 'data');
+// The renderer that carried the data verbatim serialised it already (GENERIC, audit records).
+const dataText = (data: unknown) => (data === undefined || data === null ? null : jsonText(data));
 
 export function compactBody(body: string, event: HooklineEvent, webhookName: string): string {
-  const text = dataText(event);
-  if (text !== null && isEnvelopeOf(body, event, webhookName)) return `${ENVELOPE}${webhookName}`;
+  if (event.data !== null && event.data !== undefined && isEnvelopeOf(body, event, webhookName))
+    return `${ENVELOPE}${webhookName}`;
+  const text = dataText(event.data);
   if (!text || text.length < MIN_DATA_CHARS || body.includes(DATA_CUT)) return body;
   const at = body.indexOf(text);
   if (at < 0) return body;
@@ -42,7 +42,7 @@ export const needsEvent = (stored: string) => stored.startsWith(DATA_CUT) || sto
 export function expandBody(stored: string, event: HooklineEvent | null): string {
   if (!needsEvent(stored)) return stored;
   // An event erased since (its data gone) leaves no body to show.
-  const text = event && dataText(event);
+  const text = dataText(event?.data);
   if (!event || text === null) return '';
   if (isEnvelope(stored)) return envelopeText(event, { name: stored.slice(1) });
   const cut = stored.indexOf(DATA_CUT, 1);

@@ -67,9 +67,9 @@ export async function requestBodies(db: Db, attempts: { tenantId: string; id: st
   );
   const byId = new Map(
     rows.map((row) => {
-      // The data as its text, as the claim read it to send the body (see `lazyJson`).
+      // The data with its stored text, as the claim read it to send the body.
       const event = row['e.id'] == null ? null : decodeColumns(events, row, 'e', ['data']);
-      return [row.id, expandBody(row.stored, event as (typeof event & { level: EventLevel }) | null)];
+      return [row.id, expandBody(row.stored, event && { ...event, level: event.level as EventLevel })];
     }),
   );
   return attempts.map((a) => byId.get(a.id) ?? '');

@@ -11,8 +11,7 @@ import type { HooklineEvent } from '../core/event.js';
 
 type Row = typeof events.$inferSelect;
 
-// A cast, not a copy: a row's `data` may be parsed only when read (see `lazyJson`).
-export const eventFromRow = (row: Row): HooklineEvent => row as Row & { level: EventLevel };
+export const eventFromRow = (row: Row): HooklineEvent => ({ ...row, level: row.level as EventLevel });
 
 /**
  * The outbox write of a publish, as one statement: the events (one whose idempotency key is

@@ -1,6 +1,6 @@
 import { type ChangedField, type HooklineEvent, isAudit } from '../core/event.js';
 import { encodeGlobalId } from '../ids.js';
-import { jsonTextOf } from '../json-text.js';
+import { jsonText } from '../json-text.js';
 import type { Webhook } from '../core/webhook.js';
 import { documentsBody } from './budget.js';
 import { entityOf } from './entity.js';
@@ -16,8 +16,8 @@ export function changeDescriptionOf(fields: ChangedField[]) {
   };
 }
 
-/** The envelope without its last key, `data`. */
-function envelopeHead(event: HooklineEvent, webhook: Pick<Webhook, 'name'>) {
+/** The event envelope of ARCHITECTURE.md, shaped like OpenMetadata's webhook payload. */
+export function envelope(event: HooklineEvent, webhook: Pick<Webhook, 'name'>) {
   return {
     eventId: encodeGlobalId('Event', event.id),
     eventType: event.eventType,
@@ -29,23 +29,18 @@ function envelopeHead(event: HooklineEvent, webhook: Pick<Webhook, 'name'>) {
     namespace: event.namespace,
     actor: event.actor,
     level: event.level,
+    data: event.data ?? null,
   };
-}
-
-/** The event envelope of ARCHITECTURE.md, shaped like OpenMetadata's webhook payload. */
-export function envelope(event: HooklineEvent, webhook: Pick<Webhook, 'name'>) {
-  return { ...envelopeHead(event, webhook), data: event.data ?? null };
 }
 
 /**
  * The envelope's JSON text: JSON.stringify of `envelope`, with the event's data (its last key)
- * spliced in as its text, so that the data is serialised at most once for the body and for
- * leaving it out of the stored body (deliveries/body.ts); read as text (the claim), it is not
- * serialised at all.
+ * spliced in as its remembered text, so that the data is serialised once for the body and for
+ * leaving it out of the stored body (deliveries/body.ts).
  */
 export function envelopeText(event: HooklineEvent, webhook: Pick<Webhook, 'name'>): string {
-  const head = JSON.stringify(envelopeHead(event, webhook));
-  const text = `${head.slice(0, -1)},"data":${jsonTextOf(event, 'data') ?? 'null'}}`;
+  const { data, ...rest } = envelope(event, webhook);
+  const text = `${JSON.stringify(rest).slice(0, -1)},"data":${jsonText(data)}}`;
   rendered.set(event, { name: webhook.name, text });
   return text;
 }
@@ -75,7 +70,7 @@ export const renderGeneric: Renderer = ({ webhook, events, maxBytes }) => ({
     // An audit record is sent as Kpow sends it: the record itself.
     serialize: (e) =>
       isAudit((e as HooklineEvent).eventType)
-        ? (jsonTextOf(e as HooklineEvent, 'data') ?? 'null')
+        ? jsonText((e as HooklineEvent).data)
         : envelopeText(e as HooklineEvent, webhook),
   }),
 });

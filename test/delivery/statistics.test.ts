@@ -38,24 +38,24 @@ describe(
       return row;
     };
 
+    /** Publishes `count` events of `eventType`, `perCall` to a publishEvents. */
+    const publish = async (eventType: string, count: number, perCall: number) => {
+      for (let i = 0; i < count; i += perCall) {
+        const res = await server.gql(
+          `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`,
+          { inputs: Array.from({ length: perCall }, (_, j) => ({ eventType, entityId: `e-${i + j}` })) },
+        );
+        assert.equal(res.errors, undefined);
+      }
+    };
+
     it('are taken once 1,000 deliveries are recorded, without waiting for autovacuum', async () => {
       await createWebhook(server, {
         config: { endpoint: `${receiver.url}/stats` },
         eventFilters: [{ eventTypes: ['stats.test'] }],
       });
       assert.equal((await analyzed())?.last_analyze, null, 'a new table has no statistics');
-      for (let i = 0; i < 1200; i += 400) {
-        const res = await server.gql(
-          `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`,
-          {
-            inputs: Array.from({ length: 400 }, (_, j) => ({
-              eventType: 'stats.test',
-              entityId: `e-${i + j}`,
-            })),
-          },
-        );
-        assert.equal(res.errors, undefined);
-      }
+      await publish('stats.test', 1200, 400);
       await receiver.waitForCount(1200, 60_000);
       const row = await eventually(
         async () => {
@@ -88,18 +88,7 @@ describe(
           eventFilters: [{ eventTypes: ['stats.backlog'] }],
         });
         const before = await analyses();
-        for (let i = 0; i < 3000; i += 500) {
-          const res = await server.gql(
-            `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }`,
-            {
-              inputs: Array.from({ length: 500 }, (_, j) => ({
-                eventType: 'stats.backlog',
-                entityId: `b-${i + j}`,
-              })),
-            },
-          );
-          assert.equal(res.errors, undefined);
-        }
+        await publish('stats.backlog', 3000, 500);
         open();
         await held.waitForCount(3000, 120_000);
         await eventually(

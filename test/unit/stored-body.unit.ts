@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HooklineEvent } from '../../src/core/event.js';
 import { compactBody, expandBody } from '../../src/deliveries/body.js';
+import { decodeColumns } from '../../src/db/columns.js';
+import { events } from '../../src/db/schema.js';
 import { makeEvent, makeWebhook, render } from './fixtures.js';
 
 /** The event as the history reads it back: its JSON columns parsed again from their text. */
@@ -44,6 +46,25 @@ describe('stored request bodies', () => {
     const stored = compactBody(body, event, 'any');
     assert.ok(stored.startsWith('\u0001') && !stored.includes('yyyy'));
     assert.equal(expandBody(stored, readBack(event)), body);
+  });
+
+  it("sends and makes again an event's data as the text stored, read as text", () => {
+    // As jsonb printed it: an event stored before its data became `json` keeps this text.
+    const text = '{"name": "orders", "tags": ["PII"], "note": "' + 'n'.repeat(80) + '"}';
+    const event = makeEvent();
+    const row = {
+      ...Object.fromEntries(Object.entries(event).map(([key, value]) => [`e.${key}`, value])),
+      'e.data': text,
+    };
+    // The claim and the history's read decode the same row, each on its own.
+    const asRead = () => decodeColumns(events, row, 'e', ['data']) as HooklineEvent;
+    const claimed = asRead();
+    const { webhook, body } = renderFor(claimed);
+    assert.ok(body.endsWith(`"data":${text}}`), 'the stored text, not serialised again');
+    assert.deepEqual((claimed.data as { tags: string[] }).tags, ['PII']);
+    const stored = compactBody(body, claimed, webhook.name);
+    assert.equal(stored, `\u0002${webhook.name}`);
+    assert.equal(expandBody(stored, asRead()), body);
   });
 
   it('shows no body once the event is erased', () => {

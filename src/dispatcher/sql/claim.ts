@@ -37,8 +37,8 @@ const fifoTurn = (d: string) =>
 const claimedColumns = sql.join(
   [
     selectColumns(deliveryQueue, 'c', 'd'),
-    // The data as its text: most requests carry it as it is, so it is not serialised again
-    // (see `lazyJson`).
+    // The data with its stored text: most requests carry it as it is, so it is not
+    // serialised again (see `decodeColumns`).
     selectColumns(events, 'e', 'e', ['data']),
     selectColumns(webhooks, 'h', 'w'),
   ],
