@@ -32,6 +32,39 @@ function columnsOf(table: Table): [string, Column][] {
   return list;
 }
 
+/** How one column of a `selectColumns` row is read: its key there, and whether it is JSON text. */
+interface ColumnRead {
+  key: string;
+  selected: string;
+  column: Column;
+  asText: boolean;
+}
+
+const readPlans = new WeakMap<Table, Map<string, ColumnRead[]>>();
+/**
+ * The keys `selectColumns(table, _, prefix, asText)` gives its columns, made once: built per row
+ * (`${prefix}.${key}`), each was a new string to hash before the row's value could be read.
+ */
+function readPlan(table: Table, prefix: string, asText: string[]): ColumnRead[] {
+  let plans = readPlans.get(table);
+  if (!plans) {
+    plans = new Map();
+    readPlans.set(table, plans);
+  }
+  const id = `${prefix}:${asText.join(',')}`;
+  let plan = plans.get(id);
+  if (!plan) {
+    plan = columnsOf(table).map(([key, column]) => ({
+      key,
+      selected: `${prefix}.${key}`,
+      column,
+      asText: asText.includes(key),
+    }));
+    plans.set(id, plan);
+  }
+  return plan;
+}
+
 /**
  * The row `selectColumns(table, _, prefix)` selected, as drizzle's query builder would give
  * it: each value through its column's own decoding (timestamps, JSON), the same on both drivers.
@@ -45,11 +78,10 @@ export function decodeColumns<T extends Table>(
   asText: string[] = [],
 ): T['$inferSelect'] {
   const out: Record<string, unknown> = {};
-  for (const [key, column] of columnsOf(table)) {
-    const value = row[`${prefix}.${key}`];
+  for (const { key, selected, column, asText: text } of readPlan(table, prefix, asText)) {
+    const value = row[selected];
     if (value === null || value === undefined) out[key] = null;
-    else if (asText.includes(key))
-      out[key] = rememberJsonText(JSON.parse(value as string) as unknown, value as string);
+    else if (text) out[key] = rememberJsonText(JSON.parse(value as string) as unknown, value as string);
     else out[key] = column.mapFromDriverValue(value);
   }
   return out as T['$inferSelect'];

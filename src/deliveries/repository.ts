@@ -14,6 +14,7 @@ import {
   type DeliveryStatus,
   type ErrorKind,
 } from '../core/delivery.js';
+import { isoTime } from '../iso-time.js';
 
 type Row = typeof deliveries.$inferSelect;
 
@@ -94,11 +95,11 @@ export function deliveriesInsert(rows: NewDelivery[]): SQL {
     event_id: d.eventId,
     webhook_id: d.webhookId,
     status: d.status,
-    next_attempt_at: d.nextAttemptAt?.toISOString() ?? null,
-    lease_until: d.leaseUntil?.toISOString() ?? null,
+    next_attempt_at: d.nextAttemptAt ? isoTime(d.nextAttemptAt) : null,
+    lease_until: d.leaseUntil ? isoTime(d.leaseUntil) : null,
     leased_by: d.leasedBy ?? null,
-    created_at: d.createdAt.toISOString(),
-    updated_at: d.updatedAt.toISOString(),
+    created_at: isoTime(d.createdAt),
+    updated_at: isoTime(d.updatedAt),
   }));
   return sql`
     insert into delivery_queue (id, tenant_id, event_id, webhook_id, status, next_attempt_at, lease_until,
@@ -329,7 +330,7 @@ export function attemptsRecordset(rows: DeliveryAttempt[], finishedAt?: (a: Deli
     w: a.webhookId,
     n: a.attemptNumber,
     s: a.status,
-    sa: a.startedAt.toISOString(),
+    sa: isoTime(a.startedAt),
     ms: a.durationMs,
     u: a.requestUrl,
     qh: a.requestHeaders,
@@ -339,7 +340,7 @@ export function attemptsRecordset(rows: DeliveryAttempt[], finishedAt?: (a: Deli
     rb: a.responseBody,
     ek: a.errorKind,
     em: a.errorMessage,
-    at: finishedAt?.(a).toISOString(),
+    at: finishedAt && isoTime(finishedAt(a)),
   }));
   // json, not jsonb: PostgreSQL only checks the text, where jsonb would first build a tree of
   // every attempt (bodies included) to take each one apart again.

@@ -8,6 +8,7 @@ import { webhookInScope } from '../webhooks/repository.js';
 import type { EventLevel } from '../core/webhook.js';
 import { jsonText } from '../json-text.js';
 import type { HooklineEvent } from '../core/event.js';
+import { isoTime } from '../iso-time.js';
 
 type Row = typeof events.$inferSelect;
 
@@ -42,8 +43,8 @@ export async function storeEvents(
       cluster: e.cluster,
       namespace: e.namespace,
       level: e.level,
-      occurred_at: e.occurredAt.toISOString(),
-      created_at: e.createdAt.toISOString(),
+      occurred_at: isoTime(e.occurredAt),
+      created_at: isoTime(e.createdAt),
       idempotency_key: e.idempotencyKey,
       traceparent: e.traceparent,
     });
