@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { SecretReference, StoredConfig, WebhookSecrets } from './webhook.js';
 
@@ -52,29 +52,41 @@ export async function currentSecret(config: StoredConfig, secrets: WebhookSecret
   return null;
 }
 
+const hmacKeys = new Map<string, KeyObject>();
+
 /**
- * The keys that sign a request, newest first: the current secret and, during a rotation,
- * the previous one until it expires.
+ * A secret's HMAC key, decoded and imported once per secret: done for every request, it cost
+ * about as much as the signing itself. At most 1,024 are kept (then all are dropped), so
+ * rotated secrets do not pile up.
  */
-export async function signingKeys(
-  config: StoredConfig,
-  secrets: WebhookSecrets,
-  now: Date,
-): Promise<Buffer[]> {
-  const keys: Buffer[] = [];
-  const secret = await currentSecret(config, secrets);
-  if (secret) keys.push(secretBytes(secret));
+function hmacKey(secret: string): KeyObject {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    if (hmacKeys.size >= 1024) hmacKeys.clear();
+    key = createSecretKey(secretBytes(secret));
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+/**
+ * The keys that sign a request, newest first: the current secret (`currentSecret`'s answer)
+ * and, during a rotation, the previous one until it expires.
+ */
+export function signingKeys(secret: string | null, secrets: WebhookSecrets, now: Date): KeyObject[] {
+  const keys: KeyObject[] = [];
+  if (secret) keys.push(hmacKey(secret));
   if (
     secrets.previousSecretKey &&
     secrets.previousSecretExpiresAt &&
     Date.parse(secrets.previousSecretExpiresAt) > now.getTime()
   ) {
-    keys.push(secretBytes(secrets.previousSecretKey));
+    keys.push(hmacKey(secrets.previousSecretKey));
   }
   return keys;
 }
 
-const hmac = (key: Buffer, data: string) => createHmac('sha256', key).update(data);
+const hmac = (key: Buffer | KeyObject, data: string) => createHmac('sha256', key).update(data);
 
 /**
  * The signature headers for `body`; none when the webhook has no secret. For a preview each
@@ -83,7 +95,7 @@ const hmac = (key: Buffer, data: string) => createHmac('sha256', key).update(dat
  * would let them forge a delivery without ever seeing the secret.
  */
 export function signatureHeaders(args: {
-  keys: Buffer[];
+  keys: (Buffer | KeyObject)[];
   messageId: string;
   timestamp: number;
   body: string;
@@ -95,7 +107,7 @@ export function signatureHeaders(args: {
   const { keys, messageId, timestamp, body, preview } = args;
   if (!keys.length) return {};
   const signed = `${messageId}.${timestamp}.${body}`;
-  const each = (sign: (key: Buffer) => string) =>
+  const each = (sign: (key: Buffer | KeyObject) => string) =>
     keys.map((k) => (preview ? SIGNATURE_PLACEHOLDER : sign(k)));
   const headers: Record<string, string> = {
     'webhook-signature': each((k) => hmac(k, signed).digest('base64'))

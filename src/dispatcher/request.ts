@@ -139,7 +139,7 @@ export async function buildRequest(
   }
   set('webhook-id', messageId);
   set('webhook-timestamp', String(timestamp));
-  const keys = await signingKeys(config, secrets, now);
+  const keys = signingKeys(secret, secrets, now);
   const signatures = signatureHeaders({
     keys,
     messageId,

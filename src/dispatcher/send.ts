@@ -81,15 +81,30 @@ export function createSender(targets: TargetPolicy): Sender {
   };
   const strict = new Agent(options);
   const insecure = new Agent({ ...options, connect: { ...options.connect, rejectUnauthorized: false } });
+  // Each endpoint's URL parsed, and its host checked when it is an IP literal (never looked up,
+  // so checked here: http://2130706433/ arrives as 127.0.0.1), once rather than per request. The
+  // target policy is fixed for the process's life, so the answer holds. At most 1,024 are kept.
+  const endpoints = new Map<string, Promise<{ url: URL; refused: string | null }>>();
+  const endpointOf = (raw: string) => {
+    let known = endpoints.get(raw);
+    if (!known) {
+      if (endpoints.size >= 1024) endpoints.clear();
+      const url = new URL(raw);
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      known = (isIP(host) ? targets.checkHost(host) : Promise.resolve(null)).then((refused) => ({
+        url,
+        refused,
+      }));
+      endpoints.set(raw, known);
+    }
+    return known;
+  };
 
   return {
     async send(req) {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
-      const url = new URL(req.url);
-      // An IP literal is never looked up, so it is checked here (http://2130706433/ arrives as 127.0.0.1).
-      const host = url.hostname.replace(/^\[|\]$/g, '');
-      const refused = isIP(host) ? await targets.checkHost(host) : null;
+      const { url, refused } = await endpointOf(req.url);
       if (refused) {
         return {
           statusCode: null,
