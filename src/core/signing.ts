@@ -55,8 +55,8 @@ export async function currentSecret(config: StoredConfig, secrets: WebhookSecret
 const hmacKeys = new Map<string, KeyObject>();
 
 /**
- * A secret's HMAC key, decoded and imported once per secret: done for every request, it cost
- * about as much as the signing itself. At most 1,024 are kept (then all are dropped), so
+ * A secret's HMAC key, decoded and imported once per secret: done for every request, it was
+ * about a fifth of what the signature cost. At most 1,024 are kept (then all are dropped), so
  * rotated secrets do not pile up.
  */
 function hmacKey(secret: string): KeyObject {
