@@ -22,6 +22,11 @@ export interface Database {
    * parameter), since each distinct text stays prepared on every connection.
    */
   prepared<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  /**
+   * Like `prepared`, each row as an array of its columns in the statement's order: the
+   * driver then fills arrays rather than objects keyed by 60-odd column names (the claim).
+   */
+  preparedValues(query: SQL): Promise<unknown[][]>;
   /** LISTEN on a channel (NOTIFY from any process on PostgreSQL, this process on PGlite). */
   /** Statements sent so far (PostgreSQL; 0 on PGlite): what /metrics reports. */
   statements(): number;
@@ -62,27 +67,41 @@ export function compiledOnce(query: SQL): SQL {
  * stays prepared on every connection. PGlite runs it as `rowsOf` does.
  */
 export async function preparedRows<T>(executor: Db, query: SQL): Promise<T[]> {
+  return (await runPrepared(executor, query, false)) as T[];
+}
+
+/** `preparedRows`, each row as an array of its columns in the statement's order. */
+export async function preparedValues(executor: Db, query: SQL): Promise<unknown[][]> {
+  return (await runPrepared(executor, query, true)) as unknown[][];
+}
+
+async function runPrepared(executor: Db, query: SQL, values: boolean): Promise<unknown[]> {
   // drizzle cannot prepare a hand-written statement. `_.session`, unlike the `session` beside
   // it, is in drizzle's declared types, as is a postgres.js session's `client` (the pool's or
   // the transaction's connection): a rename fails the typecheck. A change that left them typed
   // but made this fall back to `rowsOf` would only make the statements unprepared, which
   // test/server/library-internals.test.ts sees on the wire.
   const session = executor._.session;
-  if (!is(session, PostgresJsSession)) return rowsOf<T>(executor, query);
+  if (!is(session, PostgresJsSession)) {
+    const rows = await rowsOf<Record<string, unknown>>(executor, query);
+    // PGlite's rows are objects keyed by column name, in the statement's order.
+    return values ? rows.map((row) => Object.values(row)) : rows;
+  }
   const { client, logger } = session;
   const { sql: text, params } = dialect.sqlToQuery(query);
   // Told to drizzle's logger as its own queries are (the statement count of /metrics).
   logger.logQuery(text, params);
   // `simple: false`: postgres.js sends a query without parameters as a simple query, which is
   // planned on every call and never prepared.
-  return (await client.unsafe(
+  const pending = client.unsafe(
     text,
     params as postgres.ParameterOrJSON<never>[],
     {
       prepare: true,
       simple: false,
     } as postgres.UnsafeQueryOptions,
-  )) as unknown as T[];
+  );
+  return (values ? await pending.values() : await pending) as unknown[];
 }
 
 export const DATABASE_POOL_SIZE = 10;
@@ -154,6 +173,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     kind: 'pglite',
     rows: (query, executor = db) => rowsOf(executor, query),
     prepared: (query) => rowsOf(db, query),
+    preparedValues: (query) => preparedValues(db, query),
     statements: () => 0,
     async listen(channel, onNotify, onListen) {
       const unlisten = await client.listen(channel, onNotify);
@@ -185,6 +205,7 @@ async function openPostgres(connect: Connect, options: OpenOptions): Promise<Dat
     kind: 'postgres',
     rows: (query, executor = db) => rowsOf(executor, query),
     prepared: (query) => preparedRows(db, query),
+    preparedValues: (query) => preparedValues(db, query),
     statements: () => statements,
     dedicated: () => connect({ max: 1, onnotice: () => {}, connection: { application_name: 'hookline' } }),
     async listen(channel, onNotify, onListen) {

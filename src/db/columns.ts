@@ -87,6 +87,30 @@ export function decodeColumns<T extends Table>(
   return out as T['$inferSelect'];
 }
 
+/** How many columns `selectColumns(table, …)` selects: where the next table's start in a row of values. */
+export const columnCount = (table: Table): number => columnsOf(table).length;
+
+/**
+ * `decodeColumns` for a row of values (`Database.preparedValues`): the table's columns are
+ * the row's, in order, from `offset`.
+ */
+export function decodeValues<T extends Table>(
+  table: T,
+  row: unknown[],
+  offset: number,
+  asText: string[] = [],
+): T['$inferSelect'] {
+  const out: Record<string, unknown> = {};
+  let i = offset;
+  for (const { key, column, asText: text } of readPlan(table, '', asText)) {
+    const value = row[i++];
+    if (value === null || value === undefined) out[key] = null;
+    else if (text) out[key] = rememberJsonText(JSON.parse(value as string) as unknown, value as string);
+    else out[key] = column.mapFromDriverValue(value);
+  }
+  return out as T['$inferSelect'];
+}
+
 /**
  * An array of values of `type` as one JSON parameter (a statement text that never changes,
  * and one that both drivers pass alike: PGlite took a JS array parameter as a malformed array

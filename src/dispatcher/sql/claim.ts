@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Database } from '../../db/client.js';
-import { decodeColumns, jsonArray, selectColumns } from '../../db/columns.js';
+import { columnCount, decodeValues, jsonArray, selectColumns } from '../../db/columns.js';
 import { deliveryQueue, events, webhooks } from '../../db/schema.js';
 import type { Delivery } from '../../core/delivery.js';
 import { deliveryFromRow } from '../../deliveries/repository.js';
@@ -44,6 +44,11 @@ const claimedColumns = sql.join(
   ],
   sql`, `,
 );
+
+// Where each table's columns start in a claimed row (see `claimedColumns`); the webhook's `id`
+// is its first, so a row that carries its webhook has a value there.
+const EVENT_AT = columnCount(deliveryQueue);
+const WEBHOOK_AT = EVENT_AT + columnCount(events);
 
 /** A claimed delivery with what its request is made of. */
 export interface ClaimedDelivery {
@@ -89,7 +94,7 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
   const saturated = Object.entries(args.busy)
     .filter(([, free]) => free <= 0)
     .map(([id]) => id);
-  const rows = await database.prepared<Record<string, unknown>>(sql`
+  const rows = await database.preparedValues(sql`
     with recursive waiting(id) as (
       (select webhook_id from delivery_queue order by webhook_id limit 1)
       union all
@@ -262,14 +267,17 @@ export async function claimDue(database: Database, args: ClaimArgs): Promise<Cla
   `);
   const hooks = new Map<string, StoredWebhook>();
   for (const row of rows) {
-    if (row['w.id'] != null)
-      hooks.set(row['w.id'] as string, webhookFromRow(decodeColumns(webhooks, row, 'w')));
+    if (row[WEBHOOK_AT] != null)
+      hooks.set(row[WEBHOOK_AT] as string, webhookFromRow(decodeValues(webhooks, row, WEBHOOK_AT)));
   }
-  return rows.map((row) => ({
-    delivery: deliveryFromRow(decodeColumns(deliveryQueue, row, 'd')),
-    event: eventFromRow(decodeColumns(events, row, 'e', ['data'])),
-    webhook: hooks.get(row['d.webhookId'] as string) as StoredWebhook,
-  }));
+  return rows.map((row) => {
+    const delivery = deliveryFromRow(decodeValues(deliveryQueue, row, 0));
+    return {
+      delivery,
+      event: eventFromRow(decodeValues(events, row, EVENT_AT, ['data'])),
+      webhook: hooks.get(delivery.webhookId) as StoredWebhook,
+    };
+  });
 }
 
 /**
