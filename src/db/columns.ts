@@ -4,7 +4,7 @@ import { rememberJsonText } from '../json-text.js';
 
 /**
  * A table's columns for a hand-written statement: `alias.column as "prefix.key"`, one per
- * drizzle column (the JSON columns named in `asText` as their text, see `decodeColumns`), so
+ * drizzle column (the JSON columns named in `asText` as their text, see `decodeValues`), so
  * that one statement can return several tables' rows side by side (the dispatcher's claim)
  * without restating their column lists here. Compiled to text at once: as 40-odd fragments,
  * drizzle walked them every time the claim was compiled, once a round.
@@ -32,44 +32,9 @@ function columnsOf(table: Table): [string, Column][] {
   return list;
 }
 
-/** How one column of a `selectColumns` row is read: its key there, and whether it is JSON text. */
-interface ColumnRead {
-  key: string;
-  selected: string;
-  column: Column;
-  asText: boolean;
-}
-
-const readPlans = new WeakMap<Table, Map<string, ColumnRead[]>>();
 /**
- * The keys `selectColumns(table, _, prefix, asText)` gives its columns, made once: built per row
- * (`${prefix}.${key}`), each was a new string to hash before the row's value could be read.
- */
-function readPlan(table: Table, prefix: string, asText: string[]): ColumnRead[] {
-  let plans = readPlans.get(table);
-  if (!plans) {
-    plans = new Map();
-    readPlans.set(table, plans);
-  }
-  const id = `${prefix}:${asText.join(',')}`;
-  let plan = plans.get(id);
-  if (!plan) {
-    plan = columnsOf(table).map(([key, column]) => ({
-      key,
-      selected: `${prefix}.${key}`,
-      column,
-      asText: asText.includes(key),
-    }));
-    plans.set(id, plan);
-  }
-  return plan;
-}
-
-/**
- * The row `selectColumns(table, _, prefix)` selected, as drizzle's query builder would give
- * it: each value through its column's own decoding (timestamps, JSON), the same on both drivers.
- * A JSON column selected `asText` is parsed here with its text remembered (`rememberJsonText`),
- * so that serialising it gives the stored text without serialising it again.
+ * The row `selectColumns(table, _, prefix, asText)` selected, as drizzle's query builder would
+ * give it (see `decodeValues`).
  */
 export function decodeColumns<T extends Table>(
   table: T,
@@ -77,22 +42,23 @@ export function decodeColumns<T extends Table>(
   prefix: string,
   asText: string[] = [],
 ): T['$inferSelect'] {
-  const out: Record<string, unknown> = {};
-  for (const { key, selected, column, asText: text } of readPlan(table, prefix, asText)) {
-    const value = row[selected];
-    if (value === null || value === undefined) out[key] = null;
-    else if (text) out[key] = rememberJsonText(JSON.parse(value as string) as unknown, value as string);
-    else out[key] = column.mapFromDriverValue(value);
-  }
-  return out as T['$inferSelect'];
+  return decodeValues(
+    table,
+    columnsOf(table).map(([key]) => row[`${prefix}.${key}`]),
+    0,
+    asText,
+  );
 }
 
 /** How many columns `selectColumns(table, …)` selects: where the next table's start in a row of values. */
 export const columnCount = (table: Table): number => columnsOf(table).length;
 
 /**
- * `decodeColumns` for a row of values (`Database.preparedValues`): the table's columns are
- * the row's, in order, from `offset`.
+ * A table's row from a row of values (`Database.preparedValues`) holding the columns
+ * `selectColumns(table, …, asText)` selected, in order, from `offset`: each value through its
+ * column's own decoding (timestamps, JSON), the same on both drivers. A JSON column selected
+ * `asText` is parsed here with its text remembered (`rememberJsonText`), so that serialising
+ * it gives the stored text without serialising it again.
  */
 export function decodeValues<T extends Table>(
   table: T,
@@ -102,10 +68,11 @@ export function decodeValues<T extends Table>(
 ): T['$inferSelect'] {
   const out: Record<string, unknown> = {};
   let i = offset;
-  for (const { key, column, asText: text } of readPlan(table, '', asText)) {
+  for (const [key, column] of columnsOf(table)) {
     const value = row[i++];
     if (value === null || value === undefined) out[key] = null;
-    else if (text) out[key] = rememberJsonText(JSON.parse(value as string) as unknown, value as string);
+    else if (asText.includes(key))
+      out[key] = rememberJsonText(JSON.parse(value as string) as unknown, value as string);
     else out[key] = column.mapFromDriverValue(value);
   }
   return out as T['$inferSelect'];

@@ -38,7 +38,7 @@ const claimedColumns = sql.join(
   [
     selectColumns(deliveryQueue, 'c', 'd'),
     // The data with its stored text: most requests carry it as it is, so it is not
-    // serialised again (see `decodeColumns`).
+    // serialised again (see `decodeValues`).
     selectColumns(events, 'e', 'e', ['data']),
     selectColumns(webhooks, 'h', 'w'),
   ],
