@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { Agent, type Dispatcher, errors } from 'undici';
 import type { ErrorKind } from '../core/delivery.js';
 import type { TargetPolicy } from '../core/targets.js';
+import { memo } from '../memo.js';
 
 export const RESPONSE_BODY_LIMIT = 4096;
 
@@ -82,23 +83,15 @@ export function createSender(targets: TargetPolicy): Sender {
   const strict = new Agent(options);
   const insecure = new Agent({ ...options, connect: { ...options.connect, rejectUnauthorized: false } });
   // Each endpoint's URL parsed, and its host checked when it is an IP literal (never looked up,
-  // so checked here: http://2130706433/ arrives as 127.0.0.1), once rather than per request. The
-  // target policy is fixed for the process's life, so the answer holds. At most 1,024 are kept.
-  const endpoints = new Map<string, Promise<{ url: URL; refused: string | null }>>();
-  const endpointOf = (raw: string) => {
-    let known = endpoints.get(raw);
-    if (!known) {
-      if (endpoints.size >= 1024) endpoints.clear();
+  // so checked here: http://2130706433/ arrives as 127.0.0.1), once rather than per request: the
+  // target policy is fixed for the process's life, so the answer holds.
+  const endpoints = memo<{ url: URL; refused: string | null }>({ maxAgeMs: Infinity, max: 1024 });
+  const endpointOf = (raw: string) =>
+    endpoints.get(raw, async () => {
       const url = new URL(raw);
       const host = url.hostname.replace(/^\[|\]$/g, '');
-      known = (isIP(host) ? targets.checkHost(host) : Promise.resolve(null)).then((refused) => ({
-        url,
-        refused,
-      }));
-      endpoints.set(raw, known);
-    }
-    return known;
-  };
+      return { url, refused: isIP(host) ? await targets.checkHost(host) : null };
+    });
 
   return {
     async send(req) {
