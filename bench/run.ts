@@ -217,8 +217,8 @@ try {
       rows.push({
         scenario: `live logs, ${result.subscribers} subscribers on ${result.webhooks} webhooks, 200 events/s (reached ${result.achievedPerSecond}; ${result.received} of ${result.expected} messages)`,
         backend,
-        figure: 'attempt-to-message ms p50 / p90 / p99 / max',
-        hookline: `${result.p50} / ${result.p90} / ${result.p99} / ${result.max}`,
+        figure: 'attempt-to-message ms p50 / p90 / p99 / max (first second, not counted: p99)',
+        hookline: `${result.p50} / ${result.p90} / ${result.p99} / ${result.max} (${result.firstSecondP99})`,
         target: 'p99 <= 100',
       });
     }

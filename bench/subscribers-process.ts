@@ -8,7 +8,8 @@ import WebSocket from 'ws';
 type Command =
   | { id: number; op: 'subscribe'; url: string; token: string; query: string; webhookIds: string[] }
   | { id: number; op: 'wait'; n: number; quietMs: number }
-  | { id: number; op: 'stats' };
+  | { id: number; op: 'stats' }
+  | { id: number; op: 'reset' };
 
 interface Attempt {
   startedAt: string;
@@ -85,6 +86,12 @@ process.on('message', async (command: Command) => {
       clearInterval(check);
       reply(received >= command.n);
     }, 50);
+  } else if (command.op === 'reset') {
+    perSubscriber = perSubscriber.map(() => 0);
+    latencies.length = 0;
+    errors.length = 0;
+    received = 0;
+    reply(true);
   } else if (command.op === 'stats') {
     reply({ perSubscriber, latencies, errors: errors.slice(0, 20), errorCount: errors.length });
   }
