@@ -2,9 +2,11 @@
 // 1 KB to one signed GENERIC webhook (32 requests at once), published first into an API-only
 // process (`--role api`, publishEvents of 1,000), then drained by `--role worker` processes
 // timed from their start to the last receipt. graphile-worker does the same: addJobs of 1,000,
-// then its runner. Reported: enqueue, drain and end-to-end rates, CPU per delivery of the
+// then its runner in a process started for the drain. Reported: enqueue, drain and end-to-end rates, CPU per delivery of the
 // delivering process and of PostgreSQL, and the bytes PostgreSQL keeps per delivery.
+import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import {
   freshDatabase,
@@ -180,33 +182,28 @@ export async function hooklineEngine(
   }
 }
 
-/** graphile-worker 0.17, tuned as its guide says: addJobs of 1,000, then the runner drains. */
+/**
+ * graphile-worker 0.17, tuned as its guide says: addJobs of 1,000 from this process, then its
+ * runner drains in a process of its own (`graphile-runner.mjs`), timed from its spawn as
+ * Hookline's worker is, its CPU counted from when it runs, as Hookline's is from when it serves.
+ */
 export async function graphileEngine(
   adminUrl: string,
   receiver: ReceiverProcess,
   events: number,
 ): Promise<EngineRun> {
-  const { makeWorkerUtils, run, Logger } = await import('graphile-worker');
+  const { makeWorkerUtils, Logger } = await import('graphile-worker');
   const pg = (await import('pg')).default;
-  const { Agent, request } = await import('undici');
   const database = await freshDatabase(adminUrl);
-  const concurrency = 32;
-  const pool = new pg.Pool({ connectionString: database.url, max: concurrency + 1 });
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   pool.on('error', () => {});
-  const logger = new Logger(() => () => {});
-  const preset = {
-    worker: {
-      concurrentJobs: concurrency,
-      localQueue: { size: 500 },
-      completeJobBatchDelay: 0,
-      failJobBatchDelay: 0,
-      logger,
-    },
-  };
-  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
+  pool.on('connect', (client) => client.on('error', () => {}));
   const url = `${receiver.url}/graphile`;
-  const utils = await makeWorkerUtils({ preset, pgPool: pool });
-  let runner: Awaited<ReturnType<typeof run>> | undefined;
+  const utils = await makeWorkerUtils({
+    preset: { worker: { logger: new Logger(() => () => {}) } },
+    pgPool: pool,
+  });
+  let runner: ChildProcess | undefined;
   try {
     await utils.migrate();
     const before = await databaseBytes(database.url);
@@ -222,47 +219,47 @@ export async function graphileEngine(
     const enqueueSeconds = (performance.now() - started) / 1000;
     await receiver.reset();
     const pgCpu = postgresCpuUs();
-    const cpu = process.cpuUsage();
     const spawned = Date.now();
-    runner = await run({
-      preset,
-      pgPool: pool,
-      taskList: {
-        deliver: async (payload) => {
-          const job = payload as { url: string; body: string };
-          const res = await request(job.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: job.body,
-            dispatcher: agent,
-          });
-          await res.body.dump();
-          if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
-        },
-      },
-      parsedCronItems: [],
-      noHandleSignals: true,
+    const child = fork(fileURLToPath(new URL('./graphile-runner.mjs', import.meta.url)), [], {
+      // Not the bench's own loader (tsx): the runner is plain JavaScript.
+      execArgv: [],
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, CONCURRENCY: '32' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    runner = child;
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`graphile-runner.mjs exited (${code}) before it ran`)));
+    });
+    const cpu = processCpuUs(child.pid as number);
     await receiver.waitFor(events, 600_000);
     const { last } = await receiver.stats();
-    const used = process.cpuUsage(cpu);
+    const used = processCpuUs(child.pid as number) - cpu;
     const postgresUs = postgresCpuUs() - pgCpu;
     const drainSeconds = (last - spawned) / 1000;
-    await runner.stop();
+    await stopRunner(child);
     runner = undefined;
     return {
       enqueuePerSecond: round(events / enqueueSeconds, 0),
       drainPerSecond: round(events / drainSeconds, 0),
       endToEndPerSecond: round(events / (enqueueSeconds + drainSeconds), 0),
-      processCpuUs: round((used.user + used.system) / events, 0),
+      processCpuUs: round(used / events, 0),
       postgresCpuUs: round(postgresUs / events, 0),
       bytesPerDelivery: round(((await databaseBytes(database.url)) - before) / events, 0),
     };
   } finally {
-    await runner?.stop().catch(() => {});
+    if (runner) await stopRunner(runner).catch(() => {});
     await utils.release();
     await pool.end();
-    await agent.close();
     await database.drop();
   }
+}
+
+async function stopRunner(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.send({ op: 'stop' });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(timer);
 }
