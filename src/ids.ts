@@ -3,7 +3,8 @@ import { badInput } from './errors.js';
 
 let lastMs = -1;
 let seq = 0;
-// The id's first 14 characters ("tttttttt-tttt-") for the millisecond timeMs: made once per millisecond.
+// The id's first 14 characters ("tttttttt-tttt-"), for the millisecond timeMs: made once
+// per millisecond rather than once per id.
 let timeMs = -1;
 let timePart = '';
 
