@@ -86,6 +86,31 @@ for (const backend of backends()) {
       assert.equal(missing.errors?.[0]?.extensions?.code, 'NOT_FOUND');
     });
 
+    it('keeps an event of a few KB compressed in its row, not moved out to a TOAST table', async () => {
+      const data = {
+        items: Array.from({ length: 60 }, (_, i) => ({
+          sku: `SKU-${i}`,
+          name: `Walnut desk organiser ${i}`,
+        })),
+      };
+      assert.ok(JSON.stringify(data).length > 2500);
+      const event = await publish(server, { eventType: 'catalog.synced', data });
+      const read = await server.gql(`query($id: ID!) { event(id: $id) { data } }`, { id: event.id });
+      assert.deepEqual(read.data.event.data, data);
+      // PGlite's in-memory database is reachable from its server only.
+      if (backend.name !== 'postgres') return;
+      const sql = postgres(server.databaseUrl, { max: 1, onnotice: () => {} });
+      try {
+        const rows = await sql<{ toasted: string }[]>`
+          select coalesce(sum(pg_relation_size(c.reltoastrelid)), 0)::bigint as toasted
+            from pg_inherits i join pg_class c on c.oid = i.inhrelid
+           where i.inhparent = 'events'::regclass`;
+        assert.equal(Number(rows[0]?.toasted), 0);
+      } finally {
+        await sql.end();
+      }
+    });
+
     it('drops the days past HOOKLINE_RETENTION_DAYS: their events, deliveries and attempts are gone', async () => {
       await createWebhook(server, {
         config: { endpoint: `${receiver.url}/kept` },
