@@ -2,8 +2,9 @@
 // 1 KB to one signed GENERIC webhook (32 requests at once), published first into an API-only
 // process (`--role api`, publishEvents of 1,000), then drained by `--role worker` processes
 // timed from their start to the last receipt. graphile-worker does the same: addJobs of 1,000,
-// then its runner in a process started for the drain. Reported: enqueue, drain and end-to-end rates, CPU per delivery of the
-// delivering process and of PostgreSQL, and the bytes PostgreSQL keeps per delivery.
+// then its runner in a process started for the drain. Reported: enqueue, drain and end-to-end
+// rates, CPU per delivery of the delivering process and of PostgreSQL, and the bytes
+// PostgreSQL keeps per delivery.
 import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
