@@ -193,17 +193,12 @@ export async function graphileEngine(
   receiver: ReceiverProcess,
   events: number,
 ): Promise<EngineRun> {
-  const { makeWorkerUtils, Logger } = await import('graphile-worker');
-  const pg = (await import('pg')).default;
+  const { makeWorkerUtils } = await import('graphile-worker');
+  const { preset, tunedPool } = await import('./graphile-tuning.mjs');
   const database = await freshDatabase(adminUrl);
-  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  const pool = tunedPool(database.url, 2);
   const url = `${receiver.url}/graphile`;
-  const utils = await makeWorkerUtils({
-    preset: { worker: { logger: new Logger(() => () => {}) } },
-    pgPool: pool,
-  });
+  const utils = await makeWorkerUtils({ preset, pgPool: pool });
   let runner: ChildProcess | undefined;
   try {
     await utils.migrate();
@@ -224,7 +219,7 @@ export async function graphileEngine(
     const child = fork(fileURLToPath(new URL('./graphile-runner.mjs', import.meta.url)), [], {
       // Not the bench's own loader (tsx): the runner is plain JavaScript.
       execArgv: [],
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, CONCURRENCY: '32' },
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     runner = child;

@@ -1,25 +1,13 @@
 // The baseline: the same deliveries done the way a team would without Hookline, with
-// graphile-worker 0.17: one job per delivery whose task POSTs the body with undici, tuned as
-// graphile-worker's performance guide recommends (https://worker.graphile.org/docs/performance:
-// a local queue, complete/fail batch delays of 0, a pool sized to the concurrency). Jobs are
-// added in batches of 1,000 with addJobs; the clock runs from the first addJobs call to the
-// last receipt, as for Hookline.
-import { Logger, makeWorkerUtils, run, type RunnerOptions, type Task } from 'graphile-worker';
-import pg from 'pg';
-import { Agent, request } from 'undici';
+// graphile-worker 0.17 tuned as its performance guide recommends (graphile-tuning.mjs), in the
+// bench's process. Jobs are added in batches of 1,000 with addJobs; the clock runs from the
+// first addJobs call to the last receipt, as for Hookline.
+import { makeWorkerUtils, run } from 'graphile-worker';
+import { deliveryTask, preset, tunedPool } from './graphile-tuning.mjs';
 import { type ReceiverProcess, round } from './lib.js';
 import type { Throughput } from './throughput.js';
 
-const CONCURRENCY = 32;
 const BATCH = 1000;
-
-/** Errors and warnings only: graphile-worker logs every worker start and stop at info. */
-const quietLogger = new Logger((scope) => (level, message) => {
-  const severity: string = level;
-  if (severity === 'error' || severity === 'warning') {
-    console.error(`[graphile-worker${scope.label ? `:${scope.label}` : ''}] ${severity}: ${message}`);
-  }
-});
 
 interface Delivery {
   url: string;
@@ -37,33 +25,8 @@ export async function graphileThroughput(
   events: number,
   body: (i: number) => string,
 ): Promise<Throughput> {
-  // The guide's configuration: concurrency 24, pool 25; one client more than the workers. The
-  // pool is ours so that it ends here: the database is dropped (with force) right after, and an
-  // idle client of a pool left open was cut off with an unhandled error that ended the bench.
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY + 1 });
-  pool.on('error', () => {});
-  const preset: RunnerOptions['preset'] = {
-    worker: {
-      concurrentJobs: CONCURRENCY,
-      localQueue: { size: 500 },
-      completeJobBatchDelay: 0,
-      failJobBatchDelay: 0,
-      logger: quietLogger,
-    },
-  };
-  const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
-  const deliver: Task = async (payload) => {
-    const { url, body } = payload as Delivery;
-    const res = await request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      dispatcher: agent,
-    });
-    await res.body.dump();
-    // A non-2xx answer fails the job, so that graphile-worker retries it with its backoff.
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode} from ${url}`);
-  };
+  const pool = tunedPool(databaseUrl);
+  const task = deliveryTask();
 
   // The producer's side (what an application's API would hold), and the schema installed
   // before the clock starts.
@@ -74,7 +37,7 @@ export async function graphileThroughput(
     runner = await run({
       preset,
       pgPool: pool,
-      taskList: { deliver },
+      taskList: { deliver: task.deliver },
       parsedCronItems: [], // no crontab file to look for
       noHandleSignals: true, // the benchmark's process owns its signals
     });
@@ -104,6 +67,6 @@ export async function graphileThroughput(
     await runner?.stop().catch(() => {});
     await utils.release();
     await pool.end();
-    await agent.close();
+    await task.close();
   }
 }
