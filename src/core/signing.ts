@@ -86,7 +86,7 @@ export function signingKeys(secret: string | null, secrets: WebhookSecrets, now:
   return keys;
 }
 
-const hmac = (key: Buffer | KeyObject, data: string) => createHmac('sha256', key).update(data);
+const hmac = (key: KeyObject, data: string) => createHmac('sha256', key).update(data);
 
 /**
  * The signature headers for `body`; none when the webhook has no secret. For a preview each
@@ -95,7 +95,7 @@ const hmac = (key: Buffer | KeyObject, data: string) => createHmac('sha256', key
  * would let them forge a delivery without ever seeing the secret.
  */
 export function signatureHeaders(args: {
-  keys: (Buffer | KeyObject)[];
+  keys: KeyObject[];
   messageId: string;
   timestamp: number;
   body: string;
@@ -107,7 +107,7 @@ export function signatureHeaders(args: {
   const { keys, messageId, timestamp, body, preview } = args;
   if (!keys.length) return {};
   const signed = `${messageId}.${timestamp}.${body}`;
-  const each = (sign: (key: Buffer | KeyObject) => string) =>
+  const each = (sign: (key: KeyObject) => string) =>
     keys.map((k) => (preview ? SIGNATURE_PLACEHOLDER : sign(k)));
   const headers: Record<string, string> = {
     'webhook-signature': each((k) => hmac(k, signed).digest('base64'))

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createSecretKey } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import {
@@ -28,9 +29,10 @@ const RFC4231 = {
   hex: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
 };
 
+// Signed with the keys the dispatcher uses (KeyObjects), made from each secret's bytes.
 const sign = (keys: Buffer[], overrides: Partial<Parameters<typeof signatureHeaders>[0]> = {}) =>
   signatureHeaders({
-    keys,
+    keys: keys.map((k) => createSecretKey(k)),
     messageId: SPEC.messageId,
     timestamp: SPEC.timestamp,
     body: SPEC.body,
